@@ -1,0 +1,222 @@
+"""The async database: engine, SQLite pragmas, migrations and units of work.
+
+``Database.open(url)`` checks that the database can be reached (and, for SQLite, that its
+directory can be written) and raises :class:`StorageError` with a one-line cause otherwise.
+``await db.migrate()`` applies the Alembic migrations; a database written by a newer schema
+is refused before anything is touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+if TYPE_CHECKING:
+    from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class StorageError(Exception):
+    """A database problem, described in one line (never with the password)."""
+
+
+def normalize_url(raw: str) -> URL:
+    """Parse DATABASE_URL and pick the async driver: aiosqlite or asyncpg."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise StorageError(
+            "DATABASE_URL is malformed: expected e.g. sqlite+aiosqlite:///data/reading_group.db "
+            "or postgresql+asyncpg://user@host:5432/dbname"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg")
+    raise StorageError(
+        f"DATABASE_URL uses {backend!r}, which is not supported: use sqlite or postgresql"
+    )
+
+
+def describe_url(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite_directory(path: Path) -> None:
+    """Create the database's directory and prove a file can be written there."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            with path.open("r+b"):
+                pass
+        else:
+            probe = directory / f".write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise StorageError(
+            f"the database location {path} cannot be written ({reason}): check DATABASE_URL "
+            "and the permissions of its directory"
+        ) from None
+
+
+def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def alembic_config(url: URL | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option(
+            "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
+        )
+    return cfg
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+class Database:
+    """Owns the engine and hands out units of work."""
+
+    def __init__(self, url: URL, engine: AsyncEngine) -> None:
+        self.url = url
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    async def open(cls, raw_url: str, **engine_options: Any) -> Database:
+        url = normalize_url(raw_url)
+        if url.get_backend_name() == "sqlite":
+            path = _sqlite_path(url)
+            if path is not None:
+                _prepare_sqlite_directory(path)
+        else:
+            engine_options.setdefault("pool_pre_ping", True)
+        try:
+            engine = create_async_engine(url, **engine_options)
+        except (ArgumentError, NoSuchModuleError, TypeError, ValueError) as exc:
+            raise StorageError(f"DATABASE_URL is malformed: {_one_line(exc)}") from None
+        if url.get_backend_name() == "sqlite":
+            _install_sqlite_pragmas(engine)
+        db = cls(url, engine)
+        try:
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except (OSError, DBAPIError, OperationalError) as exc:
+            await engine.dispose()
+            raise StorageError(
+                f"cannot connect to the database {describe_url(url)}: {_one_line(exc)}"
+            ) from None
+        return db
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ----------------------------------------------------------------------------------
+    # Migrations
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade to ``revision``; refuse a database from a newer schema."""
+        cfg = alembic_config()
+        script = ScriptDirectory.from_config(cfg)
+        current = await self.current_revision()
+        if current is not None:
+            try:
+                script.get_revision(current)
+            except Exception:
+                raise StorageError(
+                    f"the database was written by a newer version of the bot (schema revision "
+                    f"{current}); upgrade the bot instead of downgrading the data"
+                ) from None
+
+        def _upgrade(sync_conn: Connection) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, revision)
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+        after = await self.current_revision()
+        if after != current:
+            log.info("database schema migrated from %s to %s", current or "empty", after)
+
+    async def downgrade(self, revision: str) -> None:
+        cfg = alembic_config()
+
+        def _downgrade(sync_conn: Connection) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.downgrade(cfg, revision)
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_downgrade)
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    # ----------------------------------------------------------------------------------
+    # Units of work
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction: committed when the block ends, rolled back on any exception."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[UnitOfWork]:
+        """Repositories sharing one transaction (nothing is saved half-way)."""
+        from storage.repositories import UnitOfWork
+
+        async with self.session() as session:
+            yield UnitOfWork(session)

@@ -1,0 +1,403 @@
+"""The whole domain as SQLModel tables. Every row is scoped by ``guild_id``.
+
+Discord ids (snowflakes) are 64-bit and stored as BIGINT. Times are aware UTC datetimes
+(:class:`storage.types.UTCDateTime`). Enumerations are stored as short strings so that adding
+a value needs no database-specific enum migration.
+
+The schema itself is owned by the Alembic migrations in ``storage/migrations``; a test checks
+that these models and the migration head agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+# Naming convention so constraint names are stable across SQLite and PostgreSQL and
+# Alembic can refer to them in later migrations.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _snowflake(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=BigInteger, nullable=nullable, index=index)
+
+
+def _guild_id() -> Any:
+    return Field(sa_type=BigInteger, nullable=False, index=True)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _fk(target: str, *, ondelete: str, nullable: bool, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class SessionKind(StrEnum):
+    """The six kinds of session the group's README holds."""
+
+    PAPER = "paper"  # one paper
+    CONTINUE = "continue"  # continues an earlier session ("Continue", "Still (sic!) continue")
+    BLOCK_PART = "block_part"  # "**RLHF Block.** Part 2. ..."
+    TOPIC = "topic"  # a topic with several papers ("Knowledge Distillation")
+    SPECIAL = "special"  # "Code Reading Group"
+    TBA = "tba"  # a date with nothing yet
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class PaperRole(StrEnum):
+    MAIN = "main"
+    SEE_ALSO = "see_also"
+
+
+class PaperSource(StrEnum):
+    ARXIV = "arxiv"  # metadata fetched from arXiv
+    MANUAL = "manual"  # a member gave the metadata (OpenReview, distill.pub, a PDF...)
+    IMPORT = "import"  # read from a markdown schedule
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    WITHDRAWN = "withdrawn"
+    SCHEDULED = "scheduled"
+
+
+class CommentSource(StrEnum):
+    COMMAND = "command"
+    MESSAGE = "message"  # the "Log as discussion comment" context menu
+    THREAD = "thread"  # imported from a session thread
+    IMPORT = "import"  # the Comments column of an imported schedule
+
+
+class DeliveryStatus(StrEnum):
+    CLAIMED = "claimed"  # an instance is posting it (or crashed while doing so)
+    SENT = "sent"
+    SKIPPED = "skipped"  # its session already happened while the bot was down
+    BLOCKED = "blocked"  # Discord refused (missing access); kept pending
+
+
+# --------------------------------------------------------------------------------------
+# Guild configuration and bookkeeping
+
+
+class GuildConfig(SQLModel, table=True):
+    """Per-server settings, changed with ``/setup`` and ``/reminders``."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    group_name: str | None = Field(default=None, sa_type=String(200))
+    timezone: str = Field(default="UTC", sa_type=String(64))
+    meeting_weekday: int | None = None  # 0 = Monday ... 6 = Sunday
+    meeting_time: time | None = Field(default=None, sa_type=Time)
+    session_minutes: int = 60
+    date_format: str = Field(default="DD.MM.YYYY", sa_type=String(32))
+    organizer_role_id: int | None = _snowflake()
+    announcement_channel_id: int | None = _snowflake()
+    event_channel_id: int | None = _snowflake()  # voice/stage channel for scheduled events
+    event_location: str | None = Field(default=None, sa_type=String(100))
+    events_enabled: bool = True
+    weekly_enabled: bool = False
+    weekly_weekday: int = 0
+    weekly_time: time = Field(default=time(10, 0), sa_type=Time)
+    lead_times_minutes: list[int] = Field(default_factory=lambda: [60], sa_type=JSON)
+    lead_reminders_enabled: bool = True
+    ping_role_id: int | None = _snowflake()
+    threads_enabled: bool = False
+    export_pin_channel_id: int | None = _snowflake()
+    export_pin_message_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class GuildNotice(SQLModel, table=True):
+    """Notices the organizers must get once (e.g. "grant Manage Events"), not on every try."""
+
+    __tablename__ = "guild_notices"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    key: str = Field(sa_type=String(100), primary_key=True)
+    created_at: datetime = _created()
+
+
+class BotState(SQLModel, table=True):
+    """Process-wide key/value state, e.g. the hash of the last synced command tree."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(sa_type=String(100), primary_key=True)
+    value: str = Field(sa_type=Text)
+    updated_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------------------
+# Schedule
+
+
+class ReadingSession(SQLModel, table=True):
+    """One meeting of the group."""
+
+    __tablename__ = "reading_sessions"
+    __table_args__ = (Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    duration_minutes: int = 60
+    kind: str = Field(default=SessionKind.PAPER, sa_type=String(16))
+    title: str | None = Field(default=None, sa_type=Text)
+    notes: str | None = Field(default=None, sa_type=Text)
+    block_name: str | None = Field(default=None, sa_type=String(200))
+    block_part: int | None = None
+    continues_id: int | None = _fk("reading_sessions.id", ondelete="SET NULL", nullable=True)
+    presenter_id: int | None = _snowflake()
+    presenter_name: str | None = Field(default=None, sa_type=String(200))
+    status: str = Field(default=SessionStatus.SCHEDULED, sa_type=String(16))
+    discord_event_id: int | None = _snowflake()
+    thread_id: int | None = _snowflake()
+    source: str = Field(default="command", sa_type=String(16))
+    # Free-form data that has no column of its own, e.g. the unknown columns of an imported
+    # table ("Why should we care") or the raw cells of an imported row.
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_by: int | None = _snowflake()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Paper(SQLModel, table=True):
+    """A paper or other reading (blog post, PDF). Metadata is cached per server."""
+
+    __tablename__ = "papers"
+    __table_args__ = (UniqueConstraint("guild_id", "ref_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    # "arxiv:2304.08485" for arXiv papers (version-free), "url:<url>" otherwise.
+    ref_key: str = Field(sa_type=String(600))
+    arxiv_id: str | None = Field(default=None, sa_type=String(64), index=True)
+    arxiv_version: int | None = None
+    url: str | None = Field(default=None, sa_type=String(2000))
+    title: str = Field(sa_type=Text)
+    authors: list[str] = Field(default_factory=list, sa_type=JSON)
+    abstract: str | None = Field(default=None, sa_type=Text)
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    primary_category: str | None = Field(default=None, sa_type=String(64))
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comment: str | None = Field(default=None, sa_type=Text)
+    journal_ref: str | None = Field(default=None, sa_type=Text)
+    doi: str | None = Field(default=None, sa_type=String(200))
+    pdf_url: str | None = Field(default=None, sa_type=String(2000))
+    # [[label, url], ...] in the README's style: [["GitHub", "https://..."], ...]
+    code_links: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    demo_links: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    links_edited: bool = False  # an organizer edited the links: a refresh keeps them
+    source: str = Field(default=PaperSource.ARXIV, sa_type=String(16))
+    fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class SessionPaper(SQLModel, table=True):
+    """A paper discussed in a session, in order, as main reading or "see also"."""
+
+    __tablename__ = "session_papers"
+
+    session_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("reading_sessions.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    paper_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    guild_id: int = _guild_id()
+    position: int = 0
+    role: str = Field(default=PaperRole.MAIN, sa_type=String(16))
+    label: str | None = Field(default=None, sa_type=Text)  # link text when not the title
+
+
+# --------------------------------------------------------------------------------------
+# Proposals and votes
+
+
+class Proposal(SQLModel, table=True):
+    __tablename__ = "proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    paper_id: int = _fk("papers.id", ondelete="CASCADE", nullable=False)
+    proposer_id: int = Field(sa_type=BigInteger)
+    presenter_id: int | None = _snowflake()
+    status: str = Field(default=ProposalStatus.OPEN, sa_type=String(16))
+    session_id: int | None = _fk("reading_sessions.id", ondelete="SET NULL", nullable=True)
+    channel_id: int | None = _snowflake()
+    message_id: int | None = _snowflake()
+    note: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Vote(SQLModel, table=True):
+    """One vote per member and proposal; a second click removes it."""
+
+    __tablename__ = "votes"
+
+    proposal_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    guild_id: int = _guild_id()
+    created_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------------------
+# Discussion and summaries
+
+
+class Comment(SQLModel, table=True):
+    __tablename__ = "comments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    session_id: int = _fk("reading_sessions.id", ondelete="CASCADE", nullable=False)
+    author_id: int | None = _snowflake()
+    author_name: str = Field(default="", sa_type=String(200))
+    text: str = Field(sa_type=Text)
+    # The Discord message a comment was logged from; logging it twice keeps one copy.
+    message_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    channel_id: int | None = _snowflake()
+    jump_url: str | None = Field(default=None, sa_type=String(300))
+    pinned: bool = False  # goes to the Comments column of the exported schedule
+    source: str = Field(default=CommentSource.COMMAND, sa_type=String(16))
+    logged_by: int | None = _snowflake()
+    created_at: datetime = _created()
+
+
+class Summary(SQLModel, table=True):
+    """An LLM summary of a session, keyed by the hash of exactly what the model was given."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (UniqueConstraint("session_id", "model", "input_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    session_id: int = _fk("reading_sessions.id", ondelete="CASCADE", nullable=False)
+    model: str = Field(sa_type=String(200))
+    input_hash: str = Field(sa_type=String(64))
+    summary: str = Field(sa_type=Text)
+    key_points: list[str] = Field(default_factory=list, sa_type=JSON)
+    open_questions: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------------------
+# Reading list
+
+
+class ReadingTopic(SQLModel, table=True):
+    """A topic of the reading list; topics nest ("Representation Learning / Fusion")."""
+
+    __tablename__ = "reading_topics"
+    __table_args__ = (UniqueConstraint("guild_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    parent_id: int | None = _fk("reading_topics.id", ondelete="CASCADE", nullable=True)
+    name: str = Field(sa_type=String(200))
+    path: str = Field(sa_type=String(1000))  # "Representation Learning/Fusion"
+    position: int = 0
+
+
+class ReadingItem(SQLModel, table=True):
+    __tablename__ = "reading_items"
+    __table_args__ = (UniqueConstraint("topic_id", "paper_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    topic_id: int = _fk("reading_topics.id", ondelete="CASCADE", nullable=False)
+    paper_id: int = _fk("papers.id", ondelete="CASCADE", nullable=False)
+    label: str | None = Field(default=None, sa_type=String(300))  # "Liang et al."
+    read: bool = False
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    position: int = 0
+    added_by: int | None = _snowflake()
+    created_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------------------
+# Reminders
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """The reminder ledger: one row per (session, reminder kind, due time).
+
+    ``dedupe_key`` spells that triple out ("lead:60:s42:2025-02-07T17:00:00+00:00", or
+    "weekly:guild:..." for the weekly announcement, which has no session) so the unique
+    constraint holds also where ``session_id`` is NULL.
+    """
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (UniqueConstraint("guild_id", "dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _guild_id()
+    session_id: int | None = _fk("reading_sessions.id", ondelete="SET NULL", nullable=True)
+    kind: str = Field(sa_type=String(32))
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    dedupe_key: str = Field(sa_type=String(200))
+    status: str = Field(default=DeliveryStatus.CLAIMED, sa_type=String(16), index=True)
+    claimed_by: str | None = Field(default=None, sa_type=String(64))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    channel_id: int | None = _snowflake()
+    message_id: int | None = _snowflake()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    late: bool = False
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+ALL_TABLES = SQLModel.metadata

@@ -1,0 +1,107 @@
+"""The discussion log and stored LLM summaries."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import Comment, Summary
+from storage.repositories.base import Repository
+
+
+class CommentRepository(Repository):
+    async def add(self, comment: Comment) -> tuple[Comment, bool]:
+        """Save a comment. A comment logged from a message already in the log is not copied:
+        the existing one is returned with ``False``."""
+        if comment.message_id is not None:
+            existing = await self.by_message(comment.message_id)
+            if existing is not None:
+                return existing, False
+        self.session.add(comment)
+        await self.session.flush()
+        return comment, True
+
+    async def by_message(self, message_id: int) -> Comment | None:
+        return await self.session.scalar(select(Comment).where(Comment.message_id == message_id))
+
+    async def get(self, guild_id: int, comment_id: int) -> Comment | None:
+        row = await self.session.get(Comment, comment_id)
+        if row is None or row.guild_id != guild_id:
+            return None
+        return row
+
+    async def for_session(
+        self, guild_id: int, session_id: int, *, pinned_only: bool = False
+    ) -> list[Comment]:
+        stmt = select(Comment).where(Comment.guild_id == guild_id, Comment.session_id == session_id)
+        if pinned_only:
+            stmt = stmt.where(Comment.pinned.is_(True))
+        stmt = stmt.order_by(Comment.created_at, Comment.id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def pinned_for(self, guild_id: int, session_ids: list[int]) -> dict[int, list[Comment]]:
+        result: dict[int, list[Comment]] = {sid: [] for sid in session_ids}
+        if not session_ids:
+            return result
+        rows = await self.session.scalars(
+            select(Comment)
+            .where(
+                Comment.guild_id == guild_id,
+                Comment.session_id.in_(session_ids),
+                Comment.pinned.is_(True),
+            )
+            .order_by(Comment.session_id, Comment.created_at, Comment.id)
+        )
+        for row in rows.all():
+            result[row.session_id].append(row)
+        return result
+
+    async def count(self, guild_id: int, session_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Comment)
+                .where(Comment.guild_id == guild_id, Comment.session_id == session_id)
+            )
+            or 0
+        )
+
+    async def remove(self, comment: Comment) -> None:
+        await self.session.delete(comment)
+        await self.session.flush()
+
+
+class SummaryRepository(Repository):
+    async def find(
+        self, guild_id: int, session_id: int, model: str, input_hash: str
+    ) -> Summary | None:
+        return await self.session.scalar(
+            select(Summary).where(
+                Summary.guild_id == guild_id,
+                Summary.session_id == session_id,
+                Summary.model == model,
+                Summary.input_hash == input_hash,
+            )
+        )
+
+    async def latest(self, guild_id: int, session_id: int) -> Summary | None:
+        return await self.session.scalar(
+            select(Summary)
+            .where(Summary.guild_id == guild_id, Summary.session_id == session_id)
+            .order_by(Summary.created_at.desc(), Summary.id.desc())
+            .limit(1)
+        )
+
+    async def save(self, summary: Summary) -> Summary:
+        existing = await self.find(
+            summary.guild_id, summary.session_id, summary.model, summary.input_hash
+        )
+        if existing is not None:
+            existing.summary = summary.summary
+            existing.key_points = summary.key_points
+            existing.open_questions = summary.open_questions
+            existing.created_at = summary.created_at
+            await self.session.flush()
+            return existing
+        self.session.add(summary)
+        await self.session.flush()
+        return summary

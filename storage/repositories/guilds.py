@@ -1,0 +1,70 @@
+"""Per-server settings, one-time notices and process-wide state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from storage.models import BotState, GuildConfig, GuildNotice
+from storage.repositories.base import Repository, dialect_insert
+from storage.types import utcnow
+
+
+class GuildConfigRepository(Repository):
+    async def get(self, guild_id: int) -> GuildConfig | None:
+        return await self.session.get(GuildConfig, guild_id)
+
+    async def get_or_create(self, guild_id: int, *, default_timezone: str = "UTC") -> GuildConfig:
+        config = await self.get(guild_id)
+        if config is None:
+            config = GuildConfig(guild_id=guild_id, timezone=default_timezone)
+            self.session.add(config)
+            await self.session.flush()
+        return config
+
+    async def update(
+        self, guild_id: int, *, default_timezone: str = "UTC", **changes: Any
+    ) -> GuildConfig:
+        config = await self.get_or_create(guild_id, default_timezone=default_timezone)
+        for name, value in changes.items():
+            if not hasattr(config, name) or name in ("guild_id", "created_at"):
+                raise AttributeError(f"GuildConfig has no setting {name!r}")
+            setattr(config, name, value)
+        config.updated_at = utcnow()
+        await self.session.flush()
+        return config
+
+    async def all(self) -> list[GuildConfig]:
+        return list((await self.session.scalars(select(GuildConfig))).all())
+
+
+class NoticeRepository(Repository):
+    """Remembers which notices a server's organizers were already given."""
+
+    async def first_time(self, guild_id: int, key: str) -> bool:
+        """Record the notice; True only the first time for this server and key."""
+        values = {"guild_id": guild_id, "key": key, "created_at": utcnow()}
+        stmt = dialect_insert(self.session, GuildNotice.__table__).values(values)
+        result = await self.session.execute(stmt.on_conflict_do_nothing())
+        return bool(result.rowcount)
+
+    async def clear(self, guild_id: int, key: str) -> None:
+        await self.session.execute(
+            delete(GuildNotice).where(GuildNotice.guild_id == guild_id, GuildNotice.key == key)
+        )
+
+
+class BotStateRepository(Repository):
+    async def get(self, key: str) -> str | None:
+        row = await self.session.get(BotState, key)
+        return None if row is None else row.value
+
+    async def set(self, key: str, value: str) -> None:
+        row = await self.session.get(BotState, key)
+        if row is None:
+            self.session.add(BotState(key=key, value=value))
+        else:
+            row.value = value
+            row.updated_at = utcnow()
+        await self.session.flush()

@@ -1,0 +1,122 @@
+"""The reminder ledger: claim, send, mark sent.
+
+A delivery row is *claimed* (inserted, or taken over once its lease expired) before a
+reminder is posted and *marked sent* with the message id after. The unique
+``(guild_id, dedupe_key)`` constraint makes the claim atomic across processes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from storage.models import DeliveryStatus, ReminderDelivery
+from storage.repositories.base import Repository, dialect_insert
+
+
+class ReminderRepository(Repository):
+    async def get(self, guild_id: int, dedupe_key: str) -> ReminderDelivery | None:
+        return await self.session.scalar(
+            select(ReminderDelivery).where(
+                ReminderDelivery.guild_id == guild_id,
+                ReminderDelivery.dedupe_key == dedupe_key,
+            )
+        )
+
+    async def try_claim(
+        self,
+        *,
+        guild_id: int,
+        dedupe_key: str,
+        kind: str,
+        due_at: datetime,
+        session_id: int | None,
+        owner: str,
+        now: datetime,
+        lease_expired_before: datetime,
+    ) -> ReminderDelivery | None:
+        """Claim a delivery for ``owner``; None when another claim holds or it is done.
+
+        A new row is inserted with ``ON CONFLICT DO NOTHING``. An existing row can be taken
+        over only when it is still ``claimed`` (or ``blocked``) and its lease is older than
+        ``lease_expired_before``: the update is conditional, so two processes cannot both win.
+        """
+        stmt = dialect_insert(self.session, ReminderDelivery.__table__).values(
+            guild_id=guild_id,
+            session_id=session_id,
+            kind=kind,
+            due_at=due_at,
+            dedupe_key=dedupe_key,
+            status=DeliveryStatus.CLAIMED,
+            claimed_by=owner,
+            claimed_at=now,
+            attempts=1,
+            late=False,
+        )
+        inserted = await self.session.execute(stmt.on_conflict_do_nothing())
+        if inserted.rowcount:
+            return await self.get(guild_id, dedupe_key)
+        taken = await self.session.execute(
+            update(ReminderDelivery)
+            .where(
+                ReminderDelivery.guild_id == guild_id,
+                ReminderDelivery.dedupe_key == dedupe_key,
+                ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
+                ReminderDelivery.claimed_at < lease_expired_before,
+            )
+            .values(
+                claimed_by=owner,
+                claimed_at=now,
+                status=DeliveryStatus.CLAIMED,
+                attempts=ReminderDelivery.attempts + 1,
+            )
+        )
+        if not taken.rowcount:
+            return None
+        row = await self.get(guild_id, dedupe_key)
+        if row is not None:
+            await self.session.refresh(row)
+        return row
+
+    async def mark(
+        self,
+        delivery: ReminderDelivery,
+        status: str,
+        *,
+        message_id: int | None = None,
+        channel_id: int | None = None,
+        sent_at: datetime | None = None,
+        late: bool | None = None,
+        detail: str | None = None,
+    ) -> None:
+        delivery.status = status
+        if message_id is not None:
+            delivery.message_id = message_id
+        if channel_id is not None:
+            delivery.channel_id = channel_id
+        if sent_at is not None:
+            delivery.sent_at = sent_at
+        if late is not None:
+            delivery.late = late
+        if detail is not None:
+            delivery.detail = detail
+        await self.session.flush()
+
+    async def unfinished(self) -> list[ReminderDelivery]:
+        """Claimed or blocked deliveries of every server (crash recovery at start-up)."""
+        rows = await self.session.scalars(
+            select(ReminderDelivery)
+            .where(ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]))
+            .order_by(ReminderDelivery.due_at)
+        )
+        return list(rows.all())
+
+    async def keys_since(self, since: datetime) -> set[tuple[int, str]]:
+        """``(guild_id, dedupe_key)`` of every delivery due at or after ``since``."""
+        rows = await self.session.execute(
+            select(ReminderDelivery.guild_id, ReminderDelivery.dedupe_key).where(
+                ReminderDelivery.due_at >= since
+            )
+        )
+        return {(int(g), str(k)) for g, k in rows.all()}

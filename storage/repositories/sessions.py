@@ -1,0 +1,346 @@
+"""Sessions of the schedule and the papers linked to them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select
+
+from storage.models import (
+    Paper,
+    PaperRole,
+    ReadingSession,
+    SessionPaper,
+    SessionStatus,
+)
+from storage.repositories.base import Repository
+from storage.types import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedPaper:
+    """A paper as it appears in one session."""
+
+    paper: Paper
+    role: str
+    position: int
+    label: str | None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SessionRepository(Repository):
+    async def add(self, session: ReadingSession) -> ReadingSession:
+        self.session.add(session)
+        await self.session.flush()
+        return session
+
+    async def get(self, guild_id: int, session_id: int) -> ReadingSession | None:
+        row = await self.session.get(ReadingSession, session_id)
+        if row is None or row.guild_id != guild_id:
+            return None
+        return row
+
+    async def touch(self, row: ReadingSession) -> None:
+        row.updated_at = utcnow()
+        await self.session.flush()
+
+    async def delete(self, guild_id: int, session_id: int) -> bool:
+        result = await self.session.execute(
+            delete(ReadingSession).where(
+                ReadingSession.guild_id == guild_id, ReadingSession.id == session_id
+            )
+        )
+        return bool(result.rowcount)
+
+    def _active(self, guild_id: int, include_cancelled: bool = False):  # type: ignore[no-untyped-def]
+        conditions = [ReadingSession.guild_id == guild_id]
+        if not include_cancelled:
+            conditions.append(ReadingSession.status == SessionStatus.SCHEDULED)
+        return and_(*conditions)
+
+    async def running(self, guild_id: int, now: datetime) -> list[ReadingSession]:
+        """Sessions that have started and not yet ended at ``now``."""
+        stmt = (
+            select(ReadingSession)
+            .where(
+                self._active(guild_id),
+                ReadingSession.starts_at > _ended_before(now),
+                ReadingSession.starts_at <= now,
+            )
+            .order_by(ReadingSession.starts_at, ReadingSession.id)
+        )
+        return [r for r in (await self.session.scalars(stmt)).all() if _ends_at(r) > now]
+
+    async def upcoming(
+        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
+    ) -> list[ReadingSession]:
+        """Sessions that have not ended yet (the one in progress first), soonest first."""
+        running = await self.running(guild_id, now)
+        head = running[offset:] if limit is None else running[offset : offset + limit]
+        remaining = None if limit is None else limit - len(head)
+        if remaining == 0:
+            return head
+        stmt = (
+            select(ReadingSession)
+            .where(self._active(guild_id), ReadingSession.starts_at > now)
+            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .offset(max(0, offset - len(running)))
+        )
+        if remaining is not None:
+            stmt = stmt.limit(remaining)
+        return head + list((await self.session.scalars(stmt)).all())
+
+    async def count_upcoming(self, guild_id: int, now: datetime) -> int:
+        future = await self.session.scalar(
+            select(func.count())
+            .select_from(ReadingSession)
+            .where(self._active(guild_id), ReadingSession.starts_at > now)
+        )
+        return int(future or 0) + len(await self.running(guild_id, now))
+
+    async def past(
+        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
+    ) -> list[ReadingSession]:
+        """Sessions that have started, most recent first."""
+        stmt = (
+            select(ReadingSession)
+            .where(self._active(guild_id), ReadingSession.starts_at <= now)
+            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def count_past(self, guild_id: int, now: datetime) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(ReadingSession)
+                .where(self._active(guild_id), ReadingSession.starts_at <= now)
+            )
+            or 0
+        )
+
+    async def all(
+        self,
+        guild_id: int,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        include_cancelled: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ReadingSession]:
+        """Sessions in chronological order, optionally within ``[start, end)``."""
+        stmt = select(ReadingSession).where(self._active(guild_id, include_cancelled))
+        if start is not None:
+            stmt = stmt.where(ReadingSession.starts_at >= start)
+        if end is not None:
+            stmt = stmt.where(ReadingSession.starts_at < end)
+        stmt = stmt.order_by(ReadingSession.starts_at, ReadingSession.id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def count(self, guild_id: int, *, include_cancelled: bool = False) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(ReadingSession)
+                .where(self._active(guild_id, include_cancelled))
+            )
+            or 0
+        )
+
+    async def next_after(self, guild_id: int, now: datetime) -> ReadingSession | None:
+        """The first session that starts after ``now``."""
+        return await self.session.scalar(
+            select(ReadingSession)
+            .where(self._active(guild_id), ReadingSession.starts_at > now)
+            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .limit(1)
+        )
+
+    async def last_before(self, guild_id: int, when: datetime) -> ReadingSession | None:
+        """The latest session that started at or before ``when``."""
+        return await self.session.scalar(
+            select(ReadingSession)
+            .where(self._active(guild_id), ReadingSession.starts_at <= when)
+            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .limit(1)
+        )
+
+    async def latest(self, guild_id: int) -> ReadingSession | None:
+        """The session with the latest start time, past or future."""
+        return await self.session.scalar(
+            select(ReadingSession)
+            .where(self._active(guild_id))
+            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .limit(1)
+        )
+
+    async def at(self, guild_id: int, starts_at: datetime) -> ReadingSession | None:
+        """A scheduled session starting exactly at ``starts_at`` (a clash)."""
+        return await self.session.scalar(
+            select(ReadingSession)
+            .where(self._active(guild_id), ReadingSession.starts_at == starts_at)
+            .limit(1)
+        )
+
+    async def overlapping(
+        self, guild_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    ) -> list[ReadingSession]:
+        """Scheduled sessions whose time span intersects ``[start, end)``."""
+        # A session is at most a day long, so a one-day window bounds the candidates.
+        stmt = select(ReadingSession).where(
+            self._active(guild_id),
+            ReadingSession.starts_at < end,
+            ReadingSession.starts_at > start - timedelta(days=1),
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(ReadingSession.id != exclude_id)
+        rows = (await self.session.scalars(stmt)).all()
+        return [r for r in rows if _ends_at(r) > start]
+
+    async def in_block(self, guild_id: int, block_name: str) -> list[ReadingSession]:
+        """The parts of a block (case-insensitive name), in part order."""
+        stmt = (
+            select(ReadingSession)
+            .where(
+                self._active(guild_id),
+                func.lower(ReadingSession.block_name) == block_name.strip().lower(),
+            )
+            .order_by(ReadingSession.block_part, ReadingSession.starts_at)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def block_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        stmt = (
+            select(ReadingSession.block_name)
+            .where(self._active(guild_id), ReadingSession.block_name.is_not(None))
+            .group_by(ReadingSession.block_name)
+            .order_by(func.max(ReadingSession.starts_at).desc())
+            .limit(limit)
+        )
+        if prefix:
+            stmt = stmt.where(
+                ReadingSession.block_name.ilike(f"%{_escape_like(prefix)}%", escape="\\")
+            )
+        return [name for name in (await self.session.scalars(stmt)).all() if name]
+
+    async def search(
+        self, guild_id: int, text: str, *, limit: int = 25, include_cancelled: bool = False
+    ) -> list[ReadingSession]:
+        """Sessions whose title, block or paper title contains ``text`` (for autocomplete)."""
+        stmt = select(ReadingSession).where(self._active(guild_id, include_cancelled))
+        text = text.strip()
+        if text:
+            pattern = f"%{_escape_like(text)}%"
+            paper_match = (
+                select(SessionPaper.session_id)
+                .join(Paper, Paper.id == SessionPaper.paper_id)
+                .where(SessionPaper.guild_id == guild_id, Paper.title.ilike(pattern, escape="\\"))
+            )
+            stmt = stmt.where(
+                or_(
+                    ReadingSession.title.ilike(pattern, escape="\\"),
+                    ReadingSession.block_name.ilike(pattern, escape="\\"),
+                    ReadingSession.id.in_(paper_match),
+                )
+            )
+        stmt = stmt.order_by(ReadingSession.starts_at.desc()).limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def last_presented(self, guild_id: int) -> dict[int, datetime]:
+        """For each presenter, when they last presented (for a fair rotation)."""
+        rows = await self.session.execute(
+            select(ReadingSession.presenter_id, func.max(ReadingSession.starts_at))
+            .where(self._active(guild_id), ReadingSession.presenter_id.is_not(None))
+            .group_by(ReadingSession.presenter_id)
+        )
+        result: dict[int, datetime] = {}
+        for presenter_id, last in rows.all():
+            if presenter_id is None or last is None:
+                continue
+            result[int(presenter_id)] = last
+        return result
+
+    # ----------------------------------------------------------------------------------
+    # Papers of a session
+
+    async def papers(self, session_id: int) -> list[LinkedPaper]:
+        rows = await self.session.execute(
+            select(SessionPaper, Paper)
+            .join(Paper, Paper.id == SessionPaper.paper_id)
+            .where(SessionPaper.session_id == session_id)
+            .order_by(SessionPaper.position)
+        )
+        return [LinkedPaper(p, link.role, link.position, link.label) for link, p in rows.all()]
+
+    async def papers_for(self, session_ids: Sequence[int]) -> dict[int, list[LinkedPaper]]:
+        """The papers of many sessions in one query (no N+1 when listing)."""
+        result: dict[int, list[LinkedPaper]] = {sid: [] for sid in session_ids}
+        if not session_ids:
+            return result
+        rows = await self.session.execute(
+            select(SessionPaper, Paper)
+            .join(Paper, Paper.id == SessionPaper.paper_id)
+            .where(SessionPaper.session_id.in_(list(session_ids)))
+            .order_by(SessionPaper.session_id, SessionPaper.position)
+        )
+        for link, paper in rows.all():
+            result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
+        return result
+
+    async def set_papers(
+        self,
+        guild_id: int,
+        session_id: int,
+        papers: Sequence[tuple[Paper, str, str | None]],
+    ) -> None:
+        """Replace the papers of a session with ``(paper, role, label)`` in order."""
+        await self.session.execute(
+            delete(SessionPaper).where(SessionPaper.session_id == session_id)
+        )
+        seen: set[int] = set()
+        for position, (paper, role, label) in enumerate(papers):
+            if paper.id is None:
+                raise ValueError("paper must be flushed before it is linked")
+            if paper.id in seen:
+                continue
+            seen.add(paper.id)
+            self.session.add(
+                SessionPaper(
+                    session_id=session_id,
+                    paper_id=paper.id,
+                    guild_id=guild_id,
+                    position=position,
+                    role=role or PaperRole.MAIN,
+                    label=label,
+                )
+            )
+        await self.session.flush()
+
+    async def sessions_with_paper(self, guild_id: int, paper_id: int) -> list[ReadingSession]:
+        stmt = (
+            select(ReadingSession)
+            .join(SessionPaper, SessionPaper.session_id == ReadingSession.id)
+            .where(ReadingSession.guild_id == guild_id, SessionPaper.paper_id == paper_id)
+            .order_by(ReadingSession.starts_at)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+
+def _ends_at(row: ReadingSession) -> datetime:
+    return row.starts_at + timedelta(minutes=row.duration_minutes or 0)
+
+
+def _ended_before(now: datetime) -> datetime:
+    # The longest session we accept is a day: anything that started earlier has ended.
+    return now - timedelta(days=1)

@@ -1,0 +1,149 @@
+"""Migrations: up, down, up again on each backend; models and head agree; newer schemas refused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from storage.db import Database, StorageError
+from storage.models import SQLModel
+
+EXPECTED_TABLES = {t.name for t in SQLModel.metadata.sorted_tables}
+
+
+async def _tables(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    return names - {"alembic_version"}
+
+
+async def _roundtrip(url: str) -> None:
+    db = await Database.open(url)
+    try:
+        await db.migrate()
+        assert await _tables(db) == EXPECTED_TABLES
+        assert await db.current_revision() == db.head_revision()
+        await db.downgrade("base")
+        assert await _tables(db) == set()
+        assert await db.current_revision() is None
+        await db.migrate()
+        assert await _tables(db) == EXPECTED_TABLES
+    finally:
+        await db.close()
+
+
+async def _autogenerate_diff(url: str) -> list[object]:
+    db = await Database.open(url)
+    try:
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}),
+                    SQLModel.metadata,
+                )
+            )
+    finally:
+        await db.close()
+
+
+async def test_upgrade_downgrade_upgrade_sqlite(sqlite_url: str) -> None:
+    await _roundtrip(sqlite_url)
+
+
+@pytest.mark.postgres
+async def test_upgrade_downgrade_upgrade_postgres(postgres_database_factory) -> None:  # type: ignore[no-untyped-def]
+    await _roundtrip(postgres_database_factory())
+
+
+async def test_models_match_migration_head_sqlite(sqlite_url: str) -> None:
+    assert await _autogenerate_diff(sqlite_url) == []
+
+
+@pytest.mark.postgres
+async def test_models_match_migration_head_postgres(postgres_database_factory) -> None:  # type: ignore[no-untyped-def]
+    assert await _autogenerate_diff(postgres_database_factory()) == []
+
+
+async def test_sqlite_pragmas_are_on(sqlite_db: Database) -> None:
+    async with sqlite_db.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+
+
+async def test_newer_schema_is_refused_and_data_untouched(sqlite_url: str) -> None:
+    db = await Database.open(sqlite_url)
+    await db.migrate()
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO bot_state (key, value, updated_at) "
+                "VALUES ('canary', 'keep me', '2025-01-01 00:00:00')"
+            )
+        )
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    await db.close()
+
+    db = await Database.open(sqlite_url)
+    try:
+        with pytest.raises(StorageError, match="newer version of the bot"):
+            await db.migrate()
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT value FROM bot_state"))).scalar() == "keep me"
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            assert version == "9999_future"
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "malformed"),
+        ("mysql://user@localhost/db", "not supported"),
+        ("postgresql+asyncpg://nobody@127.0.0.1:1/none", "cannot connect"),
+    ],
+)
+async def test_bad_database_urls_give_one_line(url: str, expected: str) -> None:
+    with pytest.raises(StorageError) as info:
+        await Database.open(url)
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+async def test_password_never_in_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError) as info:
+        await Database.open("postgresql://user:s3cretpw@127.0.0.1:1/db")
+    assert "s3cretpw" not in str(info.value)
+
+
+async def test_unwritable_data_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError, match="cannot be written") as info:
+        await Database.open(f"sqlite+aiosqlite:///{blocker / 'data' / 'x.db'}")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only directories")
+async def test_read_only_data_directory(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(StorageError, match="cannot be written"):
+            await Database.open(f"sqlite+aiosqlite:///{locked / 'x.db'}")
+    finally:
+        locked.chmod(0o700)
+
+
+async def test_read_only_filesystem_as_any_user() -> None:
+    # /proc refuses new files even to root: the same one-line error, nothing created.
+    with pytest.raises(StorageError, match="cannot be written"):
+        await Database.open("sqlite+aiosqlite:////proc/reading_group.db")
