@@ -1,0 +1,68 @@
+"""A small in-process event bus between services (no Discord here).
+
+Services publish facts after their transaction committed ("session 42 moved"); other parts
+of the bot subscribe (reminders reschedule, the scheduled-event mirror updates, the pinned
+schedule is edited). A failing subscriber is logged and never breaks the publisher.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E")
+Handler = Callable[[Any], Awaitable[None]]
+
+
+class SessionAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"  # title, papers, presenter...
+    MOVED = "moved"  # start time changed
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChanged:
+    guild_id: int
+    session_id: int
+    action: SessionAction
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettingsChanged:
+    guild_id: int
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleImported:
+    guild_id: int
+    session_ids: tuple[int, ...]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: dict[type, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        self._handlers[event_type].append(handler)
+
+    def unsubscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        handlers = self._handlers.get(event_type, [])
+        if handler in handlers:
+            handlers.remove(handler)
+
+    async def publish(self, event: object) -> None:
+        for handler in list(self._handlers.get(type(event), [])):
+            try:
+                await handler(event)
+            except Exception:
+                log.exception("handler %r failed for %r", handler, event)

@@ -1,0 +1,129 @@
+"""Typed settings read from the environment and an optional ``.env`` file.
+
+Every variable is documented in ``.env.example``. :func:`load_settings` turns any missing or
+malformed value into a :class:`SettingsError` whose message is one line naming the variable,
+so ``python -m bot`` can print it and exit with status 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
+DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class SettingsError(Exception):
+    """A configuration problem, described in one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    discord_token: SecretStr | None = Field(default=None, description="Bot token")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    llm_token_budget: int = Field(default=6000, ge=500)
+    default_timezone: str = "UTC"
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    log_level: str = "INFO"
+    arxiv_api_url: str = DEFAULT_ARXIV_QUERY_URL
+    arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
+            ) from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.strip().upper()
+        if upper not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return upper
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        if "://" not in value:
+            raise ValueError("must be a URL such as sqlite+aiosqlite:///data/reading_group.db")
+        return value
+
+    @field_validator("arxiv_api_url")
+    @classmethod
+    def _arxiv_url_shape(cls, value: str) -> str:
+        if "{}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL containing '{}' where the query goes")
+        return value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _base_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
+        return value.strip()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """An LLM endpoint is usable with a key, a local base URL, or both."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    def require_token(self) -> str:
+        if self.discord_token is None or not self.discord_token.get_secret_value().strip():
+            raise SettingsError(
+                "DISCORD_TOKEN is not set: put your bot token in the environment or in .env "
+                "(see .env.example)"
+            )
+        return self.discord_token.get_secret_value().strip()
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    loc = first.get("loc") or ("?",)
+    name = str(loc[0]).upper()
+    message = first.get("msg", "invalid value")
+    message = message.removeprefix("Value error, ")
+    return f"{name} is invalid: {message}"
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Read the settings, or raise :class:`SettingsError` with one clear line."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
