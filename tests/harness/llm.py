@@ -343,7 +343,10 @@ class FakeLLM:
         if kind is LLMFault.TRUNCATED_JSON:
             return content[: max(1, len(content) // 2)], "stop"
         if kind is LLMFault.LENGTH:
-            return content[: max(1, len(content) // 2)], "length"
+            # Cut where max_tokens would have (4 characters a token), else halfway.
+            max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+            cut = 4 * int(max_tokens) if max_tokens else len(content) // 2
+            return content[: max(1, min(cut, len(content) - 1))], "length"
         if kind is LLMFault.INVALID_JSON:
             return "Sure! Here is the JSON you asked for: {summary: 'unquoted', }", "stop"
         return content, "stop"
