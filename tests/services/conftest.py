@@ -1,0 +1,1 @@
+from tests.harness.fixtures_services import *  # noqa: F403
