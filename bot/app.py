@@ -57,6 +57,7 @@ class ReadingGroupBot(commands.Bot):
         clock: Clock | None = None,
         database: Database | None = None,
         sync_commands: bool = True,
+        service_overrides: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("intents", default_intents())
@@ -74,6 +75,7 @@ class ReadingGroupBot(commands.Bot):
         self._sync_on_start = sync_commands
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._services: Services | None = None
+        self._service_overrides = dict(service_overrides or {})
 
     @property
     def services(self) -> Services:
@@ -88,7 +90,12 @@ class ReadingGroupBot(commands.Bot):
         if self._database is None:
             self._database = await Database.open(self.settings.database_url)
         await self._database.migrate()
-        self._services = Services(settings=self.settings, db=self._database, clock=self.clock)
+        self._services = Services(
+            settings=self.settings,
+            db=self._database,
+            clock=self.clock,
+            overrides=self._service_overrides,
+        )
         for name in discover_extensions():
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))

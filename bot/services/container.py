@@ -1,17 +1,22 @@
 """The services of one running bot, built once and shared by every cog.
 
 Nothing here imports discord: the same container serves the CLI (export, import,
-calendar) on the embedded database without logging in.
+calendar) on the embedded database without logging in. Tests may hand in prebuilt services
+through ``overrides`` (e.g. an arXiv client with short back-off).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.events import EventBus
+from bot.services.arxiv import ArxivService
 from bot.services.guilds import GuildSettingsService
+from bot.services.papers import PaperService
+from bot.services.schedule import ScheduleService
 from bot.settings import Settings
 from storage.db import Database
 
@@ -22,9 +27,32 @@ class Services:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     events: EventBus = field(default_factory=EventBus)
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def guilds(self) -> GuildSettingsService:
         return GuildSettingsService(
             self.db, self.events, self.clock, self.settings.default_timezone
+        )
+
+    @cached_property
+    def arxiv(self) -> ArxivService:
+        if "arxiv" in self.overrides:
+            return self.overrides["arxiv"]  # type: ignore[no-any-return]
+        return ArxivService(
+            self.settings.arxiv_api_url, min_interval=self.settings.arxiv_min_interval_seconds
+        )
+
+    @cached_property
+    def papers(self) -> PaperService:
+        return PaperService(self.db, self.clock, self.arxiv)
+
+    @cached_property
+    def schedule(self) -> ScheduleService:
+        return ScheduleService(
+            self.db,
+            self.events,
+            self.clock,
+            default_timezone=self.settings.default_timezone,
+            papers=self.papers,
         )

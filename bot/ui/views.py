@@ -1,8 +1,9 @@
-"""Base views and modals whose errors follow the single error path."""
+"""Base views and modals whose errors follow the single error path, plus shared views."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -48,3 +49,55 @@ class BaseView(discord.ui.View):
 class BaseModal(discord.ui.Modal):
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await report_error(interaction, error)
+
+
+PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
+
+
+class Paginator(BaseView):
+    """◀ / ▶ through pages that are rendered fresh on every click (never stale)."""
+
+    def __init__(self, render: PageRenderer, *, owner_id: int, page: int, pages: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=300)
+        self.render = render
+        self.page = page
+        self.pages = pages
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        embed, self.page, self.pages = await self.render(page)
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=embed, view=self)
+
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._show(interaction, self.page + 1)
+
+
+class Confirm(BaseView):
+    """Asks the invoking member to confirm; ``await view.wait()`` then read ``value``."""
+
+    def __init__(self, *, owner_id: int, confirm_label: str, cancel_label: str = "Keep it") -> None:
+        super().__init__(owner_id=owner_id, timeout=60)
+        self.value: bool | None = None
+        self.interaction: discord.Interaction | None = None
+        self.confirm.label = confirm_label
+        self.cancel.label = cancel_label
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        self.value, self.interaction = True, interaction
+        self.stop()
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        self.value, self.interaction = False, interaction
+        self.stop()

@@ -1,0 +1,60 @@
+"""Autocomplete callbacks backed by the repositories, scoped by server, ≤ 25 choices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.services.timeparse import search_timezones
+from bot.ui.render import choice_name
+
+if TYPE_CHECKING:
+    from bot.app import ReadingGroupBot
+
+MAX_CHOICES = 25
+
+
+def _bot(interaction: discord.Interaction) -> ReadingGroupBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+async def session_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[int]]:
+    if interaction.guild_id is None:
+        return []
+    services = _bot(interaction).services
+    config = await services.guilds.get(interaction.guild_id)
+    text = current.strip().lstrip("#")
+    views = []
+    if text.isdigit():
+        try:
+            views = [await services.schedule.view(interaction.guild_id, int(text))]
+        except Exception:
+            views = []
+    views += await services.schedule.search(interaction.guild_id, current, limit=MAX_CHOICES)
+    seen: set[int] = set()
+    choices = []
+    for view in views:
+        if view.id in seen:
+            continue
+        seen.add(view.id)
+        choices.append(app_commands.Choice(name=choice_name(view, config), value=view.id))
+    return choices[:MAX_CHOICES]
+
+
+async def block_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    names = await _bot(interaction).services.schedule.block_names(interaction.guild_id, current)
+    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:MAX_CHOICES]]
+
+
+async def timezone_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=n, value=n) for n in search_timezones(current, MAX_CHOICES)]

@@ -1,0 +1,149 @@
+"""Dates and times as members type them; the guild's zone across DST."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.errors import InvalidInput
+from bot.services.timeparse import (
+    WeeklySlot,
+    format_date,
+    local_to_utc,
+    next_weekly,
+    parse_date,
+    parse_time,
+    search_timezones,
+    split_date_time,
+    timezone,
+)
+
+TODAY = date(2025, 2, 3)  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-02-07", date(2025, 2, 7)),
+        ("07.02.2025", date(2025, 2, 7)),
+        ("7.2.2025", date(2025, 2, 7)),
+        ("25/12/2025", date(2025, 12, 25)),
+        ("12/25/2025", date(2025, 12, 25)),
+        ("03/03/2025", date(2025, 3, 3)),
+        ("7 Feb 2025", date(2025, 2, 7)),
+        ("7th February 2025", date(2025, 2, 7)),
+        ("February 7, 2025", date(2025, 2, 7)),
+        ("Feb. 7 2025", date(2025, 2, 7)),
+        ("today", TODAY),
+        ("tomorrow", date(2025, 2, 4)),
+        ("thursday", date(2025, 2, 6)),
+        ("Thu", date(2025, 2, 6)),
+        ("next thursday", date(2025, 2, 6)),
+        ("next monday", date(2025, 2, 10)),
+        ("monday", TODAY),
+        ("  2025-02-07  ", date(2025, 2, 7)),
+    ],
+)
+def test_dates(text: str, expected: date) -> None:
+    assert parse_date(text, TODAY) == expected
+
+
+def test_ambiguous_slash_date_is_refused_with_both_spellings() -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_date("03/04/2025", TODAY)
+    message = str(info.value)
+    assert "ambiguous" in message
+    assert "3 April or 4 March" in message
+    assert "2025-04-03" in message
+
+
+@pytest.mark.parametrize(
+    "text", ["31.02.2025", "2025-13-01", "someday", "", "32/01/2025", "x" * 100, "Febtober 3 2025"]
+)
+def test_bad_dates(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_date(text, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("18:00", time(18)),
+        ("18.30", time(18, 30)),
+        ("6pm", time(18)),
+        ("6:30 PM", time(18, 30)),
+        ("12am", time(0)),
+        ("12pm", time(12)),
+        ("9h15", time(9, 15)),
+        ("7", time(7)),
+    ],
+)
+def test_times(text: str, expected: time) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["25:00", "13pm", "18:75", "noonish", ""])
+def test_bad_times(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-02-07 18:00", ("2025-02-07", "18:00")),
+        ("2025-02-07T18:00", ("2025-02-07", "18:00")),
+        ("next thursday 6pm", ("next thursday", "6pm")),
+        ("7 Feb 2025 6:30 pm", ("7 Feb 2025", "6:30 pm")),
+        ("7 Feb 2025", ("7 Feb 2025", None)),
+        ("07.02.2025", ("07.02.2025", None)),
+    ],
+)
+def test_split_date_time(text: str, expected: tuple[str, str | None]) -> None:
+    assert split_date_time(text) == expected
+
+
+def test_local_time_follows_dst_in_berlin() -> None:
+    winter = local_to_utc(date(2025, 3, 27), time(18), "Europe/Berlin")
+    summer = local_to_utc(date(2025, 4, 3), time(18), "Europe/Berlin")
+    assert winter == datetime(2025, 3, 27, 17, tzinfo=UTC)
+    assert summer == datetime(2025, 4, 3, 16, tzinfo=UTC)
+
+
+def test_a_time_skipped_by_dst_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="does not exist"):
+        local_to_utc(date(2025, 3, 9), time(2, 30), "America/New_York")
+
+
+def test_weekly_slot_keeps_wall_clock_across_dst() -> None:
+    slot = WeeklySlot(weekday=0, at=time(10))  # Mondays 10:00
+    before = datetime(2025, 10, 20, 15, tzinfo=UTC)  # 11:00 EDT, after that Monday's slot
+    first = next_weekly(before, slot, "America/New_York")
+    second = next_weekly(first, slot, "America/New_York")
+    third = next_weekly(second, slot, "America/New_York")
+    assert first == datetime(2025, 10, 27, 14, tzinfo=UTC)  # EDT, UTC-4
+    assert second == datetime(2025, 11, 3, 15, tzinfo=UTC)  # EST after 2 Nov, UTC-5
+    assert third == datetime(2025, 11, 10, 15, tzinfo=UTC)
+
+
+def test_weekly_slot_in_a_dst_gap_moves_an_hour_later() -> None:
+    slot = WeeklySlot(weekday=6, at=time(2, 30))  # Sundays 02:30
+    moment = next_weekly(datetime(2025, 3, 27, tzinfo=UTC), slot, "Europe/Berlin")
+    assert moment.astimezone(timezone("Europe/Berlin")).hour == 3
+
+
+def test_unknown_timezone_and_search() -> None:
+    with pytest.raises(InvalidInput, match="Unknown time zone"):
+        timezone("Mars/Olympus_Mons")
+    assert search_timezones("berl")[0] == "Europe/Berlin"
+    assert "America/New_York" in search_timezones("new york")
+    assert len(search_timezones("a")) == 25
+
+
+def test_date_formats() -> None:
+    day = date(2024, 2, 1)
+    assert format_date(day, "DD.MM.YYYY") == "01.02.2024"
+    assert format_date(day, "YYYY-MM-DD") == "2024-02-01"
+    assert format_date(day, "D MMM YYYY") == "1 Feb 2024"
+    assert format_date(day, "MMM D, YYYY") == "Feb 1, 2024"
