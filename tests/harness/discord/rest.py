@@ -81,8 +81,11 @@ class Body:
     multipart: bool = False
 
 
+BODY_KEY = web.RequestKey("body", Body)
+
+
 def body_of(request: web.Request) -> Body:
-    return request["body"]
+    return request[BODY_KEY]
 
 
 def json_of(request: web.Request) -> dict[str, Any]:
@@ -230,7 +233,7 @@ async def _handle(
     api: bool,
 ) -> web.StreamResponse:
     body = await _parse_body(request)
-    request["body"] = body
+    request[BODY_KEY] = body
     record.json, record.files = body.json, body.files
     if api and not _NO_AUTH.fullmatch(path):
         auth = request.headers.get("Authorization", "")
