@@ -207,11 +207,10 @@ def _to_field_error(error: ValidationError) -> FieldError:
             tuple(path), "BASE_TYPE_MIN_LENGTH", f"Must be {value} or more in length."
         )
     if keyword == "required":
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        missing = [name for name in value if name not in instance]
-        return FieldError(
-            tuple([*path, *missing[:1]]), "BASE_TYPE_REQUIRED", "This field is required"
-        )
+        # jsonschema reports each missing property separately: "'x' is a required property".
+        match = re.match(r"'(.+)' is a required property", error.message)
+        missing = [match.group(1)] if match else []
+        return FieldError(tuple([*path, *missing]), "BASE_TYPE_REQUIRED", "This field is required")
     if keyword in ("enum", "const"):
         return FieldError(
             tuple(path), "ENUM_TYPE_COERCE", f"Value {error.instance!r} is not a valid enum value."
