@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -206,10 +207,18 @@ def make_middleware(fake: FakeDiscord) -> Callable[..., Awaitable[web.StreamResp
             response = await _handle(fake, request, handler, record, path, api)
         except ApiError as error:
             if error.violation is not None:
-                fake.violations.record(
+                fake.violation_log.record(
                     Violation(error.violation, request.method, path, error.message, error.errors)
                 )
             response = error_response(error.status, error.code, error.message, error.errors)
+        except Exception as exc:
+            # A bug in the fake must not look like a Discord outage (which the
+            # client would retry): answer 400 and fail the test at teardown.
+            detail = traceback.format_exc()
+            fake.violation_log.record(
+                Violation("fake_error", request.method, path, f"the fake crashed: {exc!r}", detail)
+            )
+            response = error_response(400, 0, f"fake Discord internal error: {exc!r}")
         record.status = response.status
         if (
             isinstance(response, web.Response)
