@@ -78,7 +78,8 @@ class _Expectation:
         parts = [f"kind={self.kind!r}"] if self.kind else []
         if self.path is not None:
             parts.append(f"path~{self.path.pattern!r}")
-        return f"expect_violation({', '.join(parts)}) x{self.times}"
+        count = "at least once" if self.times is None else f"x{self.times}"
+        return f"expect_violation({', '.join(parts)}) {count}"
 
 
 class Notifier:
@@ -94,9 +95,14 @@ class Notifier:
         self._waiters.clear()
 
     async def wait_for(
-        self, probe: Callable[[], T | None], timeout: float, describe: Callable[[], str]
+        self,
+        probe: Callable[[], T | None],
+        timeout: float,
+        describe: Callable[[], str],
+        poll: float | None = None,
     ) -> T:
-        """Return ``probe()`` once it is not None; re-checked after every change."""
+        """Return ``probe()`` once it is not None; re-checked after every change
+        (and every ``poll`` seconds, for state the fake cannot observe)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -109,7 +115,7 @@ class Notifier:
             waiter = loop.create_future()
             self._waiters.add(waiter)
             try:
-                await asyncio.wait_for(asyncio.shield(waiter), remaining)
+                await asyncio.wait_for(asyncio.shield(waiter), min(remaining, poll or remaining))
             except TimeoutError:
                 pass
             finally:
@@ -163,7 +169,7 @@ class ViolationLog:
         return [
             e.describe() + f" (matched {e.matched})"
             for e in self._expectations
-            if e.times is not None and e.matched < e.times
+            if e.matched < (1 if e.times is None else e.times)
         ]
 
     def problems(self) -> list[str]:

@@ -177,7 +177,8 @@ class FakeDiscord(UserActions):
     ) -> None:
         """Declare that this test provokes a violation (``kind`` e.g. "limit", "deadline").
 
-        An expectation that is never met fails the test at teardown too.
+        It accepts up to ``times`` matching violations (``None``: any number) and
+        fails the test at teardown if fewer than ``times`` (or none) happened.
         """
         self.violation_log.expect(kind, path=path, times=times)
 
@@ -281,9 +282,15 @@ class FakeDiscord(UserActions):
                 raise HarnessTimeout(f"the client task crashed: {task.exception()!r}")
 
     async def wait_for(
-        self, probe: Callable[[], T | None], timeout: float, describe: Callable[[], str] | str
+        self,
+        probe: Callable[[], T | None],
+        timeout: float,
+        describe: Callable[[], str] | str,
+        *,
+        poll: float | None = None,
     ) -> T:
-        """Wait (on state changes, no polling) until ``probe()`` returns non-None."""
+        """Wait until ``probe()`` returns non-None, re-checking on every change of
+        the fake's state (and every ``poll`` seconds if given)."""
 
         def checked() -> T | None:
             self._check_clients()
@@ -295,7 +302,19 @@ class FakeDiscord(UserActions):
                 text += "\nerrors logged by discord.py:\n" + "\n".join(self.client_errors[-3:])
             return text
 
-        return await self.world.notifier.wait_for(checked, timeout, description)
+        return await self.world.notifier.wait_for(checked, timeout, description, poll)
+
+    async def wait_until_client(
+        self, predicate: Callable[[], bool], timeout: float = 2.0, what: str = "the client"
+    ) -> None:
+        """Wait for client-side state (its cache, its own records).
+
+        The fake cannot see inside the client, so this re-checks every 5 ms as
+        well as on every change of the fake's state.
+        """
+        await self.wait_for(
+            lambda: True if predicate() else None, timeout, f"{what} to catch up", poll=0.005
+        )
 
     async def wait_for_request(
         self,
@@ -365,6 +384,10 @@ class FakeDiscord(UserActions):
     async def drop_gateway(self) -> None:
         """Close the websocket like a network blip; discord.py RESUMEs on its own."""
         await self.gateway.drop()
+
+    async def request_reconnect(self) -> None:
+        """Send RECONNECT (op 7); the client closes and RESUMEs."""
+        await self.gateway.reconnect_request()
 
     async def invalidate_session(self, resumable: bool = False) -> None:
         """Send INVALID_SESSION (op 9); with ``resumable=False`` the client re-IDENTIFIES."""
