@@ -292,14 +292,15 @@ class UserActions:
                 )
             data["values"] = list(values)
         else:
-            data["values"], data["resolved"] = self._resolve_select(stored, values)
+            found = fake.world.channel(stored.channel_id)
+            assert found is not None
+            data["values"], data["resolved"] = self._resolve_entities(*found, values)
         return await self._component(member, stored, data, f"select {custom_id!r}", timeout)
 
-    def _resolve_select(self, message: StoredMessage, values: list[Any]) -> tuple[list[str], JSON]:
+    def _resolve_entities(
+        self, guild: Guild, channel: Channel, values: list[Any]
+    ) -> tuple[list[str], JSON]:
         fake = self._fake()
-        found = fake.world.channel(message.channel_id)
-        assert found is not None
-        guild, channel = found
         resolved: JSON = {}
         ids = []
         for value in values:
@@ -311,10 +312,8 @@ class UserActions:
                 perms = fake.world.member_permissions(
                     guild, guild.members[fake.world.bot.id], value
                 )
-                resolved.setdefault("channels", {})[str(value.id)] = {
-                    **value.payload(),
-                    "permissions": str(perms),
-                }
+                payload = {**value.payload(), "permissions": str(perms)}
+                resolved.setdefault("channels", {})[str(value.id)] = payload
                 ids.append(str(value.id))
             else:
                 raise CommandUnavailable(f"cannot select {value!r}")
@@ -334,22 +333,34 @@ class UserActions:
         self,
         member: Member,
         reply: InteractionReply,
-        values: dict[str, str | list[str]],
+        values: dict[str, Any],
         *,
         timeout: float | None = None,
     ) -> InteractionReply:
-        """Fill in and submit the modal the bot opened in ``reply``."""
+        """Fill in and submit the modal the bot opened in ``reply``.
+
+        ``values`` maps each input's custom_id to what the member entered: a str
+        for text inputs and radio groups, a list of str for string selects and
+        checkbox groups, a bool for checkboxes, members/roles/channels for entity
+        selects and ``(filename, bytes)``/:class:`Upload` items for file uploads.
+        """
         modal = reply.modal
         if modal is None:
             raise CommandUnavailable(f"{reply!r} did not open a modal")
+        source = reply.record
         remaining = dict(values)
+        resolved: JSON = {}
+
+        def submit(component: JSON) -> JSON | None:
+            return self._submitted(component, remaining, resolved, source.guild, source.channel)
+
         components: list[JSON] = []
         for item in modal.get("components", []):
             if item.get("type") == 1:
-                inner = [self._submitted(c, remaining) for c in item.get("components", [])]
+                inner = [submit(c) for c in item.get("components", [])]
                 components.append({"type": 1, "components": [c for c in inner if c]})
             elif item.get("type") == 18:
-                submitted = self._submitted(item.get("component") or {}, remaining)
+                submitted = submit(item.get("component") or {})
                 if submitted:
                     entry: JSON = {"type": 18, "component": submitted}
                     if "id" in item:
@@ -357,8 +368,9 @@ class UserActions:
                     components.append(entry)
         if remaining:
             raise CommandUnavailable(f"the modal has no input(s) {sorted(remaining)}")
-        source = reply.record
-        data = {"custom_id": modal["custom_id"], "components": components}
+        data: JSON = {"custom_id": modal["custom_id"], "components": components}
+        if resolved:
+            data["resolved"] = resolved
         record = self._dispatch(
             MODAL_SUBMIT,
             source.guild,
@@ -370,26 +382,55 @@ class UserActions:
         )
         return await self._acknowledged(record, timeout)
 
-    @staticmethod
-    def _submitted(component: JSON, remaining: dict[str, Any]) -> JSON | None:
+    def _submitted(
+        self,
+        component: JSON,
+        remaining: dict[str, Any],
+        resolved: JSON,
+        guild: Guild,
+        channel: Channel,
+    ) -> JSON | None:
         custom_id = component.get("custom_id")
         if custom_id is None:
             return None
         kind = component.get("type")
-        if kind == 4:
-            value = remaining.pop(custom_id, component.get("value") or "")
+        required = component.get("required", True)
+        given = remaining.pop(custom_id, None)
+        out: JSON = {"type": kind, "custom_id": custom_id}
+        if kind == 4:  # text input
+            value = (component.get("value") or "") if given is None else given
             if not isinstance(value, str):
                 raise CommandUnavailable(f"text input {custom_id!r} takes a str")
-            if component.get("required", True) and not value:
-                raise CommandUnavailable(f"text input {custom_id!r} is required")
             low, high = component.get("min_length"), component.get("max_length")
             if value and (
                 (low is not None and len(value) < low) or (high is not None and len(value) > high)
             ):
                 raise CommandUnavailable(f"text input {custom_id!r} takes {low}..{high} characters")
-            return {"type": 4, "custom_id": custom_id, "value": value}
-        picked = remaining.pop(custom_id, [])
-        return {"type": kind, "custom_id": custom_id, "values": list(picked)}
+            out["value"] = value
+        elif kind == 23:  # checkbox
+            out["value"] = bool(given)
+            return out
+        elif kind == 21:  # radio group
+            out["value"] = given
+        elif kind == 19:  # file upload
+            ids = []
+            for item in given or []:
+                upload = as_upload(item, f"file upload {custom_id!r}")
+                stored = self._fake().world.store_attachment(
+                    channel.id, upload.filename, upload.data, upload.content_type, ephemeral=True
+                )
+                resolved.setdefault("attachments", {})[str(stored.id)] = stored.payload()
+                ids.append(str(stored.id))
+            out["values"] = ids
+        elif kind in (5, 6, 7, 8):  # entity selects
+            out["values"], entities = self._resolve_entities(guild, channel, list(given or []))
+            for key, found in entities.items():
+                resolved.setdefault(key, {}).update(found)
+        else:  # string select, checkbox group
+            out["values"] = list(given or [])
+        if required and not (out.get("value") or out.get("values")):
+            raise CommandUnavailable(f"modal input {custom_id!r} is required")
+        return out
 
     # ------------------------------------------------------------ messages
 
