@@ -42,6 +42,12 @@ class VoteView(discord.ui.View):
     ) -> None:
         await interaction.response.send_message(f"You picked {select.values[0]}", ephemeral=True)
 
+    @discord.ui.select(cls=discord.ui.UserSelect, custom_id="vote:host", placeholder="Host")
+    async def host(
+        self, interaction: discord.Interaction, select: discord.ui.UserSelect[VoteView]
+    ) -> None:
+        await interaction.response.send_message(f"Host: {select.values[0].display_name}")
+
     def summary(self) -> str:
         return f"Yes: {self.votes['yes']} / No: {self.votes['no']}"
 
@@ -53,6 +59,33 @@ class FeedbackModal(discord.ui.Modal, title="Session feedback"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(f"Thanks for: {self.comment.value}")
+
+
+class ProposalModal(discord.ui.Modal, title="Propose a paper"):
+    """A modal built from labels, with the newer input kinds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paper = discord.ui.TextInput(custom_id="paper", style=discord.TextStyle.paragraph)
+        self.kind = discord.ui.RadioGroup(
+            custom_id="kind",
+            options=[
+                discord.RadioGroupOption(label="Paper", value="paper"),
+                discord.RadioGroupOption(label="Survey", value="survey"),
+            ],
+        )
+        self.online = discord.ui.Checkbox(custom_id="online")
+        self.pdf = discord.ui.FileUpload(custom_id="pdf", required=False)
+        self.add_item(discord.ui.Label(text="Paper title", component=self.paper))
+        self.add_item(discord.ui.Label(text="Kind", component=self.kind))
+        self.add_item(discord.ui.Label(text="Online?", component=self.online))
+        self.add_item(discord.ui.Label(text="PDF", component=self.pdf))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        files = [a.filename for a in self.pdf.values]
+        await interaction.response.send_message(
+            f"{self.paper.value} ({self.kind.value}, online={self.online.value}, files={files})"
+        )
 
 
 class SessionGroup(app_commands.Group, name="session", description="Reading sessions"):
@@ -167,6 +200,10 @@ class SampleBot(commands.Bot):
         @tree.command(description="Give feedback")
         async def feedback(interaction: discord.Interaction) -> None:
             await interaction.response.send_modal(FeedbackModal())
+
+        @tree.command(description="Propose a paper")
+        async def propose(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(ProposalModal())
 
         @tree.command(description="Think, then answer")
         async def slow(interaction: discord.Interaction, edit: bool = False) -> None:

@@ -176,6 +176,31 @@ async def test_select_menu(fake_discord: FakeDiscord, bot: SampleBot) -> None:
         await fake_discord.select(alice, reply, "vote:paper", ["unknown"])
 
 
+async def test_user_select(fake_discord: FakeDiscord, bot: SampleBot) -> None:
+    alice = fake_discord.guild.add_member("alice")
+    bob = fake_discord.guild.add_member("bob", global_name="Bob B")
+    reply = await fake_discord.slash(alice, "vote")
+    picked = await fake_discord.select(alice, reply, "vote:host", [bob])
+    assert picked.content == "Host: Bob B"
+
+
+async def test_modal_with_labels_radio_checkbox_and_file_upload(
+    fake_discord: FakeDiscord, bot: SampleBot
+) -> None:
+    alice = fake_discord.guild.add_member("alice")
+    reply = await fake_discord.slash(alice, "propose")
+    assert reply.modal is not None
+    assert [c["type"] for c in reply.modal["components"]] == [18, 18, 18, 18]
+
+    submitted = await fake_discord.submit_modal(
+        alice,
+        reply,
+        {"paper": "Attention", "kind": "survey", "online": True, "pdf": [("a.pdf", b"%PDF")]},
+    )
+
+    assert submitted.content == "Attention (survey, online=True, files=['a.pdf'])"
+
+
 async def test_modal_submit(fake_discord: FakeDiscord, bot: SampleBot) -> None:
     alice = fake_discord.guild.add_member("alice")
     reply = await fake_discord.slash(alice, "feedback")
