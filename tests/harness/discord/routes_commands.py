@@ -12,6 +12,53 @@ from .rest import ApiError, body_of, json_of, no_content, not_found, ok, snowfla
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
+    from .state import World
+
+
+def command_object(world: World, body: JSON, existing: JSON | None, guild_id: int | None) -> JSON:
+    """The full command object Discord stores for a registration body."""
+    kind = int(body.get("type") or 1)
+    command_id = int(existing["id"]) if existing else world.ids.next()
+    permissions = body.get("default_member_permissions")
+    command: JSON = {
+        "id": str(command_id),
+        "application_id": str(world.application_id),
+        "version": str(world.ids.next()),
+        "type": kind,
+        "name": body["name"],
+        "name_localizations": body.get("name_localizations"),
+        "description": body.get("description") or "",
+        "description_localizations": body.get("description_localizations"),
+        "default_member_permissions": None if permissions is None else str(permissions),
+        "dm_permission": body.get("dm_permission", True),
+        "nsfw": bool(body.get("nsfw", False)),
+        "integration_types": body.get("integration_types") or [0],
+        "contexts": body.get("contexts"),
+    }
+    if kind == 1:
+        command["options"] = copy.deepcopy(body.get("options") or [])
+    if guild_id is not None:
+        command["guild_id"] = str(guild_id)
+    return command
+
+
+def same_command(command: JSON, body: JSON) -> bool:
+    return command["name"] == body.get("name") and command["type"] == int(body.get("type") or 1)
+
+
+def overwrite_commands(
+    world: World, commands: dict[int, JSON], bodies: list[JSON], guild_id: int | None
+) -> list[JSON]:
+    """Bulk overwrite: same name and type keep their id, everything else is replaced."""
+    old = list(commands.values())
+    replacement: dict[int, JSON] = {}
+    for body in bodies:
+        existing = next((c for c in old if same_command(c, body)), None)
+        command = command_object(world, body, existing, guild_id)
+        replacement[int(command["id"])] = command
+    commands.clear()
+    commands.update(replacement)
+    return list(commands.values())
 
 
 def register(app: web.Application, fake: FakeDiscord) -> None:
@@ -29,32 +76,10 @@ def register(app: web.Application, fake: FakeDiscord) -> None:
         return world.guild_commands.setdefault(guild_id, {}), guild_id
 
     def build(body: JSON, existing: JSON | None, guild_id: int | None) -> JSON:
-        kind = int(body.get("type") or 1)
-        command_id = int(existing["id"]) if existing else world.ids.next()
-        permissions = body.get("default_member_permissions")
-        command: JSON = {
-            "id": str(command_id),
-            "application_id": str(world.application_id),
-            "version": str(world.ids.next()),
-            "type": kind,
-            "name": body["name"],
-            "name_localizations": body.get("name_localizations"),
-            "description": body.get("description") or "",
-            "description_localizations": body.get("description_localizations"),
-            "default_member_permissions": None if permissions is None else str(permissions),
-            "dm_permission": body.get("dm_permission", True),
-            "nsfw": bool(body.get("nsfw", False)),
-            "integration_types": body.get("integration_types") or [0],
-            "contexts": body.get("contexts"),
-        }
-        if kind == 1:
-            command["options"] = copy.deepcopy(body.get("options") or [])
-        if guild_id is not None:
-            command["guild_id"] = str(guild_id)
-        return command
+        return command_object(world, body, existing, guild_id)
 
     def same(command: JSON, body: JSON) -> bool:
-        return command["name"] == body.get("name") and command["type"] == int(body.get("type") or 1)
+        return same_command(command, body)
 
     def find(commands: dict[int, JSON], request: web.Request) -> JSON:
         command = commands.get(snowflake(request, "command_id"))
@@ -69,15 +94,7 @@ def register(app: web.Application, fake: FakeDiscord) -> None:
     async def bulk_overwrite(request: web.Request) -> web.Response:
         commands, guild_id = scope(request)
         bodies: Any = body_of(request).json or []
-        old = list(commands.values())
-        replacement: dict[int, JSON] = {}
-        for body in bodies:
-            existing = next((c for c in old if same(c, body)), None)
-            command = build(body, existing, guild_id)
-            replacement[int(command["id"])] = command
-        commands.clear()
-        commands.update(replacement)
-        return ok(list(commands.values()))
+        return ok(overwrite_commands(world, commands, bodies, guild_id))
 
     async def create(request: web.Request) -> web.Response:
         commands, guild_id = scope(request)

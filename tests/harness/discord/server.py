@@ -162,6 +162,18 @@ class FakeDiscord(UserActions):
         """Fallback command definitions for when the bot registered none."""
         self.resolver.fallback_tree = tree
 
+    def register_commands(self, definitions: list[JSON], guild: Guild | None = None) -> list[JSON]:
+        """Pre-register commands, as if an earlier run of the bot had synced them.
+
+        ``definitions`` are registration bodies, e.g. ``[c.to_dict(tree) for c in
+        tree.get_commands()]``. Returns the stored command objects.
+        """
+        overwrite = routes_commands.overwrite_commands
+        if guild is None:
+            return overwrite(self.world, self.world.global_commands, definitions, None)
+        commands = self.world.guild_commands.setdefault(guild.id, {})
+        return overwrite(self.world, commands, definitions, guild.id)
+
     def set_clock(self, clock: Callable[[], Any]) -> None:
         """What "now" is when checking that scheduled events are not in the past."""
         self.world.clock = clock
