@@ -332,8 +332,12 @@ class Guild:
     def add_category(self, name: str, **kw: Any) -> Channel:
         return self._world.add_channel(self, name, GUILD_CATEGORY, **kw)
 
-    def add_thread(self, parent: Channel, name: str, *, private: bool = False) -> Channel:
-        return self._world.add_thread(self, parent, name, private=private)
+    def add_thread(
+        self, parent: Channel, name: str, *, private: bool = False, owner: Member | None = None
+    ) -> Channel:
+        return self._world.add_thread(
+            self, parent, name, private=private, owner=owner.user if owner else None
+        )
 
     def add_role(
         self,
@@ -606,7 +610,7 @@ class ScheduledEvent:
             "privacy_level": self.privacy_level,
             "status": self.status,
             "entity_type": self.entity_type,
-            "entity_id": _opt_str(self.channel_id) if self.entity_type == 1 else None,
+            "entity_id": None,
             "entity_metadata": {"location": self.location} if self.location is not None else None,
             "image": self.image,
             "recurrence_rule": None,
