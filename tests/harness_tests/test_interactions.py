@@ -294,3 +294,38 @@ async def test_fallback_to_the_tree_when_nothing_was_registered(
     assert fake_discord.registered_commands() == []
     alice = fake_discord.guild.add_member("alice")
     assert (await fake_discord.slash(alice, "echo", text="ab", times=2)).content == "abab"
+
+
+class SyncsWhenChanged(discord.Client):
+    """Syncs its tree only when the registered commands differ, like a careful bot."""
+
+    def __init__(self) -> None:
+        super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+        self.tree = discord.app_commands.CommandTree(self)
+
+        @self.tree.command(description="ping")
+        async def ping(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("pong")
+
+    def local(self) -> list[dict[str, object]]:
+        return [c.to_dict(self.tree) for c in self.tree.get_commands()]
+
+    async def setup_hook(self) -> None:
+        remote = await self.tree.fetch_commands()
+        if sorted(c.name for c in remote) != sorted(str(c["name"]) for c in self.local()):
+            await self.tree.sync()
+
+
+@pytest.mark.parametrize("registered", [["ping"], ["old"]], ids=["unchanged", "changed"])
+async def test_pre_registered_commands(
+    fake_discord: FakeDiscord, start_client: StartClient, registered: list[str]
+) -> None:
+    client = SyncsWhenChanged()
+    fake_discord.register_commands([{**client.local()[0], "name": n} for n in registered])
+
+    await start_client(client)
+
+    puts = fake_discord.requests_matching("PUT", r"/applications/\d+/commands")
+    assert len(puts) == (0 if registered == ["ping"] else 1)
+    alice = fake_discord.guild.add_member("alice")
+    assert (await fake_discord.slash(alice, "ping")).content == "pong"
