@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .interactions import InteractionRecord
 from .models import JSON, StoredMessage
@@ -182,9 +182,3 @@ class InteractionReply:
         return await self._fake.wait_for(
             enough, timeout, lambda: f"{count} follow-up(s) to {record.label}"
         )
-
-    def __getitem__(self, key: str) -> Any:
-        message = self.message
-        if message is None:
-            raise KeyError(key)
-        return message[key]
