@@ -199,8 +199,12 @@ class Gateway:
                 self._record_in(payload)
                 await self._on_frame(conn, request, payload)
         finally:
-            if conn.session is not None and conn.session.connection is conn:
-                conn.session.connection = None
+            session = conn.session
+            if session is not None and session.connection is conn:
+                session.connection = None
+                if ws.close_code in (1000, 1001):
+                    # A clean close from the client ends the session; it cannot be resumed.
+                    session.invalidated = True
             self.connections.remove(conn)
             await conn.stop()
             self.world.changed()
