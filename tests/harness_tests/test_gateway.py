@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import discord
+import pytest
 
-from tests.harness.discord import FakeDiscord
+from tests.harness.discord import FakeDiscord, InteractionFailed
 from tests.harness.discord.fixtures import StartClient
 from tests.harness_tests.sample_bot import SampleBot
 
@@ -120,3 +121,16 @@ async def test_message_content_needs_the_intent(
     guild = seen[0].guild
     assert guild is not None
     assert guild.get_member(alice.id) is None  # no members intent: not in GUILD_CREATE either
+
+
+async def test_a_closed_client_ends_its_session(
+    fake_discord: FakeDiscord, start_client: StartClient
+) -> None:
+    running = await start_client(SampleBot())
+    await running.stop()
+    await fake_discord.wait_for(
+        lambda: True if not fake_discord.gateway.live_connections() else None, 2, "the close"
+    )
+    alice = fake_discord.guild.add_member("alice")
+    with pytest.raises(InteractionFailed, match="no client"):
+        await fake_discord.slash(alice, "vote")
