@@ -112,6 +112,8 @@ class UserActions:
                 if str(record.id) in r.path or record.token in r.path
             ]
             errors = "\n".join(fake.client_errors[-3:])
+            if not fake.gateway.live_connections():
+                seen.append("no client is connected to the gateway")
             raise InteractionFailed(
                 f"the bot did not acknowledge {record.label} within {limit:.2f} s "
                 f"(Discord's limit is {fake.interaction_deadline:.1f} s); "
