@@ -123,14 +123,19 @@ async def test_message_content_needs_the_intent(
     assert guild.get_member(alice.id) is None  # no members intent: not in GUILD_CREATE either
 
 
-async def test_a_closed_client_ends_its_session(
+async def test_interactions_need_a_connected_client(
     fake_discord: FakeDiscord, start_client: StartClient
 ) -> None:
+    alice = fake_discord.guild.add_member("alice")
+    fake_discord.register_commands([{"name": "vote", "description": "Start a vote"}])
+    with pytest.raises(InteractionFailed, match="no client has identified"):
+        await fake_discord.slash(alice, "vote")
+
     running = await start_client(SampleBot())
     await running.stop()
     await fake_discord.wait_for(
         lambda: True if not fake_discord.gateway.live_connections() else None, 2, "the close"
     )
-    alice = fake_discord.guild.add_member("alice")
-    with pytest.raises(InteractionFailed, match="no client"):
+    fake_discord.interaction_deadline = 0.1
+    with pytest.raises(InteractionFailed, match="no client is connected"):
         await fake_discord.slash(alice, "vote")
