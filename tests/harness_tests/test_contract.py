@@ -34,9 +34,11 @@ def _codes(error: ApiError, *path: str | int) -> list[str]:
 # ------------------------------------------------------------ pure validation
 
 
-def test_openapi_document_is_read_from_shared_testdata() -> None:
-    assert openapi_path().name == "openapi.json"
+def test_openapi_document_is_read_from_shared_testdata(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert openapi_path().parts[-4:] == ("shared", "testdata", "discord-api", "openapi.json")
     assert openapi_path().is_file()
+    monkeypatch.setenv("DISCORD_OPENAPI_PATH", "/elsewhere/openapi.json")
+    assert str(openapi_path()) == "/elsewhere/openapi.json"
 
 
 def test_valid_bodies_pass() -> None:
