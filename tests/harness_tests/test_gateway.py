@@ -139,3 +139,18 @@ async def test_interactions_need_a_connected_client(
     fake_discord.interaction_deadline = 0.1
     with pytest.raises(InteractionFailed, match="no client is connected"):
         await fake_discord.slash(alice, "vote")
+
+
+async def test_member_queries_are_answered_with_chunks(
+    fake_discord: FakeDiscord, bot: SampleBot
+) -> None:
+    fake_discord.guild.add_member("alice")
+    fake_discord.guild.add_member("albert")
+    fake_discord.guild.add_member("bob")
+    guild = bot.get_guild(fake_discord.guild.id)
+    assert guild is not None
+
+    found = await guild.query_members(query="al", limit=10)
+
+    assert sorted(m.name for m in found) == ["albert", "alice"]
+    assert 8 in _ops(fake_discord, "in")  # REQUEST_GUILD_MEMBERS
