@@ -73,6 +73,10 @@ class App:
     def new_bot(self, **overrides: Any) -> ReadingGroupBot:
         return make_bot(self.settings, self.clock, self.arxiv, **overrides)
 
+    async def until(self, predicate: Any, what: str, within: float = 5.0) -> None:
+        """Wait (on the fake's state changes, not a sleep) until ``predicate()`` is true."""
+        await self.discord.wait_for(lambda: True if predicate() else None, within, what)
+
     async def slash(self, member: Any, command: str, **options: Any) -> Any:
         return await self.discord.slash(member, command, **options)
 
