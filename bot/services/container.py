@@ -15,6 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.events import EventBus
 from bot.services.arxiv import ArxivService
 from bot.services.guilds import GuildSettingsService
+from bot.services.markdown import MarkdownService
 from bot.services.papers import PaperService
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
@@ -55,4 +56,10 @@ class Services:
             self.clock,
             default_timezone=self.settings.default_timezone,
             papers=self.papers,
+        )
+
+    @cached_property
+    def markdown(self) -> MarkdownService:
+        return MarkdownService(
+            self.db, self.events, self.clock, default_timezone=self.settings.default_timezone
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories.comments import CommentRepository, SummaryRepository
+from storage.repositories.exchange import ExchangeRepository
 from storage.repositories.guilds import BotStateRepository, GuildConfigRepository, NoticeRepository
 from storage.repositories.papers import PaperRepository, ProposalRepository
 from storage.repositories.readinglist import ReadingListRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.summaries = SummaryRepository(session)
         self.reading = ReadingListRepository(session)
         self.reminders = ReminderRepository(session)
+        self.exchange = ExchangeRepository(session)
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -35,6 +37,7 @@ class UnitOfWork:
 __all__ = [
     "BotStateRepository",
     "CommentRepository",
+    "ExchangeRepository",
     "GuildConfigRepository",
     "LinkedPaper",
     "NoticeRepository",

@@ -1,0 +1,286 @@
+"""Bulk reads and writes for exporting and importing the schedule as markdown.
+
+A README can hold thousands of rows: everything here works on whole sets of rows with a
+constant number of queries (plain column rows, no ORM objects, executemany for writes), and
+every statement is scoped by ``guild_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Row
+
+from storage.models import (
+    Comment,
+    CommentSource,
+    Paper,
+    ReadingItem,
+    ReadingSession,
+    ReadingTopic,
+    SessionPaper,
+    SessionStatus,
+)
+from storage.repositories.base import Repository
+
+CHUNK = 500
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class ExchangeRepository(Repository):
+    # ------------------------------------------------------------------------------ export
+
+    def _window(self, guild_id: int, start: datetime | None, end: datetime | None) -> Any:
+        conditions = [
+            ReadingSession.guild_id == guild_id,
+            ReadingSession.status == SessionStatus.SCHEDULED,
+        ]
+        if start is not None:
+            conditions.append(ReadingSession.starts_at >= start)
+        if end is not None:
+            conditions.append(ReadingSession.starts_at < end)
+        return and_(*conditions)
+
+    async def export_sessions(
+        self, guild_id: int, start: datetime | None, end: datetime | None
+    ) -> Sequence[Row[Any]]:
+        """Scheduled sessions in ``[start, end)``, oldest first."""
+        stmt = (
+            select(
+                ReadingSession.id,
+                ReadingSession.starts_at,
+                ReadingSession.duration_minutes,
+                ReadingSession.kind,
+                ReadingSession.title,
+                ReadingSession.block_name,
+                ReadingSession.block_part,
+                ReadingSession.details,
+            )
+            .where(self._window(guild_id, start, end))
+            .order_by(ReadingSession.starts_at, ReadingSession.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def export_papers(
+        self, guild_id: int, start: datetime | None, end: datetime | None
+    ) -> Sequence[Row[Any]]:
+        """The papers of the same sessions, in their order within each session."""
+        stmt = (
+            select(
+                SessionPaper.session_id,
+                SessionPaper.role,
+                SessionPaper.label,
+                Paper.ref_key,
+                Paper.title,
+                Paper.url,
+                Paper.authors,
+                Paper.code_links,
+                Paper.demo_links,
+            )
+            .join(Paper, Paper.id == SessionPaper.paper_id)
+            .join(ReadingSession, ReadingSession.id == SessionPaper.session_id)
+            .where(self._window(guild_id, start, end), SessionPaper.guild_id == guild_id)
+            .order_by(SessionPaper.session_id, SessionPaper.position)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def export_comments(
+        self, guild_id: int, start: datetime | None, end: datetime | None
+    ) -> Sequence[Row[Any]]:
+        """Pinned comments of the same sessions, oldest first."""
+        stmt = (
+            select(Comment.session_id, Comment.text)
+            .join(ReadingSession, ReadingSession.id == Comment.session_id)
+            .where(
+                self._window(guild_id, start, end),
+                Comment.guild_id == guild_id,
+                Comment.pinned.is_(True),
+            )
+            .order_by(Comment.session_id, Comment.created_at, Comment.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def reading_topics(self, guild_id: int) -> Sequence[Row[Any]]:
+        stmt = (
+            select(
+                ReadingTopic.id,
+                ReadingTopic.parent_id,
+                ReadingTopic.name,
+                ReadingTopic.path,
+                ReadingTopic.position,
+            )
+            .where(ReadingTopic.guild_id == guild_id)
+            .order_by(ReadingTopic.position, ReadingTopic.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def reading_items(self, guild_id: int) -> Sequence[Row[Any]]:
+        stmt = (
+            select(
+                ReadingItem.id,
+                ReadingItem.topic_id,
+                ReadingItem.paper_id,
+                ReadingItem.label,
+                ReadingItem.read,
+                ReadingItem.position,
+                Paper.title,
+                Paper.url,
+            )
+            .join(Paper, Paper.id == ReadingItem.paper_id)
+            .where(ReadingItem.guild_id == guild_id)
+            .order_by(ReadingItem.topic_id, ReadingItem.position, ReadingItem.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    # ------------------------------------------------------------------------------ import
+
+    async def sessions_for_import(self, guild_id: int) -> Sequence[Row[Any]]:
+        """Every scheduled session of the server (sessions are matched by their date)."""
+        stmt = (
+            select(
+                ReadingSession.id,
+                ReadingSession.starts_at,
+                ReadingSession.duration_minutes,
+                ReadingSession.kind,
+                ReadingSession.title,
+                ReadingSession.notes,
+                ReadingSession.block_name,
+                ReadingSession.block_part,
+                ReadingSession.continues_id,
+                ReadingSession.presenter_id,
+                ReadingSession.presenter_name,
+                ReadingSession.details,
+            )
+            .where(
+                ReadingSession.guild_id == guild_id,
+                ReadingSession.status == SessionStatus.SCHEDULED,
+            )
+            .order_by(ReadingSession.starts_at, ReadingSession.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def session_papers(self, guild_id: int) -> Sequence[Row[Any]]:
+        stmt = (
+            select(
+                SessionPaper.session_id,
+                SessionPaper.paper_id,
+                SessionPaper.role,
+                SessionPaper.label,
+            )
+            .where(SessionPaper.guild_id == guild_id)
+            .order_by(SessionPaper.session_id, SessionPaper.position)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def comments_for_import(self, guild_id: int) -> Sequence[Row[Any]]:
+        """Comments an import may match or replace: pinned ones and imported ones."""
+        stmt = (
+            select(Comment.id, Comment.session_id, Comment.text, Comment.pinned, Comment.source)
+            .where(
+                Comment.guild_id == guild_id,
+                (Comment.pinned.is_(True)) | (Comment.source == CommentSource.IMPORT),
+            )
+            .order_by(Comment.session_id, Comment.created_at, Comment.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def papers_by_keys(self, guild_id: int, keys: Sequence[str]) -> Sequence[Row[Any]]:
+        rows: list[Row[Any]] = []
+        columns = (
+            Paper.id,
+            Paper.ref_key,
+            Paper.title,
+            Paper.url,
+            Paper.authors,
+            Paper.code_links,
+            Paper.demo_links,
+            Paper.source,
+            Paper.links_edited,
+        )
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            stmt = select(*columns).where(Paper.guild_id == guild_id, Paper.ref_key.in_(chunk))
+            rows.extend((await self.session.execute(stmt)).all())
+        return rows
+
+    # ------------------------------------------------------------------------------ writes
+
+    async def _insert(self, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert rows; their new ids in the same order."""
+        if not rows:
+            return []
+        table = model.__table__
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        result = await self.session.execute(stmt, list(rows))
+        return [int(i) for i in result.scalars().all()]
+
+    async def _update(self, model: Any, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        """Update rows by id (each dict: ``id`` plus the changed columns)."""
+        table = model.__table__
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+        for names, group in groups.items():
+            if not names:
+                continue
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("_id"), table.c.guild_id == guild_id)
+                .values({name: bindparam(name) for name in names})
+            )
+            params = [{"_id": r["id"], **{n: r[n] for n in names}} for r in group]
+            await self.session.execute(stmt, params)
+
+    async def insert_papers(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        return await self._insert(Paper, rows)
+
+    async def update_papers(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        await self._update(Paper, guild_id, rows)
+
+    async def insert_sessions(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        return await self._insert(ReadingSession, rows)
+
+    async def update_sessions(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        await self._update(ReadingSession, guild_id, rows)
+
+    async def replace_session_papers(
+        self, guild_id: int, session_ids: Sequence[int], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """The papers of ``session_ids`` become exactly ``rows``."""
+        for chunk in _chunks(list(session_ids)):
+            await self.session.execute(
+                delete(SessionPaper).where(
+                    SessionPaper.guild_id == guild_id, SessionPaper.session_id.in_(chunk)
+                )
+            )
+        if rows:
+            await self.session.execute(insert(SessionPaper.__table__), list(rows))
+
+    async def insert_comments(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(Comment.__table__), list(rows))
+
+    async def delete_comments(self, guild_id: int, ids: Sequence[int]) -> None:
+        for chunk in _chunks(list(ids)):
+            await self.session.execute(
+                delete(Comment).where(Comment.guild_id == guild_id, Comment.id.in_(chunk))
+            )
+
+    async def insert_topic(self, row: dict[str, Any]) -> int:
+        return (await self._insert(ReadingTopic, [row]))[0]
+
+    async def update_topics(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        await self._update(ReadingTopic, guild_id, rows)
+
+    async def insert_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(ReadingItem.__table__), list(rows))
+
+    async def update_items(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        await self._update(ReadingItem, guild_id, rows)
