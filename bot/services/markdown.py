@@ -704,6 +704,7 @@ class _Planner:
         exchange = uow.exchange
         new_papers = [p for p in self.paper_plans.values() if p.id is None]
         ids = await exchange.insert_papers(
+            gid,
             [
                 {
                     "guild_id": gid,
@@ -722,10 +723,10 @@ class _Planner:
                     "updated_at": now,
                 }
                 for p in new_papers
-            ]
+            ],
         )
-        for plan, new_id in zip(new_papers, ids, strict=True):
-            plan.id = new_id
+        for plan in new_papers:
+            plan.id = ids[plan.ref.ref_key]
         await exchange.update_papers(
             gid,
             [
@@ -736,7 +737,8 @@ class _Planner:
         )
 
         new_sessions = [s for s in self.sessions if s.existing is None]
-        ids = await exchange.insert_sessions(
+        started = await exchange.insert_sessions(
+            gid,
             [
                 {
                     "guild_id": gid,
@@ -753,10 +755,10 @@ class _Planner:
                     "updated_at": now,
                 }
                 for s in new_sessions
-            ]
+            ],
         )
-        for plan, new_id in zip(new_sessions, ids, strict=True):
-            plan.id = new_id
+        for plan in new_sessions:
+            plan.id = started[plan.values["starts_at"]]
         updates: list[dict[str, Any]] = []
         for plan in self.sessions:
             if plan.existing is None:

@@ -37,6 +37,7 @@ from bot.services.markdown_syntax import (
     is_alignment_row,
     link_segments,
     plain,
+    plain_text,
     render,
     split_row,
     strip_segments,
@@ -282,13 +283,19 @@ def _bounded_key(key: str) -> str:
     return f"{key[: MAX_KEY - 42]}#{digest}"
 
 
+_ARXIV_ABS = re.compile(
+    r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}(?:v\d+)?)(?:\.pdf)?/?$"
+)
+
+
 def paper_ref(url: str, text: str | None) -> PaperRef | None:
     """The paper a link points to (arXiv by id, anything else by its URL)."""
     if len(url) > MAX_URL:
         return None
-    if classify_url(url) is UrlKind.ARXIV:
+    simple = _ARXIV_ABS.match(url)
+    if simple or classify_url(url) is UrlKind.ARXIV:
         try:
-            ref = parse_arxiv_ref(url)
+            ref = parse_arxiv_ref(simple[1] if simple else url)
         except InvalidInput:
             ref = None
         if ref is not None:
@@ -378,7 +385,9 @@ class _Row:
             if prefix and link_segments(segments) and _SEPARATORS.match(outside[prefix.end() :]):
                 see_also.extend(self.refs(segments))
                 continue
-            text = canonical_comment(self.text(render(segments, "\n"), "comment"))
+            text = self.text(render(segments, "\n"), "comment")
+            if "\n" in text:
+                text = canonical_comment(text)
             if text:
                 comments.append(text)
         return comments, see_also
@@ -419,7 +428,7 @@ def interpret_row(
     has_presenter: bool,
 ) -> ParsedRow | None:
     row = _Row(line, issues)
-    date_cell = plain(tokenize(cells.get("date", ""))).strip()
+    date_cell = plain_text(cells.get("date", "")).strip()
     if not date_cell:
         row.note("the row has no date; skipped")
         return None
@@ -429,7 +438,7 @@ def interpret_row(
         row.note(f"{exc}; the row was skipped")
         return None
     result = ParsedRow(line=line, day=day, date_text=date_cell, kind=SessionKind.TBA)
-    if time_cell := plain(tokenize(cells.get("time", ""))).strip():
+    if time_cell := plain_text(cells.get("time", "")).strip():
         try:
             result.start_time, result.duration = parse_clock(time_cell)
         except InvalidInput as exc:
@@ -512,13 +521,13 @@ def interpret_row(
 
     if has_presenter:
         result.has_presenter_column = True
-        presenter = plain(tokenize(cells.get("presenter", ""))).strip()
+        presenter = plain_text(cells.get("presenter", "")).strip()
         if match := _PRESENTER_ID.search(presenter):
             result.presenter_id = int(match[1])
         elif presenter:
             result.presenter_name = row.text(_one_line(presenter)[:MAX_NAME], "presenter")
     result.extras = {
-        name: row.text(_one_line(plain(tokenize(clean(value)))), name)
+        name: row.text(_one_line(plain_text(clean(value))), name)
         for name, value in extras.items()
         if value.strip()
     }
@@ -530,7 +539,7 @@ def interpret_row(
 
 
 def _header_name(cell: str) -> str:
-    return _one_line(plain(tokenize(cell)))
+    return _one_line(plain_text(cell))
 
 
 def map_headers(names: list[str]) -> tuple[dict[str, int], dict[int, str]]:
@@ -638,7 +647,7 @@ class _Reader:
                     index += 1
                 continue
             if m := _HEADING.match(raw):
-                text = _one_line(plain(tokenize(clean(m[2]))))
+                text = _one_line(plain_text(clean(m[2])))
                 if self.doc.title is None and not self.doc.rows and m[1] == "#":
                     self.doc.title = defuse(text)[0][:MAX_NAME] or None
                 self.heading = text or None

@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.services.markdown_syntax import (
@@ -91,6 +92,7 @@ _INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.-?)+$")
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "la"})
 
 
+@lru_cache(maxsize=8192)
 def abbreviate_author(name: str) -> str:
     """'Yong Jae Lee' → 'Y. J. Lee'; names already abbreviated ('J.W. Kim', 'Goh') stay."""
     parts = name.split()
@@ -189,8 +191,11 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 def comment_markup(text: str, newline: str = "<br>") -> str:
     """A comment as one cell line: links kept, everything else escaped."""
-    lines = [line.strip() for line in text.replace("\r", "").split("\n")]
-    cleaned = _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
+    if "\n" in text or "\r" in text:
+        lines = [line.strip() for line in text.replace("\r", "").split("\n")]
+        cleaned = _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
+    else:
+        cleaned = text.strip()
     return render(tokenize(cleaned), newline)
 
 

@@ -17,7 +17,6 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 TEXT, BOLD, LINK, URL = "t", "b", "l", "u"
 
@@ -58,21 +57,20 @@ _URL_UNSAFE = re.compile(r"[\s()<>|\\\"'`\[\]^{}]")
 
 def encode_url(url: str) -> str:
     """A URL that can stand inside ``[label](…)`` and a table cell (idempotent)."""
+    if not _URL_UNSAFE.search(url):
+        return url
     return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode()), url)
 
 
+_HTTP = re.compile(r"^[hH][tT][tT][pP][sS]?://[^\s/?#\\]+")
+
+
 def http_url(url: str) -> str | None:
-    """The URL, encoded, when it is an absolute http(s) URL; None otherwise."""
+    """The URL, encoded, when it is an absolute http(s) URL with a host; None otherwise."""
     url = url.strip()
-    if not url.lower().startswith(("http://", "https://")):
+    if not _HTTP.match(url):
         return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if not parts.netloc or parts.scheme.lower() not in ("http", "https"):
-        return None
-    return encode_url(url)
+    return encode_url(url) if _URL_UNSAFE.search(url) else url
 
 
 def render(segments: Iterable[Seg], newline: str = "<br>") -> str:
@@ -105,8 +103,8 @@ def link(label: str, url: str | None) -> str:
 # Reading inline markdown
 
 _PUNCT = r"!-/:-@\[-`{-~"
-_LABEL = r"(?:\\.|[^\[\]\\\n]|\[(?:\\.|[^\[\]\\\n])*\])*"
-_DEST = r"<[^<>\n]*>|(?:\\.|[^\s()\\]|\((?:\\.|[^\s()\\])*\))*"
+_LABEL = r"(?:[^\[\]\\\n]++|\\.|\[(?:[^\[\]\\\n]++|\\.)*+\])*+"
+_DEST = r"<[^<>\n]*+>|(?:[^\s()\\]++|\\.|\((?:[^\s()\\]++|\\.)*+\))*+"
 _TOKEN = re.compile(
     rf"(?P<esc>\\[{_PUNCT}])"
     r"|(?P<br><[bB][rR]\s*/?>)"
@@ -133,11 +131,14 @@ def _trim_url(url: str) -> tuple[str, str]:
     return url[:end], url[end:]
 
 
+_DEST_ESCAPE = re.compile(rf"\\([{_PUNCT}])")
+
+
 def _unescape_dest(dest: str) -> str:
     dest = dest.strip()
     if dest.startswith("<") and dest.endswith(">"):
         dest = dest[1:-1]
-    return re.sub(rf"\\([{_PUNCT}])", r"\1", dest)
+    return _DEST_ESCAPE.sub(r"\1", dest) if "\\" in dest else dest
 
 
 def _append_text(out: list[Seg], text: str) -> None:
@@ -149,17 +150,31 @@ def _append_text(out: list[Seg], text: str) -> None:
         out.append(Seg(TEXT, text))
 
 
+_ONE_LINK = re.compile(r"\[([^\[\]\\\n<>&*`|~_$@]+)\]\((https?://[^\s()<>|\\\"'`\[\]^{}]+)\)")
+
+
 def tokenize(markup: str) -> list[Seg]:
     """Inline markdown → segments. Never fails: what is not understood is text."""
     if not _SPECIAL.search(markup):
         return [Seg(TEXT, markup)] if markup else []
+    if markup[0] == "[" and (one := _ONE_LINK.fullmatch(markup)) and "://" not in one[1]:
+        return [Seg(LINK, one[1], one[2])]
     out: list[Seg] = []
-    pos = 0
-    for match in _TOKEN.finditer(markup):
+    pos = 0  # end of what has been consumed
+    cursor = 0  # where to look for the next token
+    end = len(markup)
+    while cursor < end:
+        candidate = _SPECIAL.search(markup, cursor)
+        if candidate is None:
+            break
+        match = _TOKEN.match(markup, candidate.start())
+        if match is None:
+            cursor = candidate.start() + 1
+            continue
         start = match.start()
         if start > pos:
             _append_text(out, markup[pos:start])
-        pos = match.end()
+        pos = cursor = match.end()
         group = match.lastgroup
         if group == "esc":
             _append_text(out, match.group(0)[1])
@@ -167,47 +182,51 @@ def tokenize(markup: str) -> list[Seg]:
             _append_text(out, "\n")
         elif group == "ent":
             _append_text(out, html.unescape(match.group(0)))
-        elif group == "link" or group == "label" or group == "dest":
+        elif group == "link":
             url = http_url(_unescape_dest(match.group("dest") or ""))
             if url is None:
                 _append_text(out, match.group(0))
                 continue
-            label = plain(tokenize(match.group("label")))
+            label = plain_text(match.group("label"))
             out.append(Seg(LINK, label, url) if label else Seg(URL, "", url))
         elif group == "auto":
             out.append(Seg(URL, "", encode_url(match.group("auto"))))
         elif group == "url":
             url, tail = _trim_url(match.group("url"))
-            if "://" not in url or url.endswith("://"):
+            if url.endswith("://"):
                 _append_text(out, match.group(0))
                 continue
             out.append(Seg(URL, "", encode_url(url)))
             _append_text(out, tail)
-        elif group == "bold":
-            text = plain(tokenize(match.group("bold")))
+        else:  # bold
+            text = plain_text(match.group("bold"))
             if text:
                 out.append(Seg(BOLD, text))
             else:
                 _append_text(out, match.group(0))
-    if pos < len(markup):
+    if pos < end:
         _append_text(out, markup[pos:])
     return out
 
 
 def plain(segments: Iterable[Seg]) -> str:
     """What a reader sees: link labels (or the URL of a raw link), bold as text."""
-    parts = []
-    for seg in segments:
-        parts.append(seg.url if seg.kind == URL else seg.text)
-    return "".join(parts)
+    return "".join([s[2] if s[0] == URL else s[1] for s in segments])
+
+
+def plain_text(markup: str) -> str:
+    """``plain(tokenize(markup))``, quickly for text without markup."""
+    if not _SPECIAL.search(markup):
+        return markup
+    return plain(tokenize(markup))
 
 
 def link_segments(segments: Iterable[Seg]) -> list[Seg]:
-    return [s for s in segments if s.kind in (LINK, URL)]
+    return [s for s in segments if s[0] == LINK or s[0] == URL]
 
 
 def text_outside_links(segments: Iterable[Seg]) -> str:
-    return "".join(s.text for s in segments if s.kind in (TEXT, BOLD))
+    return "".join([s[1] for s in segments if s[0] == TEXT or s[0] == BOLD])
 
 
 def canonical(markup: str, newline: str = "\n") -> str:
@@ -215,8 +234,13 @@ def canonical(markup: str, newline: str = "\n") -> str:
     return render(tokenize(markup), newline)
 
 
-def strip_segments(segments: Sequence[Seg]) -> list[Seg]:
+def strip_segments(segments: list[Seg]) -> list[Seg]:
     """Leading and trailing whitespace of the first and last text segments removed."""
+    if not segments or (
+        (segments[0][0] != TEXT or not segments[0][1][:1].isspace())
+        and (segments[-1][0] != TEXT or not segments[-1][1][-1:].isspace())
+    ):
+        return segments
     out = list(segments)
     while out and out[0].kind == TEXT and not out[0].text.strip():
         out.pop(0)

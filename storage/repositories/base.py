@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,3 +27,58 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     if session.bind.dialect.name == "postgresql":
         return pg_insert(table)
     return sqlite_insert(table)
+
+
+async def bulk_insert(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows with one executemany; every row has the same keys.
+
+    On SQLite the rows go to the driver directly, converted by the columns' own bind
+    processors (what SQLAlchemy would do, minus its per-row bookkeeping, which dominates an
+    import of thousands of rows); values repeated across rows, such as one ``created_at``,
+    are converted once. Other backends take SQLAlchemy's executemany.
+    """
+    if not rows:
+        return
+    conn = await session.connection()
+    dialect = conn.dialect
+    if dialect.paramstyle != "qmark":
+        await conn.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    converters = []
+    for name in names:
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        converters.append(_memoised(processor) if processor is not None else None)
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    pairs = list(zip(names, converters, strict=True))
+    params = [
+        tuple([row[name] if convert is None else convert(row[name]) for name, convert in pairs])
+        for row in rows
+    ]
+    await conn.exec_driver_sql(sql, params)
+
+
+def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    cache: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return processor(value)
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = processor(value)
+            return result
+        except TypeError:  # unhashable: JSON lists and dicts; empty ones are common
+            if value:
+                return processor(value)
+            key = ("empty", type(value))
+            if key not in cache:
+                cache[key] = processor(value)
+            return cache[key]
+
+    return convert

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 
 from storage.models import (
@@ -24,7 +24,7 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, bulk_insert
 
 CHUNK = 500
 
@@ -211,14 +211,16 @@ class ExchangeRepository(Repository):
 
     # ------------------------------------------------------------------------------ writes
 
-    async def _insert(self, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert rows; their new ids in the same order."""
-        if not rows:
-            return []
+    async def _insert(self, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """One executemany for all rows (RETURNING would go row by row on SQLite)."""
+        await bulk_insert(self.session, model.__table__, rows)
+
+    async def _max_id(self, model: Any, guild_id: int) -> int:
         table = model.__table__
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        result = await self.session.execute(stmt, list(rows))
-        return [int(i) for i in result.scalars().all()]
+        value = await self.session.scalar(
+            select(func.max(table.c.id)).where(table.c.guild_id == guild_id)
+        )
+        return int(value or 0)
 
     async def _update(self, model: Any, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         """Update rows by id (each dict: ``id`` plus the changed columns)."""
@@ -237,14 +239,35 @@ class ExchangeRepository(Repository):
             params = [{"_id": r["id"], **{n: r[n] for n in names}} for r in group]
             await self.session.execute(stmt, params)
 
-    async def insert_papers(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        return await self._insert(Paper, rows)
+    async def insert_papers(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert papers; their new ids by ``ref_key`` (unique within the server)."""
+        if not rows:
+            return {}
+        floor = await self._max_id(Paper, guild_id)
+        await self._insert(Paper, rows)
+        found = await self.session.execute(
+            select(Paper.id, Paper.ref_key).where(Paper.guild_id == guild_id, Paper.id > floor)
+        )
+        return {r.ref_key: r.id for r in found.all()}
 
     async def update_papers(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(Paper, guild_id, rows)
 
-    async def insert_sessions(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        return await self._insert(ReadingSession, rows)
+    async def insert_sessions(
+        self, guild_id: int, rows: Sequence[dict[str, Any]]
+    ) -> dict[datetime, int]:
+        """Insert sessions with distinct start times; their new ids by start time."""
+        if not rows:
+            return {}
+        floor = await self._max_id(ReadingSession, guild_id)
+        await self._insert(ReadingSession, rows)
+        wanted = {row["starts_at"] for row in rows}
+        found = await self.session.execute(
+            select(ReadingSession.id, ReadingSession.starts_at).where(
+                ReadingSession.guild_id == guild_id, ReadingSession.id > floor
+            )
+        )
+        return {r.starts_at: r.id for r in found.all() if r.starts_at in wanted}
 
     async def update_sessions(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(ReadingSession, guild_id, rows)
@@ -259,12 +282,10 @@ class ExchangeRepository(Repository):
                     SessionPaper.guild_id == guild_id, SessionPaper.session_id.in_(chunk)
                 )
             )
-        if rows:
-            await self.session.execute(insert(SessionPaper.__table__), list(rows))
+        await bulk_insert(self.session, SessionPaper.__table__, rows)
 
     async def insert_comments(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(Comment.__table__), list(rows))
+        await bulk_insert(self.session, Comment.__table__, rows)
 
     async def delete_comments(self, guild_id: int, ids: Sequence[int]) -> None:
         for chunk in _chunks(list(ids)):
@@ -273,14 +294,17 @@ class ExchangeRepository(Repository):
             )
 
     async def insert_topic(self, row: dict[str, Any]) -> int:
-        return (await self._insert(ReadingTopic, [row]))[0]
+        topic = ReadingTopic(**row)
+        self.session.add(topic)
+        await self.session.flush()
+        assert topic.id is not None
+        return topic.id
 
     async def update_topics(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(ReadingTopic, guild_id, rows)
 
     async def insert_items(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(ReadingItem.__table__), list(rows))
+        await bulk_insert(self.session, ReadingItem.__table__, rows)
 
     async def update_items(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(ReadingItem, guild_id, rows)
