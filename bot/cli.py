@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 import discord
@@ -146,12 +147,70 @@ async def _run_bot(
     return EXIT_OK
 
 
+def _cli_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    from bot.errors import InvalidInput
+    from bot.services.timeparse import parse_date
+
+    try:
+        return parse_date(text, date.today())
+    except InvalidInput as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
 async def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    raise CliError("export is not available in this version yet")
+    from bot.errors import UserError
+    from bot.services.markdown import ExportOptions
+
+    options = ExportOptions(
+        since=_cli_date(args.since, "--since"),
+        until=_cli_date(args.until, "--until"),
+        upcoming=args.upcoming,
+        reading_list=not args.no_reading_list,
+    )
+
+    async def write(services: Services) -> int:
+        try:
+            result = await services.markdown.export(args.guild, options)
+        except UserError as exc:
+            raise CliError(str(exc)) from None
+        _write_output(result.data, args.out)
+        if args.out:
+            print(
+                f"wrote {result.sessions} sessions and {result.topics} reading-list topics "
+                f"to {args.out}",
+                file=sys.stderr,
+            )
+        return EXIT_OK
+
+    return await _with_services(settings, write)
 
 
 async def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    raise CliError("import is not available in this version yet")
+    from bot.errors import UserError
+    from bot.services.markdown import decode_markdown
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    try:
+        text = decode_markdown(data)
+    except UserError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+
+    async def run(services: Services) -> int:
+        try:
+            report = await services.markdown.import_text(args.guild, text, dry_run=args.dry_run)
+        except UserError as exc:
+            raise CliError(f"{args.file}: {exc}") from None
+        sys.stdout.write(report.text())
+        if args.dry_run:
+            print("dry run: nothing was written")
+        return EXIT_OK
+
+    return await _with_services(settings, run)
 
 
 async def _cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:

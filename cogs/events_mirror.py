@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.events import SessionAction, SessionChanged
+from bot.events import ScheduleImported, SessionAction, SessionChanged
 from bot.services.schedule import SessionView, headline
 from bot.services.text import shorten
 from storage.models import GuildConfig, PaperRole, SessionStatus
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 NOTICE_KEY = "scheduled_events_permission"
+IMPORT_MIRROR_LIMIT = 25
 PERMISSION_NOTICE = (
     "The session is saved, but I could not create or update its Discord event: give my role "
     "the Create Events and Manage Events permissions (Server Settings → Roles) and later "
@@ -47,9 +48,24 @@ class EventMirror(commands.Cog):
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.bot = bot
         bot.services.events.subscribe(SessionChanged, self.on_session_changed)
+        bot.services.events.subscribe(ScheduleImported, self.on_schedule_imported)
 
     async def cog_unload(self) -> None:
         self.bot.services.events.unsubscribe(SessionChanged, self.on_session_changed)
+        self.bot.services.events.unsubscribe(ScheduleImported, self.on_schedule_imported)
+
+    async def on_schedule_imported(self, imported: ScheduleImported) -> None:
+        """Mirror the nearest upcoming sessions an import created or changed (Discord holds
+        at most 100 scheduled events per server)."""
+        changed = set(imported.session_ids)
+        page = await self.bot.services.schedule.page(
+            imported.guild_id, scope="upcoming", per_page=IMPORT_MIRROR_LIMIT
+        )
+        for view in page.items:
+            if view.id in changed:
+                await self.on_session_changed(
+                    SessionChanged(imported.guild_id, view.id, SessionAction.UPDATED)
+                )
 
     async def on_session_changed(self, change: SessionChanged) -> None:
         guild = self.bot.get_guild(change.guild_id)

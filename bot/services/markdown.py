@@ -195,13 +195,12 @@ class ImportReport:
         return " ".join(parts)
 
     def lines(self) -> list[str]:
-        """Every change and every problem, line by line."""
+        """Every problem, then every change, line by line."""
         verb = ("would create", "would update") if self.dry_run else ("created", "updated")
         changes = [(c.line, c.describe(verb[0])) for c in self.created]
         changes += [(c.line, c.describe(verb[1])) for c in self.updated]
-        out = [text for _, text in sorted(changes)]
-        out += [f"⚠ {issue}" for issue in sorted(self.issues, key=lambda i: i.line)]
-        return out
+        problems = [f"⚠ {issue}" for issue in sorted(self.issues, key=lambda i: i.line)]
+        return problems + [text for _, text in sorted(changes)]
 
     def text(self) -> str:
         return "\n".join([self.summary(), *self.lines()]) + "\n"
