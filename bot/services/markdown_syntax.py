@@ -36,7 +36,7 @@ _ESCAPED = re.compile(r"([\\`*_\[\]|~<>$])")
 _ENTITY_LIKE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 _MASS_MENTION = re.compile(r"@(?=everyone\b|here\b)", re.IGNORECASE)
 _SCHEME = re.compile(r"(?<=[A-Za-z]):(?=//)")
-_NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]|~<>$&@\n]|://")
+_NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]|~<>$&@\n\r]|://")
 
 
 def escape(text: str, newline: str = "<br>") -> str:
@@ -47,8 +47,8 @@ def escape(text: str, newline: str = "<br>") -> str:
     text = _ENTITY_LIKE.sub(r"\\&", text)
     text = _MASS_MENTION.sub(r"\\@", text)
     text = _SCHEME.sub(r"\\:", text)  # "https://…" in plain text must not become a link
-    if "\n" in text:
-        text = text.replace("\r", "").replace("\n", newline)
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline)
     return text
 
 
@@ -76,16 +76,27 @@ def http_url(url: str) -> str | None:
 def render(segments: Iterable[Seg], newline: str = "<br>") -> str:
     """Segments → markdown (the inverse of :func:`tokenize`)."""
     out: list[str] = []
+    kinds: list[str] = []
     for seg in segments:
-        kind = seg.kind
+        kind = seg[0]
         if kind == TEXT:
-            out.append(escape(seg.text, newline))
+            out.append(escape(seg[1], newline))
         elif kind == LINK:
-            out.append(f"[{escape(seg.text, newline)}]({encode_url(seg.url)})")
+            out.append(f"[{escape(seg[1], newline)}]({encode_url(seg[2])})")
         elif kind == URL:
-            out.append(encode_url(seg.url))
+            out.append(encode_url(seg[2]))
         else:
-            out.append(f"**{escape(seg.text, newline)}**")
+            out.append(f"**{escape(seg[1], newline)}**")
+        kinds.append(kind)
+    # A bare URL is written as <url> when what follows would be read as part of it; later
+    # pieces are final when an earlier one is checked.
+    for index in reversed([i for i, kind in enumerate(kinds) if kind == URL]):
+        url = out[index]
+        match = _RAW_URL.match("".join(out[index:]))
+        trimmed, tail = _trim_url(match.group(0)) if match else ("", "")
+        following_text = out[index + 1] if index + 1 < len(out) and kinds[index + 1] == TEXT else ""
+        if trimmed != url or len(tail) > len(following_text) or url.endswith("://"):
+            out[index] = f"<{url}>"
     return "".join(out)
 
 
@@ -114,6 +125,8 @@ _TOKEN = re.compile(
     r"|\*\*(?P<bold>(?:\\.|[^*\\\n])+?)\*\*"
     r"|(?P<ent>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
 )
+_ENTITY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_RAW_URL = re.compile(r"[hH][tT][tT][pP][sS]?://[^\s<>\[\]`|\\]+")
 _SPECIAL = re.compile(r"[\\\[<*&]|[hH][tT][tT][pP][sS]?://")
 _TRAILING = ".,;:!?'\"*_"
 _PAIRS = {")": "(", "]": "["}
@@ -181,7 +194,8 @@ def tokenize(markup: str) -> list[Seg]:
         elif group == "br":
             _append_text(out, "\n")
         elif group == "ent":
-            _append_text(out, html.unescape(match.group(0)))
+            decoded = html.unescape(match.group(0)).replace("\r", "\n")
+            _append_text(out, _ENTITY_CONTROL.sub("", decoded))
         elif group == "link":
             url = http_url(_unescape_dest(match.group("dest") or ""))
             if url is None:
