@@ -693,7 +693,7 @@ class _Planner:
         report.papers_updated = sum(1 for p in self.paper_plans.values() if p.changes)
         if not self.config.group_name and self.doc.title:
             report.group_name = self.doc.title
-        report.issues = self.issues
+        report.issues = sorted(self.issues, key=lambda issue: issue.line)
         return report
 
     # ------------------------------------------------------------------ writing

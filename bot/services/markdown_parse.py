@@ -428,6 +428,13 @@ def interpret_row(
     has_presenter: bool,
 ) -> ParsedRow | None:
     row = _Row(line, issues)
+    defused_any = False
+    for name in ("paper", "authors", "code", "demo", "comments"):
+        if name in cells:
+            cells[name], defused = defuse(cells[name])
+            defused_any = defused_any or defused
+    if defused_any:
+        row.note("a mention (@everyone, @here or a member) was made inert")
     date_cell = plain_text(cells.get("date", "")).strip()
     if not date_cell:
         row.note("the row has no date; skipped")

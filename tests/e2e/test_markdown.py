@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import discord
 
 from tests.conftest import SHARED_DIR
@@ -122,9 +120,7 @@ async def test_export_markdown_posts_the_readme_as_a_file(app: App) -> None:
     assert file.data.decode() == expected.text
     assert file.data.startswith(b"# multimodal-reading-group\n\n---\n| Date | Paper |")
 
-    narrow = await app.slash(
-        app.member, "export markdown", since="2025-02-01", reading_list=False
-    )
+    narrow = await app.slash(app.member, "export markdown", since="2025-02-01", reading_list=False)
     await narrow.final()
     text = narrow.files[0].data.decode()
     assert "RLHF Block" in text and "Visual Instruction Tuning" not in text
@@ -177,9 +173,7 @@ async def test_pin_is_reposted_when_someone_deleted_it(app: App) -> None:
     await (await app.slash(app.organizer, "export pin")).final()
     (first,) = app.discord.pins(app.channel)
     app.discord.world.delete_message(app.discord.stored_message(first))
-    await (
-        await app.slash(app.organizer, "session add", date="2025-02-20", kind="tba")
-    ).final()
+    await (await app.slash(app.organizer, "session add", date="2025-02-20", kind="tba")).final()
     await app.until(lambda: len(app.discord.pins(app.channel)) == 1, "a new pinned message")
     (second,) = app.discord.pins(app.channel)
     assert second["id"] != first["id"]

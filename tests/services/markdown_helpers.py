@@ -28,7 +28,9 @@ class Recorder:
 
 
 def make_service(db: Database, clock: FakeClock | None = None) -> MarkdownService:
-    return MarkdownService(db, EventBus(), clock or FakeClock(NOW), default_timezone="Europe/Berlin")
+    return MarkdownService(
+        db, EventBus(), clock or FakeClock(NOW), default_timezone="Europe/Berlin"
+    )
 
 
 async def snapshot(db: Database, guild_id: int) -> dict[str, Any]:

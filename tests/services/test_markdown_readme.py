@@ -219,7 +219,9 @@ async def test_papers_are_stored_from_the_cells(db: Database) -> None:
         assert babilong.authors.count("Sorokin") == 2  # as written
         # The first link to a paper names it; a later, different link text is a label.
         stiennon = await uow.papers.by_key(GUILD, "arxiv:2009.01325")
-        assert stiennon is not None and stiennon.title == "Learning to summarize from human feedback"
+        assert (
+            stiennon is not None and stiennon.title == "Learning to summarize from human feedback"
+        )
         gemma = await uow.papers.by_key(
             GUILD, "url:https://storage.googleapis.com/deepmind-media/gemma/gemma-2-report.pdf"
         )
@@ -228,7 +230,10 @@ async def test_papers_are_stored_from_the_cells(db: Database) -> None:
         assert pdf is not None and pdf.url == "https://arxiv.org/pdf/2107.00135.pdf"
         odd = await uow.papers.by_key(GUILD, "url:https://github.com/ninatu/everything_at_once")
         assert odd is not None
-        assert odd.title == "Everything at Once \u00e2 Multi-modal Fusion Transformer for Video Retrieval"
+        assert (
+            odd.title
+            == "Everything at Once \u00e2 Multi-modal Fusion Transformer for Video Retrieval"
+        )
         assert await uow.papers.count(GUILD) == 49
         config = await uow.guilds.get(GUILD)
         assert config is not None and config.group_name == "multimodal-reading-group"
@@ -305,8 +310,14 @@ async def test_the_export_has_the_readme_shape(db: Database) -> None:
         "[Training language models to follow instructions with human feedback]"
         "(https://arxiv.org/abs/2203.02155) (RLHF for wide range of NLP-related tasks) |  |  |  |"
     ) in rows
-    assert "| 24.02.2025 | **RLHF Block.** Part 4. Reinforcement Learning. Q-Learning and PPO | TBA |  |  |  |" in rows
-    assert "| 07.05.2024 | [Many-Shot In-Context Learning](https://arxiv.org/abs/2404.11018) | Agarwal, Singh, Zhang, Bohnet, Chan, Anand, Abbas, Nova, Co-Reyes, Chu, Behbahani, Faust, Larochelle | Not Provided |  |  |" in rows
+    assert (
+        "| 24.02.2025 | **RLHF Block.** Part 4. Reinforcement Learning. Q-Learning and PPO | TBA |  |  |  |"
+        in rows
+    )
+    assert (
+        "| 07.05.2024 | [Many-Shot In-Context Learning](https://arxiv.org/abs/2404.11018) | Agarwal, Singh, Zhang, Bohnet, Chan, Anand, Abbas, Nova, Co-Reyes, Chu, Behbahani, Faust, Larochelle | Not Provided |  |  |"
+        in rows
+    )
     reading = "\n".join(lines[41:])
     assert reading.startswith(
         "\n\n<details>\n<summary> Datasets and benchmarks </summary>\n\n"
@@ -339,6 +350,7 @@ async def test_import_export_import_is_a_fixed_point(db: Database) -> None:
 async def test_every_link_and_comment_survives_the_round_trip(db: Database) -> None:
     await _import(db)
     exported = (await make_service(db).export(GUILD)).text
+
     def links(text: str) -> Counter[str]:
         return Counter(re.findall(r"https?://[^\s)|\]]+", text))
 
@@ -424,14 +436,20 @@ async def test_reimport_after_edits_updates_in_place(db: Database) -> None:
         rows = await uow.sessions.all(GUILD)
         special = next(r for r in rows if r.kind == "special")
         assert special.title == "Code Reading Group: LLaVA"
-        cont = next(r for r in rows if utc_to_local(r.starts_at, "Europe/Berlin").date() == date(2024, 2, 29))
+        cont = next(
+            r
+            for r in rows
+            if utc_to_local(r.starts_at, "Europe/Berlin").date() == date(2024, 2, 29)
+        )
         comments = await uow.comments.for_session(GUILD, cont.id)  # type: ignore[arg-type]
         assert [c.text for c in comments] == [
             "Figure 2 is unclear. How do they obtain a vector for a bag-of-words?"
         ]
         llava = await uow.papers.by_key(GUILD, "arxiv:2304.08485")
         assert llava is not None and llava.demo_links == [["Demo", "https://llava.example.org/"]]
-        nagrani = [i for i in await uow.reading.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"]
+        nagrani = [
+            i for i in await uow.reading.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"
+        ]
         assert [i.item.read for i in nagrani] == [True]
 
 
@@ -443,8 +461,14 @@ async def test_comments_logged_in_discord_are_kept(db: Database) -> None:
     async with db.unit() as uow:
         row = (await uow.sessions.all(GUILD))[0]
         await uow.comments.add(
-            Comment(guild_id=GUILD, session_id=row.id, text="Logged in Discord", pinned=True,
-                    source=CommentSource.MESSAGE, message_id=42)  # fmt: skip
+            Comment(
+                guild_id=GUILD,
+                session_id=row.id,
+                text="Logged in Discord",
+                pinned=True,
+                source=CommentSource.MESSAGE,
+                message_id=42,
+            )
         )
         await uow.comments.add(
             Comment(guild_id=GUILD, session_id=row.id, text="Not pinned", source="command")

@@ -17,7 +17,8 @@ from bot.services.markdown_syntax import (
     tokenize,
 )
 
-ALPHABET = list("ab c\\|*_[]()<>&;#@`~$!:/\n") + [
+ALPHABET = [
+    *"ab c\\|*_[]()<>&;#@`~$!:/\n",
     "https://x.y/a",
     "http://",
     "**",
