@@ -16,6 +16,7 @@ from bot.events import EventBus
 from bot.services.arxiv import ArxivService
 from bot.services.guilds import GuildSettingsService
 from bot.services.papers import PaperService
+from bot.services.reminders import ReminderService
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
 from storage.db import Database
@@ -55,4 +56,15 @@ class Services:
             self.clock,
             default_timezone=self.settings.default_timezone,
             papers=self.papers,
+        )
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        return ReminderService(
+            self.db,
+            self.events,
+            self.clock,
+            schedule=self.schedule,
+            guilds=self.guilds,
+            default_timezone=self.settings.default_timezone,
         )

@@ -179,6 +179,11 @@ class ScheduleService:
             )
         return views
 
+    async def views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionView]:
+        """Views of rows read in the caller's unit of work: straight from the database, never
+        the cache (reminders must not post what another process already changed)."""
+        return await self._views(uow, rows)
+
     async def view(self, guild_id: int, session_id: int) -> SessionView:
         snapshot = self.cache.fresh(guild_id)
         if snapshot is not None and session_id in snapshot.by_id:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -217,6 +217,22 @@ class SessionRepository(Repository):
             stmt = stmt.where(ReadingSession.id != exclude_id)
         rows = (await self.session.scalars(stmt)).all()
         return [r for r in rows if _ends_at(r) > start]
+
+    async def start_times(
+        self, since: datetime, guild_ids: Collection[int] | None = None
+    ) -> list[tuple[int, int, datetime]]:
+        """``(guild_id, session_id, starts_at)`` of scheduled sessions starting after ``since``.
+
+        Across servers on purpose: reminders are planned for every server in one pass at
+        start-up (a constant number of queries however many servers). ``guild_ids`` narrows it.
+        """
+        stmt = select(ReadingSession.guild_id, ReadingSession.id, ReadingSession.starts_at).where(
+            ReadingSession.status == SessionStatus.SCHEDULED, ReadingSession.starts_at > since
+        )
+        if guild_ids is not None:
+            stmt = stmt.where(ReadingSession.guild_id.in_(list(guild_ids)))
+        rows = await self.session.execute(stmt)
+        return [(int(g), int(i), s) for g, i, s in rows.all()]
 
     async def in_block(self, guild_id: int, block_name: str) -> list[ReadingSession]:
         """The parts of a block (case-insensitive name), in part order."""
