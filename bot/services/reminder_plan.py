@@ -32,19 +32,35 @@ MAX_LEAD_TIMES = 5
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """One reminder that is (or was) due."""
+    """One reminder that is (or was) due.
+
+    Identified by ``(kind, session_id, due_at)``; ``key`` spells that out for the ledger
+    (made on demand: planning a thousand servers need not format every key).
+    """
 
     guild_id: int
     kind: str  # "weekly" or "lead:<minutes>"
     due_at: datetime
-    key: str  # the ledger's dedupe key
     session_id: int | None = None
     starts_at: datetime | None = None
     lead_minutes: int | None = None
+    stored_key: str | None = None  # the key of a ledger row this was read from
 
     @property
     def is_weekly(self) -> bool:
         return self.kind == WEEKLY
+
+    @property
+    def ident(self) -> tuple[str, int | None, datetime]:
+        return (self.kind, self.session_id, self.due_at)
+
+    @property
+    def key(self) -> str:
+        if self.stored_key is not None:
+            return self.stored_key
+        if self.is_weekly or self.session_id is None:
+            return weekly_key(self.due_at)
+        return lead_key(self.lead_minutes or 0, self.session_id, self.due_at)
 
     @property
     def ref(self) -> str:
@@ -96,24 +112,17 @@ def plan_guild(
     planned: list[Due] = []
     if config.weekly_enabled:
         for moment in weekly_times(config, since, now):
-            planned.append(Due(guild_id, WEEKLY, moment, weekly_key(moment)))
+            planned.append(Due(guild_id, WEEKLY, moment))
     if config.lead_reminders_enabled:
         leads = sorted({int(m) for m in config.lead_times_minutes or [] if int(m) > 0})
+        kinds = {m: f"{LEAD}:{m}" for m in leads}
         for session_id, starts_at in sessions:
             for minutes in leads:
                 due_at = starts_at - timedelta(minutes=minutes)
                 if due_at <= since:
                     continue
                 planned.append(
-                    Due(
-                        guild_id,
-                        f"{LEAD}:{minutes}",
-                        due_at,
-                        lead_key(minutes, session_id, due_at),
-                        session_id,
-                        starts_at,
-                        minutes,
-                    )
+                    Due(guild_id, kinds[minutes], due_at, session_id, starts_at, minutes)
                 )
     return planned
 

@@ -90,6 +90,7 @@ RELEVANT_SETTINGS = frozenset(
     }
 )
 
+OPEN = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
 BLOCKED_NOTICE = "reminders_blocked"
 BLOCKED_TOLD = "reminders_blocked_told"
 
@@ -285,9 +286,9 @@ class ReminderService:
         sessions: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
         for guild_id, session_id, starts_at in starts:
             sessions[guild_id].append((session_id, starts_at))
-        rows: dict[int, dict[str, ReminderDelivery]] = defaultdict(dict)
+        rows: dict[int, list[ReminderDelivery]] = defaultdict(list)
         for row in ledger:
-            rows[row.guild_id][row.dedupe_key] = row
+            rows[row.guild_id].append(row)
         loaded = _Loaded(configs={c.guild_id: c for c in configs}, agenda={})
         for guild_id in set(loaded.configs) | set(rows):
             config = loaded.configs.get(guild_id)
@@ -295,7 +296,7 @@ class ReminderService:
             if config is not None:
                 planned = plan_guild(config, sessions.get(guild_id, ()), now, self.lookback)
             loaded.planned += len(planned)
-            items = self._pending(planned, rows.get(guild_id, {}))
+            items = self._pending(planned, rows.get(guild_id, []))
             if not_before is not None:
                 for item in items:
                     item.wake_at = max(item.wake_at, not_before)
@@ -303,19 +304,25 @@ class ReminderService:
                 loaded.agenda[guild_id] = items
         return loaded
 
-    def _pending(self, planned: list[Due], rows: dict[str, ReminderDelivery]) -> list[Pending]:
+    def _pending(self, planned: list[Due], rows: list[ReminderDelivery]) -> list[Pending]:
+        """What still needs work: planned reminders without a finished ledger row, and
+        unfinished rows that are no longer planned (``obsolete``)."""
+        by_ident = {(r.kind, r.session_id, r.due_at): r for r in rows}
         items: list[Pending] = []
-        keys = set()
+        idents = set()
         for due in planned:
-            keys.add(due.key)
-            row = rows.get(due.key)
+            ident = due.ident
+            idents.add(ident)
+            row = by_ident.get(ident)
             if row is None:
                 items.append(Pending(due, due.due_at))
-            elif row.status in (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED):
+            elif row.status in OPEN:
                 items.append(self._from_row(due, row))
-        for key, row in rows.items():
-            if key not in keys and row.status in (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED):
-                due = Due(row.guild_id, row.kind, row.due_at, key, row.session_id)
+        for row in rows:
+            if row.status in OPEN and (row.kind, row.session_id, row.due_at) not in idents:
+                due = Due(
+                    row.guild_id, row.kind, row.due_at, row.session_id, stored_key=row.dedupe_key
+                )
                 items.append(replace(self._from_row(due, row), obsolete=True))
         items.sort(key=lambda p: p.wake_at)
         return items
@@ -758,7 +765,7 @@ class ReminderService:
         now = self.clock.now()
         if kind == WEEKLY:
             moment = next_weekly(now, weekly_slot(config), config.timezone)
-            due = Due(guild_id, WEEKLY, moment, weekly_key(moment))
+            due = Due(guild_id, WEEKLY, moment)
             post = await self.compose(config, due, at=moment)
             if post is None:
                 post = ReminderPost(
@@ -804,15 +811,7 @@ class ReminderService:
         ahead = [m for m in reversed(leads) if row.starts_at - timedelta(minutes=m) > now]
         minutes = ahead[0] if ahead else leads[0]
         due_at = row.starts_at - timedelta(minutes=minutes)
-        return Due(
-            config.guild_id,
-            f"{LEAD}:{minutes}",
-            due_at,
-            lead_key(minutes, row.id, due_at),
-            row.id,
-            row.starts_at,
-            minutes,
-        )
+        return Due(config.guild_id, f"{LEAD}:{minutes}", due_at, row.id, row.starts_at, minutes)
 
     async def post_test(self, post: ReminderPost) -> tuple[int, int]:
         """Post a preview now (``/reminders test``): not recorded, never pings."""

@@ -597,9 +597,13 @@ async def test_rebuild_uses_a_constant_number_of_queries(db: Database, clock: Fa
     assert few_queries == many_queries <= 4
 
 
-def test_due_reference_is_stable_and_short() -> None:
-    due = Due(GUILD, "lead:60", SESSION_START, lead_key(60, 3, SESSION_START), 3)
-    again = Due(GUILD, "lead:60", SESSION_START, lead_key(60, 3, SESSION_START), 3)
-    other = Due(OTHER, "lead:60", SESSION_START, lead_key(60, 3, SESSION_START), 3)
+def test_due_keys_and_references_are_stable_and_short() -> None:
+    due = Due(GUILD, "lead:60", SESSION_START, 3, SESSION_START + timedelta(hours=1), 60)
+    assert due.key == lead_key(60, 3, SESSION_START) == "lead:60:s3:2025-01-09T17:00:00+00:00"
+    again = Due(GUILD, "lead:60", SESSION_START, 3, None, 60)
+    other = Due(OTHER, "lead:60", SESSION_START, 3, None, 60)
     assert due.ref == again.ref != other.ref
     assert len(due.ref) == 12
+    weekly = Due(GUILD, "weekly", SESSION_START)
+    assert weekly.key == weekly_key(SESSION_START) == "weekly:guild:2025-01-09T17:00:00+00:00"
+    assert Due(GUILD, "lead:60", SESSION_START, None, stored_key="kept").key == "kept"
