@@ -188,6 +188,15 @@ class RemindersCog(
     ) -> None:
         config = await ensure_organizer(interaction, self.bot.services)
         guild_id = guild_id_of(interaction)
+        given = (channel, weekly, day, time, lead_times, ping_role)
+        if all(v is None for v in given) and not no_ping_role:
+            status = await self.service.status(guild_id)
+            await interaction.response.send_message(
+                "Nothing to change: give an option, e.g. `lead_times: 24h, 15m`. Now:",
+                embed=status_embed(status),
+                ephemeral=True,
+            )
+            return
         warnings: list[str] = []
         if ping_role is not None:
             problem = ping_role_problem(ping_role, config)

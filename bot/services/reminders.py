@@ -482,7 +482,11 @@ class ReminderService:
         late = now - due.due_at > LATE_GRACE
         post = await self.compose(config, due, at=now, late=late)
         if post is None:
-            detail = "nothing is scheduled in the coming week"
+            detail = (
+                "nothing is scheduled in the coming week"
+                if due.is_weekly
+                else "its session was moved or cancelled in the meantime"
+            )
             await self._mark(due, DeliveryStatus.SKIPPED, detail=detail)
             return Outcome(due.guild_id, due.key, "skipped", detail)
         assert self.sender is not None
@@ -685,6 +689,8 @@ class ReminderService:
         row = await uow.sessions.get(config.guild_id, due.session_id)
         if row is None or row.status != SessionStatus.SCHEDULED:
             return None
+        if due.starts_at is not None and row.starts_at != due.starts_at:
+            return None  # moved by another process since this run planned it
         view = (await self.schedule.views(uow, [row]))[0]
         return ReminderPost(
             guild_id=config.guild_id,

@@ -9,7 +9,7 @@ render the same object, so ``/reminders preview`` shows exactly what would be po
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -283,6 +283,10 @@ class DiscordReminderSender:
         return self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
 
     async def send(self, post: ReminderPost, channel_id: int) -> int:
+        guild = self.bot.get_guild(post.guild_id)
+        role_id = post.ping_role_id
+        if role_id is not None and guild is not None and guild.get_role(role_id) is None:
+            post = replace(post, ping_role_id=None)  # the role was deleted: ping nobody
         rendered = render_post(post)
         channel = self._channel(post.guild_id, channel_id)
         started = discord.utils.utcnow() - timedelta(seconds=5)
