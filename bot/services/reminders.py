@@ -32,7 +32,7 @@ import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -61,18 +61,16 @@ from bot.services.reminder_plan import (
     weekly_key,
     weekly_slot,
 )
-from bot.services.schedule_view import SessionView
+from bot.services.reminder_posts import ReminderPost, compose_lead, compose_weekly
 from bot.services.timeparse import next_weekly, parse_time
 from storage.db import Database
 from storage.models import DeliveryStatus, GuildConfig, ReminderDelivery, SessionStatus
-from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # a claim older than this is taken over (its process died)
 LATE_GRACE = timedelta(minutes=2)  # posted later than this after its time: "posted late"
 WEEKLY_GRACE = timedelta(days=1)  # a weekly announcement later than this is skipped
-WEEK = timedelta(days=7)
 RESYNC = timedelta(minutes=15)  # full re-read of every server (changes by other processes)
 RETRY = timedelta(seconds=30)  # a reminder a run could not settle is looked at again after this
 PARALLEL_GUILDS = 8
@@ -132,24 +130,6 @@ Waker = Callable[[datetime | None], None]
 
 # --------------------------------------------------------------------------------------
 # What gets posted (rendered by the Discord side; previews render the same object)
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderPost:
-    guild_id: int
-    kind: str  # WEEKLY or LEAD
-    key: str
-    ref: str
-    config: GuildConfig
-    due_at: datetime
-    sessions: list[SessionView]  # lead: the one session; weekly: the coming week's
-    lead_minutes: int | None = None
-    late: bool = False
-    last_session: SessionView | None = None  # weekly: what was left open last time
-    open_questions: list[str] = field(default_factory=list)
-    ping_role_id: int | None = None  # lead reminders ping the opt-in role, if any
-    offer_ping_button: bool = False
-    test: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,12 +248,13 @@ class ReminderService:
         self,
         now: datetime,
         guild_ids: Collection[int] | None,
-        not_before: datetime | None = None,
+        unsettled_at: datetime | None = None,
     ) -> _Loaded:
         """Plan ``guild_ids`` (or every server) with three queries, whatever their number.
 
-        ``not_before`` pushes back what a run just failed to settle, so a reminder that
-        cannot be claimed or posted right now does not wake the bot in a tight loop.
+        After a run, ``unsettled_at`` is its end: what is still due then could not be claimed
+        or posted right now, and is looked at again ``RETRY`` later instead of waking the bot
+        in a tight loop.
         """
         since = now - self.lookback
         async with self.db.unit() as uow:
@@ -297,9 +278,10 @@ class ReminderService:
                 planned = plan_guild(config, sessions.get(guild_id, ()), now, self.lookback)
             loaded.planned += len(planned)
             items = self._pending(planned, rows.get(guild_id, []))
-            if not_before is not None:
+            if unsettled_at is not None:
                 for item in items:
-                    item.wake_at = max(item.wake_at, not_before)
+                    if item.wake_at <= unsettled_at:
+                        item.wake_at = unsettled_at + RETRY
             if items:
                 loaded.agenda[guild_id] = items
         return loaded
@@ -400,7 +382,7 @@ class ReminderService:
 
                 await asyncio.gather(*(one(g) for g in guilds))
                 later = self.clock.now()
-                self._apply(await self._load(later, guilds, not_before=later + RETRY), guilds)
+                self._apply(await self._load(later, guilds, unsettled_at=later), guilds)
             self._arm()
             return outcomes
 
@@ -459,7 +441,7 @@ class ReminderService:
         claimed = await self._claim(due, now, channel_id)
         if claimed is None:
             return Outcome(due.guild_id, due.key, "held", "claimed elsewhere or already done")
-        if p.status == DeliveryStatus.CLAIMED:
+        if p.status == DeliveryStatus.CLAIMED or claimed.attempts > 1:
             # An earlier attempt died after its claim: did it post before dying?
             found = await self._find_posted(due, p, channel_id)
             if found is not None:
@@ -548,7 +530,9 @@ class ReminderService:
     ) -> tuple[int, int] | None:
         assert self.sender is not None
         channels = [c for c in dict.fromkeys([p.channel_id, channel_id]) if c is not None]
-        after = min(p.claimed_at or due.due_at, due.due_at) - timedelta(minutes=1)
+        # Any post of this reminder came after its latest claim, and every claim comes at or
+        # after the due time: both bound the part of the channel to look at.
+        after = (p.claimed_at or due.due_at) - timedelta(minutes=1)
         for channel in channels:
             try:
                 found = await self.sender.find_posted(due.guild_id, channel, due.ref, after)
@@ -679,62 +663,8 @@ class ReminderService:
         there is nothing to say (no session in the coming week, the session is gone)."""
         async with self.db.unit() as uow:
             if due.is_weekly:
-                return await self._compose_weekly(uow, config, due, at, late)
-            return await self._compose_lead(uow, config, due, late)
-
-    async def _compose_lead(
-        self, uow: UnitOfWork, config: GuildConfig, due: Due, late: bool
-    ) -> ReminderPost | None:
-        assert due.session_id is not None
-        row = await uow.sessions.get(config.guild_id, due.session_id)
-        if row is None or row.status != SessionStatus.SCHEDULED:
-            return None
-        if due.starts_at is not None and row.starts_at != due.starts_at:
-            return None  # moved by another process since this run planned it
-        view = (await self.schedule.views(uow, [row]))[0]
-        return ReminderPost(
-            guild_id=config.guild_id,
-            kind=LEAD,
-            key=due.key,
-            ref=due.ref,
-            config=config,
-            due_at=due.due_at,
-            sessions=[view],
-            lead_minutes=due.lead_minutes,
-            late=late,
-            ping_role_id=config.ping_role_id,
-            offer_ping_button=config.ping_role_id is not None,
-        )
-
-    async def _compose_weekly(
-        self, uow: UnitOfWork, config: GuildConfig, due: Due, at: datetime, late: bool
-    ) -> ReminderPost | None:
-        guild_id = config.guild_id
-        start = max(at, due.due_at)
-        rows = await uow.sessions.all(guild_id, start=start, end=due.due_at + WEEK)
-        if not rows:
-            return None
-        views = await self.schedule.views(uow, rows)
-        last_row = await uow.sessions.last_before(guild_id, start)
-        last_view, questions = None, []
-        if last_row is not None and last_row.id is not None:
-            summary = await uow.summaries.latest(guild_id, last_row.id)
-            if summary is not None and summary.open_questions:
-                last_view = (await self.schedule.views(uow, [last_row]))[0]
-                questions = [q for q in summary.open_questions if isinstance(q, str) and q.strip()]
-        return ReminderPost(
-            guild_id=guild_id,
-            kind=WEEKLY,
-            key=due.key,
-            ref=due.ref,
-            config=config,
-            due_at=due.due_at,
-            sessions=views,
-            late=late,
-            last_session=last_view if questions else None,
-            open_questions=questions,
-            offer_ping_button=config.ping_role_id is not None,
-        )
+                return await compose_weekly(uow, self.schedule, config, due, at, late)
+            return await compose_lead(uow, self.schedule, config, due, late)
 
     # ----------------------------------------------------------------------------------
     # For /reminders: status, preview, test, settings
