@@ -16,6 +16,9 @@ from bot.events import EventBus
 from bot.services.arxiv import ArxivService
 from bot.services.guilds import GuildSettingsService
 from bot.services.papers import PaperService
+from bot.services.presenters import PresenterService
+from bot.services.proposals import ProposalService
+from bot.services.readinglist import ReadingListService
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
 from storage.db import Database
@@ -56,3 +59,18 @@ class Services:
             default_timezone=self.settings.default_timezone,
             papers=self.papers,
         )
+
+    @cached_property
+    def proposals(self) -> ProposalService:
+        return ProposalService(self.db, self.clock, self.papers, self.schedule)
+
+    @cached_property
+    def presenters(self) -> PresenterService:
+        return PresenterService(self.db, self.clock)
+
+    @cached_property
+    def reading(self) -> ReadingListService:
+        """The reading list; follows the schedule on the event bus from its first use."""
+        service = ReadingListService(self.db, self.events, self.clock, self.papers)
+        service.attach()
+        return service

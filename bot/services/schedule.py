@@ -8,7 +8,7 @@ mirror and the pinned schedule follow.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -82,6 +82,9 @@ class SessionView:
     @property
     def ends_at(self) -> datetime:
         return self.session.starts_at + timedelta(minutes=self.session.duration_minutes)
+
+
+SavedHook = Callable[[UnitOfWork, "SessionView"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,7 +495,19 @@ class ScheduleService:
             row.continues_id = (await self._continued(uow, guild_id, start, draft.continues_id)).id
         return row
 
-    async def add(self, guild_id: int, draft: SessionDraft, *, actor_id: int | None) -> SessionView:
+    async def add(
+        self,
+        guild_id: int,
+        draft: SessionDraft,
+        *,
+        actor_id: int | None,
+        on_saved: SavedHook | None = None,
+    ) -> SessionView:
+        """Schedule a session.
+
+        ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
+        the proposal it came from as scheduled): if it raises, nothing is saved.
+        """
         async with self.db.unit() as uow:
             await self._plan(uow, guild_id, draft, None)
         specs = await self._lookup_papers(guild_id, draft.paper_refs)
@@ -507,6 +522,8 @@ class ScheduleService:
                 [(p, PaperRole.MAIN, None) for p in papers],
             )
             view = (await self._views(uow, [row]))[0]
+            if on_saved is not None:
+                await on_saved(uow, view)
         await self.events.publish(
             SessionChanged(guild_id, view.id, SessionAction.CREATED, actor_id)
         )
