@@ -488,6 +488,11 @@ class PaperService:
             )
         return paper
 
+    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[Paper]:
+        """Stored papers whose title, arXiv id or link contains ``text`` (autocomplete)."""
+        async with self.db.unit() as uow:
+            return await uow.papers.search(guild_id, text, limit=limit)
+
     async def details(self, guild_id: int, paper: Paper) -> PaperDetails:
         async with self.db.unit() as uow:
             proposals = await uow.proposals.for_paper(guild_id, paper.id)  # type: ignore[arg-type]

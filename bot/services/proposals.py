@@ -105,6 +105,11 @@ class ProposalService:
         async with self.db.unit() as uow:
             return user_id in await uow.proposals.voters(proposal_id)
 
+    @staticmethod
+    def check_note(note: str | None) -> str | None:
+        """A proposal's note, checked before anything is looked up."""
+        return check_text(note, what="note", limit=NOTE_LIMIT, multiline=True)
+
     # ----------------------------------------------------------------------------------
     # Writing
 
@@ -122,7 +127,7 @@ class ProposalService:
         ``spec`` comes from :meth:`PaperService.lookup` (or ``manual_spec``), so no request
         is made here.
         """
-        clean_note = check_text(note, what="note", limit=NOTE_LIMIT, multiline=True)
+        clean_note = self.check_note(note)
         now = self.clock.now()
         async with self.db.unit() as uow:
             paper = (await self.papers.store(uow, guild_id, [spec]))[0]
