@@ -18,6 +18,7 @@ from pathlib import Path
 import discord
 
 from bot.logs import setup_logging
+from bot.services.container import Services
 from bot.settings import Settings, SettingsError, load_settings
 from storage.db import Database, StorageError
 
@@ -76,8 +77,6 @@ async def _open_database(settings: Settings) -> Database:
 async def _with_services(
     settings: Settings, action: Callable[..., Awaitable[int]], *args: object
 ) -> int:
-    from bot.services.container import Services
-
     db = await _open_database(settings)
     try:
         return await action(Services(settings=settings, db=db), *args)
@@ -156,7 +155,34 @@ async def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
-    raise CliError("calendar export is not available in this version yet")
+    from bot.services.calendar import build_calendar
+
+    async def write(services: Services) -> int:
+        config = await services.guilds.get(args.guild)
+        views = await services.schedule.everything(args.guild, include_cancelled=True)
+        data = build_calendar(
+            args.guild,
+            views,
+            name=config.group_name or "Reading group",
+            timezone=config.timezone,
+        )
+        _write_output(data, args.out)
+        if args.out:
+            print(f"wrote {len(views)} sessions to {args.out}", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_services(settings, write)
+
+
+def _write_output(data: bytes, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,8 @@ DESCRIPTION_LIMIT = 1000
 NOTICE_KEY = "scheduled_events_permission"
 PERMISSION_NOTICE = (
     "The session is saved, but I could not create or update its Discord event: give my role "
-    "the Manage Events permission (Server Settings → Roles) and later changes will be mirrored."
+    "the Create Events and Manage Events permissions (Server Settings → Roles) and later "
+    "changes will be mirrored."
 )
 
 

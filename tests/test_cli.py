@@ -91,3 +91,38 @@ def test_offline_commands_need_a_guild(tmp_path: Path, command: str) -> None:
     result = run_bot(tmp_path, command)
     assert result.returncode == 2
     assert "--guild" in result.stderr
+
+
+async def test_calendar_command_writes_an_ics_file(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from icalendar import Calendar
+
+    from storage.models import ReadingSession
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    db = await Database.open(url)
+    await db.migrate()
+    async with db.unit() as uow:
+        await uow.sessions.add(
+            ReadingSession(
+                guild_id=42,
+                starts_at=datetime(2025, 2, 6, 17, tzinfo=UTC),
+                kind="special",
+                title="Code Reading Group",
+            )
+        )
+        await uow.sessions.add(
+            ReadingSession(guild_id=43, starts_at=datetime(2025, 2, 6, 17, tzinfo=UTC), kind="tba")
+        )
+    await db.close()
+    out = tmp_path / "group.ics"
+    result = run_bot(tmp_path, "calendar", "--guild", "42", "--out", str(out), DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    events = list(Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
+    assert [str(e["summary"]) for e in events] == ["Code Reading Group"]
+    unwritable = run_bot(
+        tmp_path, "calendar", "--guild", "42", "--out", "/proc/x.ics", DATABASE_URL=url
+    )
+    assert unwritable.returncode == 1
+    assert "cannot write" in one_line(unwritable)

@@ -2,11 +2,11 @@
 
 What this adds to ``arxiv.Client``:
 
-- every call runs in a worker thread (``asyncio.to_thread``), so the event loop and the
+- every call runs in a worker thread (a small pool of its own), so the event loop and the
   gateway heartbeat never wait on arXiv;
-- one process-wide rate limit (arXiv's terms: at most one request every three seconds),
-  shared by all :class:`ArxivService` instances and threads and applied right before each
-  HTTP request, retries included;
+- one process-wide rate limit (arXiv's terms: at most one request every three seconds,
+  one connection at a time), shared by all :class:`ArxivService` instances and threads
+  and applied around each HTTP request, retries included;
 - a request timeout, and retries with exponential backoff (honouring ``Retry-After``) on
   429, 5xx, timeouts, connection errors, broken XML and the API's sporadic empty pages,
   instead of the package's immediate retries;
@@ -23,9 +23,12 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import arxiv
@@ -98,34 +101,47 @@ _STOPWORDS = frozenset(
 
 
 class RateLimiter:
-    """Spaces calls at least ``interval`` seconds apart across all threads.
+    """One request at a time, each at least ``interval`` seconds after the previous ended.
 
-    Each caller reserves the next free slot under a lock and sleeps outside it, so
-    concurrent callers queue up in order instead of waking together.
+    arXiv's terms ask for at most one request every three seconds over a single
+    connection at a time. Holding a lock for the whole request and counting the interval
+    from the end of the previous one (as ``arxiv.Client`` does) guarantees that spacing
+    as the server sees it, whatever the threads' scheduling.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last: float | None = None
+        self._last_end: float | None = None
 
-    def wait(self, interval: float) -> float:
-        """Block until this caller may send; returns the seconds slept."""
+    @contextmanager
+    def request(self, interval: float) -> Iterator[float]:
+        """Wait for this caller's turn, then hold it for the ``with`` body.
+
+        Yields the seconds waited for the interval (not counting waiting for the lock).
+        """
         with self._lock:
-            now = time.monotonic()
-            slot = now if self._last is None else max(now, self._last + interval)
-            self._last = slot
-        delay = slot - now
-        if delay > 0:
-            time.sleep(delay)
-        return delay
+            delay = 0.0
+            if self._last_end is not None:
+                delay = max(0.0, self._last_end + interval - time.monotonic())
+                if delay:
+                    time.sleep(delay)
+            try:
+                yield delay
+            finally:
+                self._last_end = time.monotonic()
 
     def reset(self) -> None:
         with self._lock:
-            self._last = None
+            self._last_end = None
 
 
 ARXIV_RATE_LIMITER = RateLimiter()
 """The one limiter every :class:`ArxivService` in the process shares."""
+
+# arXiv calls block (on the network and on the limiter), so they get their own small pool
+# instead of tying up the default executor that the rest of the bot uses. Requests are
+# serialised by the limiter anyway; a second thread only lets the next call queue early.
+_ARXIV_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="arxiv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,9 +287,9 @@ class _ArxivSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs["timeout"] = kwargs.get("timeout") or self._timeout
-        self._limiter.wait(self._min_interval)
         try:
-            response = super().request(method, url, *args, **kwargs)
+            with self._limiter.request(self._min_interval):
+                response = super().request(method, url, *args, **kwargs)
         except requests.Timeout as error:
             raise _Transient(f"no answer within {self._timeout:g} s") from error
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
@@ -424,7 +440,8 @@ class ArxivService:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await asyncio.to_thread(body, *args)
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(_ARXIV_THREADS, partial(body, *args))
         except _BadRequest as error:
             raise InvalidInput(
                 f"arXiv did not accept this request ({error}). Check the arXiv id and try again."

@@ -27,6 +27,11 @@ from storage.repositories.papers import arxiv_key, url_key
 MAX_REFS = 100
 _URLISH = re.compile(r"^(?:https?://|www\.)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,;]+")
+# Shaped like an arXiv id even if it is not a valid one ("2313.00001", "hep-xx/9901001"):
+# such input gets the parser's precise message instead of a title search.
+_ID_SHAPED = re.compile(
+    r"^(?:arxiv:\s*)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE
+)
 
 
 def split_refs(text: str) -> list[str]:
@@ -135,8 +140,8 @@ class PaperService:
             text = raw.strip()
             if not text:
                 continue
-            if _is_arxiv(text):
-                ref = parse_arxiv_ref(text)
+            if _is_arxiv(text) or _ID_SHAPED.match(text):
+                ref = parse_arxiv_ref(text)  # raises the parser's message for a bad id
                 specs.append(PaperSpec(arxiv_key(ref.id), ref))
             elif _URLISH.match(text):
                 url = _canonical_url(text)

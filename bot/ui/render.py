@@ -105,9 +105,9 @@ def _fit_lines(lines: Sequence[str], limit: int) -> str:
 
 def session_embed(view: SessionView, config: GuildConfig) -> discord.Embed:
     s = view.session
-    title = f"#{view.id} · {headline(view)}"
+    prefix = f"#{view.id} · "
     embed = discord.Embed(
-        title=shorten(escape(title), EMBED_TITLE),
+        title=prefix + shorten(escape(headline(view)), EMBED_TITLE - len(prefix)),
         description=when(view, config),
         colour=discord.Colour.dark_grey() if s.status == SessionStatus.CANCELLED else COLOUR,
     )

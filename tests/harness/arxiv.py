@@ -37,8 +37,8 @@ __all__ = [
     "FakeArxiv",
     "FakeEntry",
     "readme_path",
+    "recordings_dir",
     "shared_dir",
-    "testdata_dir",
 ]
 
 _ATOM = "http://www.w3.org/2005/Atom"
@@ -66,7 +66,7 @@ def shared_dir() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared"
 
 
-def testdata_dir() -> Path:
+def recordings_dir() -> Path:
     return shared_dir() / "testdata" / "arxiv-api"
 
 
@@ -265,7 +265,7 @@ class FakeArxiv:
     """The fake server. Use ``async with FakeArxiv() as fake:`` or ``start()``/``close()``."""
 
     def __init__(self, recordings: Path | None = None) -> None:
-        self._recordings_dir = recordings or testdata_dir()
+        self._recordings_dir = recordings or recordings_dir()
         self._recorded: dict[tuple[frozenset[str], str, int, int], _Recorded] = {}
         self._recorded_entries: dict[str, _RecordedEntry] = {}
         self._entries: dict[str, FakeEntry] = {}

@@ -116,14 +116,14 @@ async def test_bad_input_saves_nothing_and_costs_no_request(
 async def test_unknown_arxiv_id_saves_nothing(
     schedule: ScheduleService, sqlite_db: Database
 ) -> None:
-    with pytest.raises(NotFound, match=r"0000\.0000"):
+    with pytest.raises(NotFound, match=r"2501\.99999"):
         await schedule.add(
             GUILD,
             SessionDraft(
                 date_text="2025-02-06",
                 kind="topic",
                 title="T",
-                paper_refs=["2304.08485", "0000.0000"],
+                paper_refs=["2304.08485", "2501.99999"],
             ),
             actor_id=1,
         )
