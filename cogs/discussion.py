@@ -80,7 +80,7 @@ def incoming(message: discord.Message, guild_id: int) -> IncomingMessage:
 def import_report(result: ImportResult) -> str:
     lines = [
         f"Imported {result.added} message{'s' if result.added != 1 else ''} from the thread "
-        f"into the log of session {plain(session_title(result.session))}."
+        f"into the log of session {session_title(result.session)}."
     ]
     if result.already:
         lines.append(f"{result.already} were already in the log (kept once).")
@@ -143,7 +143,7 @@ class DiscussionCog(
             logged_by=interaction.user.id,
             thread_id=interaction.channel_id,
         )
-        where = plain(session_title(logged.session))
+        where = session_title(logged.session)
         if logged.created:
             text = (
                 f"Logged {plain(logged.comment.author_name)}'s message as comment "
@@ -180,7 +180,7 @@ class DiscussionCog(
         await self._confirm(
             interaction,
             f"Logged comment #{logged.comment.id} on session "
-            f"{plain(session_title(logged.session))}:\n> "
+            f"{session_title(logged.session)}:\n> "
             f"{plain(comment_preview(logged.comment, 300))}",
         )
 
@@ -293,7 +293,7 @@ class DiscussionCog(
         if view.session.thread_id:
             await send_ephemeral(
                 interaction,
-                f"Session {plain(session_title(view))} already has its thread: "
+                f"Session {session_title(view)} already has its thread: "
                 f"<#{view.session.thread_id}>.",
             )
             return
@@ -303,18 +303,26 @@ class DiscussionCog(
                 "Run this in a text channel (not a thread or a voice channel): the thread "
                 "opens there."
             )
-        await interaction.response.send_message(
-            f"Discussion of session {plain(session_title(view))} — write in the thread below; "
-            f"organizers can import it into the log with `/comment import-thread`."
-        )
-        starter = await interaction.original_response()
+        await interaction.response.defer(thinking=True)
         try:
-            thread = await channel.get_partial_message(starter.id).create_thread(
-                name=thread_name(view), auto_archive_duration=10080
+            thread = await channel.create_thread(
+                name=thread_name(view),
+                type=discord.ChannelType.public_thread,
+                auto_archive_duration=10080,
             )
         except discord.Forbidden:
             raise PermissionDenied(THREAD_PERMISSION_NOTICE) from None
         await self.services.discussion.attach_thread(guild_id, view.id, thread.id)
+        try:
+            await thread.send(
+                f"Discussion of session {session_title(view)}: write here. Organizers copy "
+                "this thread into the log with `/comment import-thread`."
+            )
+        except discord.HTTPException as exc:
+            log.warning("thread %s opened, but the intro failed (HTTP %s)", thread.id, exc.status)
+        await interaction.followup.send(
+            f"Opened {thread.mention} for the discussion of session {session_title(view)}."
+        )
 
     async def on_session_announced(self, event: SessionAnnounced) -> None:
         """Open the session's thread on its announcement, when the server wants threads."""
@@ -356,7 +364,7 @@ class DiscussionCog(
         thread_id = view.session.thread_id
         if not thread_id:
             raise NotFound(
-                f"Session {plain(session_title(view))} has no discussion thread: open one with "
+                f"Session {session_title(view)} has no discussion thread: open one with "
                 "`/comment open-thread`."
             )
         thread = await self._thread(thread_id)

@@ -35,8 +35,9 @@ def plain(text: str) -> str:
     return _LINE_MARKUP.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
 
 
-def session_title(view: SessionView) -> str:
-    return f"#{view.id} · {headline(view)}"
+def session_title(view: SessionView, limit: int = 150) -> str:
+    """'#12 · Visual Instruction Tuning', the headline escaped (ready to send)."""
+    return f"#{view.id} · {plain(shorten(headline(view), limit))}"
 
 
 # ------------------------------------------------------------------ comments
@@ -56,7 +57,7 @@ def comment_line(comment: Comment, text_limit: int = 280) -> str:
 
 
 def comments_embed(page: CommentPage) -> discord.Embed:
-    title = shorten(f"Comments on {session_title(page.session)}", EMBED_TITLE)
+    title = f"Comments on {session_title(page.session, EMBED_TITLE - 40)}"
     if page.items:
         lines = [comment_line(c) for c in page.items]
         description = ""
@@ -70,7 +71,7 @@ def comments_embed(page: CommentPage) -> discord.Embed:
             "No comments logged yet. Add one with `/comment add`, or use the message menu "
             "(Apps → Log as discussion comment) on any message."
         )
-    embed = discord.Embed(title=escape(title), description=description, colour=COLOUR)
+    embed = discord.Embed(title=title, description=description, colour=COLOUR)
     embed.set_footer(
         text=f"Page {page.number + 1} of {page.pages} · {page.total} comment"
         f"{'s' if page.total != 1 else ''} · 📌 pinned comments go to the exported schedule"
@@ -90,7 +91,7 @@ def comment_choice(comment: Comment) -> str:
 
 
 def summary_lines(view: SessionView, summary: Summary, *, cached: bool) -> list[str]:
-    lines = [f"## Summary of {plain(shorten(session_title(view), 200))}", ""]
+    lines = [f"## Summary of {session_title(view)}", ""]
     lines += [plain(p) for p in summary.summary.split("\n") if p.strip()]
     if summary.key_points:
         lines += ["", "**Key points**"]
@@ -105,38 +106,67 @@ def summary_lines(view: SessionView, summary: Summary, *, cached: bool) -> list[
     return lines
 
 
+def _cut_at_space(text: str, size: int) -> str:
+    if len(text) <= size:
+        return text
+    space = text.rfind(" ", 0, size)
+    return text[:space] if space > size // 2 else text[:size]
+
+
 def split_messages(
     lines: Sequence[str], limit: int = MESSAGE_LIMIT, max_messages: int = MAX_SUMMARY_MESSAGES
 ) -> list[str]:
-    """Pack lines into messages of at most ``limit`` characters; a longer line is cut at
-    spaces. Beyond ``max_messages`` the rest is trimmed with a note."""
-    pieces: list[str] = []
-    for line in lines:
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
-            pieces.append(line[:cut])
-            line = line[cut:].lstrip()
-        pieces.append(line)
+    """Pack lines into messages of at most ``limit`` characters; a line that does not fit
+    fills the current message and continues in the next, cut at spaces. Beyond
+    ``max_messages`` the rest is trimmed with a note."""
     messages: list[str] = []
     current = ""
-    for piece in pieces:
-        candidate = f"{current}\n{piece}" if current else piece
-        if len(candidate) > limit:
+    for line in lines:
+        while True:
+            sep = "\n" if current else ""
+            if len(current) + len(sep) + len(line) <= limit:
+                current += sep + line
+                break
+            room = limit - len(current) - len(sep)
+            if room >= min(200, limit // 2) or not current:  # fill, continue in the next
+                piece = _cut_at_space(line, room)
+                current += sep + piece
+                line = line[len(piece) :].lstrip()
             messages.append(current)
-            current = piece
-        else:
-            current = candidate
+            current = ""
+            if not line:
+                break
     if current.strip():
         messages.append(current)
     messages = [m.strip("\n") for m in messages if m.strip()]
     if len(messages) > max_messages:
         messages = messages[:max_messages]
-        last = messages[-1]
         room = limit - len(TRIMMED) - 1
-        messages[-1] = (last if len(last) <= room else last[:room]).rstrip() + "\n" + TRIMMED
+        messages[-1] = _cut_at_space(messages[-1], room).rstrip() + "\n" + TRIMMED
     return messages
 
 
+# When a summary does not fit, these shorten the summary and key points before the open
+# questions (the part members come for), and only then is the end trimmed.
+_SHORTENINGS = ((None, None, None), (1500, 300, None), (900, 160, 400), (500, 100, 260))
+
+
 def summary_messages(view: SessionView, summary: Summary, *, cached: bool) -> list[str]:
-    return split_messages(summary_lines(view, summary, cached=cached))
+    for summary_chars, point_chars, question_chars in _SHORTENINGS:
+        shortened = Summary(
+            guild_id=summary.guild_id,
+            session_id=summary.session_id,
+            model=summary.model,
+            input_hash=summary.input_hash,
+            summary=shorten(summary.summary, summary_chars) if summary_chars else summary.summary,
+            key_points=[shorten(k, point_chars) if point_chars else k for k in summary.key_points],
+            open_questions=[
+                shorten(q, question_chars) if question_chars else q for q in summary.open_questions
+            ],
+            created_at=summary.created_at,
+        )
+        lines = summary_lines(view, shortened, cached=cached)
+        messages = split_messages(lines, max_messages=len(lines) + 1)
+        if len(messages) <= MAX_SUMMARY_MESSAGES:
+            return messages
+    return split_messages(lines)

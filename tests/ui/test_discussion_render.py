@@ -98,6 +98,27 @@ def test_long_summaries_are_split_within_limits(questions: int) -> None:
         assert messages[-1].endswith(TRIMMED)
 
 
+def test_open_questions_survive_a_long_summary() -> None:
+    long = summary(
+        summary="word " * 800,
+        key_points=["point " * 100] * 10,
+        open_questions=[f"Question {n}: " + "why " * 140 + "?" for n in range(1, 13)],
+    )
+    messages = summary_messages(view(), long, cached=False)
+    assert len(messages) <= MAX_SUMMARY_MESSAGES
+    text = "\n".join(messages)
+    for n in range(1, 13):
+        assert f"\n{n}. Question {n}:" in text
+    assert TRIMMED not in text
+
+
+def test_a_line_longer_than_a_message_continues_in_the_next() -> None:
+    messages = split_messages(["short", "word " * 1000, "end"], max_messages=10)
+    assert all(len(m) <= MESSAGE_LIMIT for m in messages)
+    assert " ".join(" ".join(messages).split()) == " ".join(["short", *(["word"] * 1000), "end"])
+    assert len(split_messages(["x" * 500], limit=100, max_messages=10)) == 5
+
+
 def test_split_keeps_every_line_when_it_fits() -> None:
     lines = [f"line {n} " + "x" * 300 for n in range(20)]
     messages = split_messages(lines, max_messages=10)
