@@ -112,6 +112,8 @@ class ReadingGroupBot(commands.Bot):
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
+        if self._services is not None:
+            await self._services.aclose()
         if self._owns_database and self._database is not None:
             await self._database.close()
             self._database = None

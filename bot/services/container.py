@@ -59,6 +59,11 @@ class Services:
             papers=self.papers,
         )
 
+    async def aclose(self) -> None:
+        """Close the outside clients that were opened (only those: properties are lazy)."""
+        if "llm" in self.__dict__:
+            await self.llm.aclose()
+
     @cached_property
     def discussion(self) -> DiscussionService:
         return DiscussionService(self.db, self.events, self.clock, self.schedule)

@@ -639,3 +639,19 @@ async def test_tldr_needs_an_abstract_and_survives_an_empty_reply(
     fake_llm.reply("x " * 2000)
     text = await llm.tldr(paper)
     assert len(text) <= 700 and text.endswith("…")
+
+
+async def test_the_services_close_the_llm_client(
+    db: Database, clock: FakeClock, fake_llm: FakeLLM, session_id: int
+) -> None:
+    from bot.services.container import Services
+
+    settings = load_settings(env_file=None, openai_base_url=fake_llm.base_url)
+    services = Services(settings=settings, db=db, clock=clock)
+    await services.aclose()  # nothing opened yet: nothing to close
+    fake_llm.reply(ANSWER)
+    await services.llm.summarize(GUILD, session_id)
+    client = services.llm._client
+    assert client is not None and not client.is_closed()
+    await services.aclose()
+    assert client.is_closed() and services.llm._client is None
