@@ -263,14 +263,14 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         guild_id = guild_id_of(interaction)
         view = await self.services.schedule.view(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
-        await interaction.response.send_message(
+        sent = await interaction.response.send_message(
             f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
             "stays in the history as cancelled.",
             embed=session_embed(view, config),
             view=confirm,
             ephemeral=True,
         )
-        confirm.message = await interaction.original_response()
+        confirm.message = sent.resource  # type: ignore[assignment]
         await confirm.wait()
         if confirm.interaction is None:
             await interaction.edit_original_response(
@@ -319,8 +319,10 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         embed, number, pages = await render(0)
         if pages > 1:
             paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
-            await interaction.response.send_message(embed=embed, view=paginator, ephemeral=private)
-            paginator.message = await interaction.original_response()
+            sent = await interaction.response.send_message(
+                embed=embed, view=paginator, ephemeral=private
+            )
+            paginator.message = sent.resource  # type: ignore[assignment]
         else:
             await interaction.response.send_message(embed=embed, ephemeral=private)
 

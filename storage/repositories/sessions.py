@@ -45,6 +45,16 @@ class SessionRepository(Repository):
             return None
         return row
 
+    async def get_many(self, guild_id: int, ids: Sequence[int]) -> list[ReadingSession]:
+        if not ids:
+            return []
+        rows = await self.session.scalars(
+            select(ReadingSession).where(
+                ReadingSession.guild_id == guild_id, ReadingSession.id.in_(list(ids))
+            )
+        )
+        return list(rows.all())
+
     async def touch(self, row: ReadingSession) -> None:
         row.updated_at = utcnow()
         await self.session.flush()
@@ -305,6 +315,21 @@ class SessionRepository(Repository):
         )
         for link, paper in rows.all():
             result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
+        return result
+
+    async def papers_of_guild(self, guild_id: int) -> dict[int, list[LinkedPaper]]:
+        """The papers of every session of a server, in one query."""
+        rows = await self.session.execute(
+            select(SessionPaper, Paper)
+            .join(Paper, Paper.id == SessionPaper.paper_id)
+            .where(SessionPaper.guild_id == guild_id)
+            .order_by(SessionPaper.session_id, SessionPaper.position)
+        )
+        result: dict[int, list[LinkedPaper]] = {}
+        for link, paper in rows.all():
+            result.setdefault(link.session_id, []).append(
+                LinkedPaper(paper, link.role, link.position, link.label)
+            )
         return result
 
     async def set_papers(
