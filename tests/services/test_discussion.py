@@ -374,3 +374,13 @@ async def test_latest_summary_never_calls_anything(
     view, summary = found
     assert view.id == sessions["now"] and summary.open_questions == ["Why?"]
     assert await service.latest_summary(OTHER_GUILD) is None
+
+
+async def test_a_new_thread_shows_in_the_schedule_at_once(
+    service: DiscussionService, sessions: dict[str, int]
+) -> None:
+    before = await service.resolve_session(GUILD)  # loads the read snapshot
+    assert before.id == sessions["now"] and before.session.thread_id is None
+    await service.attach_thread(GUILD, sessions["now"], thread_id=777)
+    assert (await service.schedule.view(GUILD, sessions["now"])).session.thread_id == 777
+    assert (await service.resolve_session(GUILD)).session.thread_id == 777
