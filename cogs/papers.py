@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
-from bot.errors import InvalidInput, NotConfigured
+from bot.errors import InvalidInput
 from bot.services.arxiv import PaperMetadata
 from bot.services.papers import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
 from bot.services.proposals import ProposalView
@@ -277,12 +277,8 @@ class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers
         self, interaction: discord.Interaction, ref: app_commands.Range[str, 1, 500]
     ) -> None:
         guild_id = guild_id_of(interaction)
-        llm = getattr(self.services, "llm", None)
-        if llm is None:
-            raise NotConfigured(
-                "Paper summaries need an LLM endpoint, and this bot has none set up yet "
-                "(OPENAI_API_KEY / OPENAI_BASE_URL)."
-            )
+        llm = self.services.llm
+        llm.require_enabled()  # one line on how to enable it, before any work
         text = _one_ref(ref)
         classify_ref(text)
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -14,7 +14,9 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.events import EventBus
 from bot.services.arxiv import ArxivService
+from bot.services.discussion import DiscussionService
 from bot.services.guilds import GuildSettingsService
+from bot.services.llm import LLMService
 from bot.services.papers import PaperService
 from bot.services.presenters import PresenterService
 from bot.services.proposals import ProposalService
@@ -74,3 +76,18 @@ class Services:
         service = ReadingListService(self.db, self.events, self.clock, self.papers)
         service.attach()
         return service
+
+    async def aclose(self) -> None:
+        """Close the outside clients that were opened (only those: properties are lazy)."""
+        if "llm" in self.__dict__:
+            await self.llm.aclose()
+
+    @cached_property
+    def discussion(self) -> DiscussionService:
+        return DiscussionService(self.db, self.events, self.clock, self.schedule)
+
+    @cached_property
+    def llm(self) -> LLMService:
+        if "llm" in self.overrides:
+            return self.overrides["llm"]  # type: ignore[no-any-return]
+        return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)

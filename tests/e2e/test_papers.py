@@ -441,14 +441,20 @@ async def test_organizers_edit_links(app: App) -> None:
     assert "links edited by organizers" in info.embeds[0]["footer"]["text"]
 
 
-async def test_tldr_without_an_llm_service_says_so(app: App) -> None:
-    if getattr(app.services, "llm", None) is not None:
-        pytest.skip("this build has an LLM service; its own tests cover /paper tldr")
+async def test_tldr_summarises_the_abstract_as_data(app: App) -> None:
     _arxiv(app)
+    app.llm.reply("LLaVA tunes a language model on **GPT-4-made** instructions. @everyone")
     reply = await app.slash(app.member, "paper tldr", ref=LLAVA)
+    await reply.final()
     assert reply.ephemeral
-    assert "need an LLM endpoint" in reply.content
-    assert app.arxiv.request_count == 0
+    assert reply.text.startswith("**TL;DR: Visual Instruction Tuning**")
+    assert "\\*\\*GPT-4-made\\*\\*" in reply.text  # model output is shown escaped
+    assert "@everyone" not in reply.text.replace("@\u200beveryone", "")
+    prompt = app.llm.last.prompt_text
+    assert "We present LLaVA." in prompt
+    again = await app.slash(app.member, "paper tldr", ref=LLAVA)
+    await again.final()
+    assert len(app.llm.completions) == 1  # the same abstract is not asked twice
 
 
 async def test_proposal_autocomplete_lists_open_proposals(app: App) -> None:
