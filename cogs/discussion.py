@@ -25,7 +25,7 @@ from bot.ui.autocomplete import session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
-from bot.ui.views import Paginator
+from bot.ui.views import send_paged
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +207,7 @@ class DiscussionCog(
             page = await self.services.discussion.page(guild_id, view.id, number=number)
             return comments_embed(page), page.number, page.pages
 
-        embed, number, pages = await render(0)
-        if pages > 1:
-            paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
-            await interaction.response.send_message(embed=embed, view=paginator, ephemeral=private)
-            paginator.message = await interaction.original_response()
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=private)
+        await send_paged(interaction, render, ephemeral=private)
 
     # ------------------------------------------------------------------ changing
 

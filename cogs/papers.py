@@ -32,7 +32,7 @@ from bot.ui.paper_render import (
 )
 from bot.ui.paper_views import CandidatePicker, PaperDetailsModal, VoteButton, proposal_buttons
 from bot.ui.render import escape, session_embed
-from bot.ui.views import Paginator
+from bot.ui.views import send_paged
 from storage.models import GuildConfig, PaperSource
 
 log = logging.getLogger(__name__)
@@ -244,13 +244,7 @@ class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers
             )
             return queue_embed(page), page.number, page.pages
 
-        embed, number, pages = await render(0)
-        if pages > 1:
-            paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
-            await interaction.response.send_message(embed=embed, view=paginator, ephemeral=private)
-            paginator.message = await interaction.original_response()
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=private)
+        await send_paged(interaction, render, ephemeral=private)
 
     @app_commands.command(name="info", description="A paper's details (from the cache)")
     @app_commands.describe(ref="arXiv id or link, or a stored paper", refresh="Fetch it again")

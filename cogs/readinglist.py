@@ -17,7 +17,7 @@ from bot.services.papers import split_refs, stored_ref
 from bot.services.readinglist import shown_path
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
-from bot.ui.views import Paginator
+from bot.ui.views import send_paged
 
 MAX_NAMES_SHOWN = 10
 
@@ -113,24 +113,16 @@ class ReadingListCog(
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        roots = await self.services.reading.tree(guild_id, topic)
-        shown = shown_path(roots[0].topic.path) if topic and roots else None
 
         async def render(number: int) -> tuple[discord.Embed, int, int]:
             # Rendered fresh on every click, so marks made meanwhile show up.
             current = await self.services.reading.tree(guild_id, topic)
+            shown = shown_path(current[0].topic.path) if topic and current else None
             pages = reading_pages(current)
             number = min(max(0, number), max(0, len(pages) - 1))
             return reading_embed(pages, number, current, shown), number, max(1, len(pages))
 
-        pages = reading_pages(roots)
-        embed = reading_embed(pages, 0, roots, shown)
-        if len(pages) > 1:
-            paginator = Paginator(render, owner_id=interaction.user.id, page=0, pages=len(pages))
-            await interaction.response.send_message(embed=embed, view=paginator, ephemeral=private)
-            paginator.message = await interaction.original_response()
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=private)
+        await send_paged(interaction, render, ephemeral=private)
 
     @app_commands.command(name="mark-read", description="Mark a paper read, or unread (organizers)")
     @app_commands.describe(ref="The paper (from the reading list)", unread="Mark it unread instead")

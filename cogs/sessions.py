@@ -22,7 +22,7 @@ from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.paper_render import rotation_text
 from bot.ui.render import page_embed, session_embed
-from bot.ui.views import Confirm, Paginator
+from bot.ui.views import Confirm, send_paged
 from storage.models import GuildConfig, SessionKind
 
 KIND_CHOICES = [
@@ -325,15 +325,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
             )
             return page_embed(page, config, scope, block), page.number, page.pages
 
-        embed, number, pages = await render(0)
-        if pages > 1:
-            paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
-            sent = await interaction.response.send_message(
-                embed=embed, view=paginator, ephemeral=private
-            )
-            paginator.message = sent.resource  # type: ignore[assignment]
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=private)
+        await send_paged(interaction, render, ephemeral=private)
 
     @app_commands.command(name="next", description="The next session (or the one in progress)")
     @app_commands.describe(private="Show it only to you")
