@@ -182,6 +182,22 @@ class ScheduleService:
             )
         return views
 
+    @staticmethod
+    async def _changeable(
+        uow: UnitOfWork,
+        guild_id: int,
+        session_id: int,
+        *,
+        verb: str = "is cancelled; schedule a new one",
+    ) -> ReadingSession:
+        """The session to change: it exists in this server and is not cancelled."""
+        row = await uow.sessions.get(guild_id, session_id)
+        if row is None:
+            raise NotFound(f"There is no session #{session_id} in this server.")
+        if row.status == SessionStatus.CANCELLED:
+            raise InvalidInput(f"Session #{session_id} {verb}.")
+        return row
+
     async def view(self, guild_id: int, session_id: int) -> SessionView:
         snapshot = self.cache.fresh(guild_id)
         if snapshot is not None and session_id in snapshot.by_id:
@@ -540,11 +556,7 @@ class ScheduleService:
         specs = await self._lookup_papers(guild_id, changes.paper_refs)
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is cancelled; schedule a new one.")
+            row = await self._changeable(uow, guild_id, session_id)
             if title is not None:
                 row.title = title
             if notes is not None:
@@ -606,11 +618,7 @@ class ScheduleService:
         """Reschedule; returns the view and the previous start time."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is cancelled; schedule a new one.")
+            row = await self._changeable(uow, guild_id, session_id)
             if time_text is None and split_date_time(date_text)[1] is None:
                 # Keep the session's own time of day when only a new date is given.
                 time_text = f"{utc_to_local(row.starts_at, config.timezone):%H:%M}"
@@ -626,11 +634,7 @@ class ScheduleService:
 
     async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionView:
         async with self.db.unit() as uow:
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is already cancelled.")
+            row = await self._changeable(uow, guild_id, session_id, verb="is already cancelled")
             row.status = SessionStatus.CANCELLED
             await uow.sessions.touch(row)
             view = (await self._views(uow, [row]))[0]
