@@ -7,7 +7,7 @@ mirror and the pinned schedule follow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -62,6 +62,9 @@ class PaperResolver(Protocol):
     async def lookup(self, guild_id: int, refs: Sequence[str]) -> Sequence[Any]: ...
 
     async def store(self, uow: UnitOfWork, guild_id: int, specs: Sequence[Any]) -> list[Paper]: ...
+
+
+SavedHook = Callable[[UnitOfWork, SessionView], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -183,6 +186,22 @@ class ScheduleService:
         """Views of rows read in the caller's unit of work: straight from the database, never
         the cache (reminders must not post what another process already changed)."""
         return await self._views(uow, rows)
+
+    @staticmethod
+    async def _changeable(
+        uow: UnitOfWork,
+        guild_id: int,
+        session_id: int,
+        *,
+        verb: str = "is cancelled; schedule a new one",
+    ) -> ReadingSession:
+        """The session to change: it exists in this server and is not cancelled."""
+        row = await uow.sessions.get(guild_id, session_id)
+        if row is None:
+            raise NotFound(f"There is no session #{session_id} in this server.")
+        if row.status == SessionStatus.CANCELLED:
+            raise InvalidInput(f"Session #{session_id} {verb}.")
+        return row
 
     async def view(self, guild_id: int, session_id: int) -> SessionView:
         snapshot = self.cache.fresh(guild_id)
@@ -455,7 +474,19 @@ class ScheduleService:
             row.continues_id = (await self._continued(uow, guild_id, start, draft.continues_id)).id
         return row
 
-    async def add(self, guild_id: int, draft: SessionDraft, *, actor_id: int | None) -> SessionView:
+    async def add(
+        self,
+        guild_id: int,
+        draft: SessionDraft,
+        *,
+        actor_id: int | None,
+        on_saved: SavedHook | None = None,
+    ) -> SessionView:
+        """Schedule a session.
+
+        ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
+        the proposal it came from as scheduled): if it raises, nothing is saved.
+        """
         async with self.db.unit() as uow:
             await self._plan(uow, guild_id, draft, None)
         specs = await self._lookup_papers(guild_id, draft.paper_refs)
@@ -470,6 +501,8 @@ class ScheduleService:
                 [(p, PaperRole.MAIN, None) for p in papers],
             )
             view = (await self._views(uow, [row]))[0]
+            if on_saved is not None:
+                await on_saved(uow, view)
         await self._changed(SessionChanged(guild_id, view.id, SessionAction.CREATED, actor_id))
         return view
 
@@ -528,11 +561,7 @@ class ScheduleService:
         specs = await self._lookup_papers(guild_id, changes.paper_refs)
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is cancelled; schedule a new one.")
+            row = await self._changeable(uow, guild_id, session_id)
             if title is not None:
                 row.title = title
             if notes is not None:
@@ -594,11 +623,7 @@ class ScheduleService:
         """Reschedule; returns the view and the previous start time."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is cancelled; schedule a new one.")
+            row = await self._changeable(uow, guild_id, session_id)
             if time_text is None and split_date_time(date_text)[1] is None:
                 # Keep the session's own time of day when only a new date is given.
                 time_text = f"{utc_to_local(row.starts_at, config.timezone):%H:%M}"
@@ -614,11 +639,7 @@ class ScheduleService:
 
     async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionView:
         async with self.db.unit() as uow:
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is already cancelled.")
+            row = await self._changeable(uow, guild_id, session_id, verb="is already cancelled")
             row.status = SessionStatus.CANCELLED
             await uow.sessions.touch(row)
             view = (await self._views(uow, [row]))[0]

@@ -195,6 +195,15 @@ class SessionRepository(Repository):
             .limit(1)
         )
 
+    async def by_thread(self, guild_id: int, thread_id: int) -> ReadingSession | None:
+        """The session whose discussion thread is ``thread_id``."""
+        return await self.session.scalar(
+            select(ReadingSession)
+            .where(ReadingSession.guild_id == guild_id, ReadingSession.thread_id == thread_id)
+            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .limit(1)
+        )
+
     async def at(self, guild_id: int, starts_at: datetime) -> ReadingSession | None:
         """A scheduled session starting exactly at ``starts_at`` (a clash)."""
         return await self.session.scalar(
