@@ -44,6 +44,7 @@ from bot.events import (
     GuildSettingsChanged,
     ScheduleImported,
     SessionAction,
+    SessionAnnounced,
     SessionChanged,
 )
 from bot.services.reminder_plan import (
@@ -455,6 +456,7 @@ class ReminderService:
                 )
                 log.info("guild %s: reminder %s was already posted", due.guild_id, due.key)
                 await self._clear_blocked_notice(due.guild_id)
+                await self._announced(due, found[0], found[1])
                 return Outcome(due.guild_id, due.key, "recovered", message_id=found[1])
         if reason is not None:
             await self._mark(due, DeliveryStatus.SKIPPED, detail=reason)
@@ -498,7 +500,16 @@ class ReminderService:
         if p.status == DeliveryStatus.BLOCKED:
             log.info("guild %s: blocked reminder %s delivered", due.guild_id, due.key)
         await self._clear_blocked_notice(due.guild_id)
+        await self._announced(due, channel_id, message_id)
         return Outcome(due.guild_id, due.key, "sent", "late" if late else "", message_id)
+
+    async def _announced(self, due: Due, channel_id: int, message_id: int) -> None:
+        """A reminder before a session announces it (the discussion side may open the
+        session's thread on that message)."""
+        if due.session_id is not None and not due.is_weekly:
+            await self.events.publish(
+                SessionAnnounced(due.guild_id, due.session_id, channel_id, message_id)
+            )
 
     async def _claim(
         self, due: Due, now: datetime, channel_id: int | None

@@ -404,3 +404,15 @@ async def test_settings_are_for_organizers_and_refuse_unsafe_roles(app: App) -> 
     nothing = await app.slash(app.member, "reminders ping", state="on")
     await nothing.final()
     assert "no reminder role yet" in nothing.text
+
+
+async def test_a_reminder_opens_the_session_thread_when_threads_are_on(app: App) -> None:
+    on = await app.slash(app.organizer, "comment threads", enabled=True)
+    assert "Per-session threads are on" in on.content
+    await add_session(app, "2025-01-09")
+    app.clock.set(THURSDAY_18 - timedelta(hours=1))
+    await run(app)
+    message = posts(app)[0]
+    view = await app.services.schedule.view(app.guild.id, 1)
+    assert view.session.thread_id == int(message["id"])  # the thread hangs off the reminder
+    assert app.guild.channels[int(message["id"])].parent_id == app.announcements.id
