@@ -42,10 +42,13 @@ def discover_extensions() -> list[str]:
     return sorted(names)
 
 
-def default_intents() -> discord.Intents:
-    """Only what the bot needs: servers, their channels and roles. No privileged intent."""
+def default_intents(*, message_content: bool = False) -> discord.Intents:
+    """Only what the bot needs: servers, their channels and roles. No privileged intent
+    unless the operator opted in to Message Content (only importing a thread's history
+    needs it; the "Log as discussion comment" menu does not)."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.message_content = message_content
     return intents
 
 
@@ -60,7 +63,9 @@ class ReadingGroupBot(commands.Bot):
         service_overrides: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
-        options.setdefault("intents", default_intents())
+        options.setdefault(
+            "intents", default_intents(message_content=settings.message_content_intent)
+        )
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -107,6 +112,8 @@ class ReadingGroupBot(commands.Bot):
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
+        if self._services is not None:
+            await self._services.aclose()
         if self._owns_database and self._database is not None:
             await self._database.close()
             self._database = None

@@ -48,6 +48,27 @@ class ScheduleImported:
     session_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class CommentsChanged:
+    """The discussion log of a session changed; ``pinned`` when its pinned comments (the
+    Comments column of the exported schedule) may have changed."""
+
+    guild_id: int
+    session_id: int
+    pinned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAnnounced:
+    """A message announcing a session was posted (e.g. by the reminders). When the server
+    has per-session threads on, the discussion side opens the session's thread on it."""
+
+    guild_id: int
+    session_id: int
+    channel_id: int
+    message_id: int
+
+
 class EventBus:
     def __init__(self) -> None:
         self._handlers: dict[type, list[Handler]] = defaultdict(list)

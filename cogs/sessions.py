@@ -20,8 +20,9 @@ from bot.services.papers import split_refs
 from bot.services.schedule import SessionDraft, SessionEdit, SessionView
 from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.paper_render import rotation_text
 from bot.ui.render import page_embed, session_embed
-from bot.ui.views import Confirm, Paginator
+from bot.ui.views import Confirm, send_paged
 from storage.models import GuildConfig, SessionKind
 
 KIND_CHOICES = [
@@ -69,9 +70,11 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         view: SessionView,
         config: GuildConfig,
         collected: list[str],
+        extra: str | None = None,
     ) -> None:
+        text = _with_notices(f"{verb} session #{view.id}.", collected)
         await interaction.followup.send(
-            _with_notices(f"{verb} session #{view.id}.", collected),
+            f"{text}\n{extra}" if extra else text,
             embed=session_embed(view, config),
             ephemeral=True,
         )
@@ -134,7 +137,13 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
                 guild_id_of(interaction), draft, actor_id=interaction.user.id
             )
         config = await self.services.guilds.get(guild_id_of(interaction))
-        await self._reply_saved(interaction, "Scheduled", view, config, collected)
+        suggestion = None
+        if view.session.presenter_id is None and view.session.kind != SessionKind.TBA:
+            suggested = await self.services.presenters.suggest(guild_id_of(interaction))
+            suggestion = rotation_text(suggested, config)
+            if suggestion:
+                suggestion += " (set one with /session edit)"
+        await self._reply_saved(interaction, "Scheduled", view, config, collected, suggestion)
 
     @app_commands.command(
         name="continue", description="Schedule the next session as a continuation (organizers)"
@@ -263,14 +272,14 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         guild_id = guild_id_of(interaction)
         view = await self.services.schedule.view(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
-        await interaction.response.send_message(
+        sent = await interaction.response.send_message(
             f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
             "stays in the history as cancelled.",
             embed=session_embed(view, config),
             view=confirm,
             ephemeral=True,
         )
-        confirm.message = await interaction.original_response()
+        confirm.message = sent.resource  # type: ignore[assignment]
         await confirm.wait()
         if confirm.interaction is None:
             await interaction.edit_original_response(
@@ -316,13 +325,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
             )
             return page_embed(page, config, scope, block), page.number, page.pages
 
-        embed, number, pages = await render(0)
-        if pages > 1:
-            paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
-            await interaction.response.send_message(embed=embed, view=paginator, ephemeral=private)
-            paginator.message = await interaction.original_response()
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=private)
+        await send_paged(interaction, render, ephemeral=private)
 
     @app_commands.command(name="next", description="The next session (or the one in progress)")
     @app_commands.describe(private="Show it only to you")

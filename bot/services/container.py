@@ -14,9 +14,15 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.events import EventBus
 from bot.services.arxiv import ArxivService
+from bot.services.discussion import DiscussionService
 from bot.services.guilds import GuildSettingsService
+from bot.services.llm import LLMService
 from bot.services.markdown import MarkdownService
 from bot.services.papers import PaperService
+from bot.services.presenters import PresenterService
+from bot.services.proposals import ProposalService
+from bot.services.readinglist import ReadingListService
+from bot.services.reminders import ReminderService
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
 from storage.db import Database
@@ -63,3 +69,43 @@ class Services:
         return MarkdownService(
             self.db, self.events, self.clock, default_timezone=self.settings.default_timezone
         )
+
+    def reminders(self) -> ReminderService:
+        return ReminderService(
+            self.db,
+            self.events,
+            self.clock,
+            schedule=self.schedule,
+            guilds=self.guilds,
+            default_timezone=self.settings.default_timezone,
+        )
+
+    @cached_property
+    def proposals(self) -> ProposalService:
+        return ProposalService(self.db, self.clock, self.papers, self.schedule)
+
+    @cached_property
+    def presenters(self) -> PresenterService:
+        return PresenterService(self.db, self.clock)
+
+    @cached_property
+    def reading(self) -> ReadingListService:
+        """The reading list; follows the schedule on the event bus from its first use."""
+        service = ReadingListService(self.db, self.events, self.clock, self.papers)
+        service.attach()
+        return service
+
+    async def aclose(self) -> None:
+        """Close the outside clients that were opened (only those: properties are lazy)."""
+        if "llm" in self.__dict__:
+            await self.llm.aclose()
+
+    @cached_property
+    def discussion(self) -> DiscussionService:
+        return DiscussionService(self.db, self.events, self.clock, self.schedule)
+
+    @cached_property
+    def llm(self) -> LLMService:
+        if "llm" in self.overrides:
+            return self.overrides["llm"]  # type: ignore[no-any-return]
+        return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)

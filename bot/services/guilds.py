@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,21 +14,48 @@ from storage.models import GuildConfig
 
 
 class GuildSettingsService:
-    def __init__(self, db: Database, events: EventBus, clock: Clock, default_timezone: str):
+    """Reads are served from memory for ``cache_seconds`` (every command needs the settings);
+    changes made through :meth:`update` are seen at once, changes by another process after
+    at most ``cache_seconds``."""
+
+    def __init__(
+        self,
+        db: Database,
+        events: EventBus,
+        clock: Clock,
+        default_timezone: str,
+        cache_seconds: float = 30.0,
+    ) -> None:
         self.db = db
         self.events = events
         self.clock = clock
         self.default_timezone = default_timezone
+        self.cache_seconds = cache_seconds
+        self._cache: dict[int, tuple[float, GuildConfig]] = {}
 
     async def get(self, guild_id: int) -> GuildConfig:
+        cached = self._cache.get(guild_id)
+        if cached is not None and time.monotonic() - cached[0] <= self.cache_seconds:
+            return cached[1]
         async with self.db.unit() as uow:
-            return await uow.guilds.get_or_create(guild_id, default_timezone=self.default_timezone)
+            config = await uow.guilds.get_or_create(
+                guild_id, default_timezone=self.default_timezone
+            )
+        self._cache[guild_id] = (time.monotonic(), config)
+        return config
+
+    async def fresh(self, guild_id: int) -> GuildConfig:
+        """The settings as stored right now (for decisions that must not act on stale data)."""
+        self._cache.pop(guild_id, None)
+        return await self.get(guild_id)
 
     async def update(self, guild_id: int, **changes: Any) -> GuildConfig:
+        self._cache.pop(guild_id, None)
         async with self.db.unit() as uow:
             config = await uow.guilds.update(
                 guild_id, default_timezone=self.default_timezone, **changes
             )
+        self._cache[guild_id] = (time.monotonic(), config)
         await self.events.publish(GuildSettingsChanged(guild_id, frozenset(changes)))
         return config
 

@@ -7,8 +7,7 @@ mirror and the pinned schedule follow.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -16,6 +15,8 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, SessionAction, SessionChanged
+from bot.services.schedule_cache import Snapshot, SnapshotCache, page_of
+from bot.services.schedule_view import KIND_LABELS, Page, SessionView, _root_of, headline
 from bot.services.text import NOTES_LIMIT, TITLE_LIMIT, check_text
 from bot.services.timeparse import (
     WeeklySlot,
@@ -38,18 +39,20 @@ from storage.models import (
 )
 from storage.repositories import LinkedPaper, UnitOfWork
 
+__all__ = [
+    "KIND_LABELS",
+    "Page",
+    "ScheduleService",
+    "SessionDraft",
+    "SessionEdit",
+    "SessionView",
+    "headline",
+]
+
 MAX_PAPERS_PER_SESSION = 12
 MAX_DURATION_MINUTES = 12 * 60
 MAX_YEARS_AHEAD = 5
-
-KIND_LABELS: dict[str, str] = {
-    SessionKind.PAPER: "Paper",
-    SessionKind.CONTINUE: "Continue",
-    SessionKind.BLOCK_PART: "Block part",
-    SessionKind.TOPIC: "Topic",
-    SessionKind.SPECIAL: "Special session",
-    SessionKind.TBA: "TBA",
-}
+MAX_CONTINUE_CHAIN = 16
 
 
 class PaperResolver(Protocol):
@@ -61,35 +64,7 @@ class PaperResolver(Protocol):
     async def store(self, uow: UnitOfWork, guild_id: int, specs: Sequence[Any]) -> list[Paper]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class SessionView:
-    """A session with what it takes to show it."""
-
-    session: ReadingSession
-    papers: list[LinkedPaper]
-    continues: ReadingSession | None = None  # the session a "continue" continues (root)
-    continues_papers: list[LinkedPaper] = field(default_factory=list)
-
-    @property
-    def id(self) -> int:
-        assert self.session.id is not None
-        return self.session.id
-
-    @property
-    def starts_at(self) -> datetime:
-        return self.session.starts_at
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.session.starts_at + timedelta(minutes=self.session.duration_minutes)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[SessionView]
-    number: int  # 0-based
-    pages: int
-    total: int
+SavedHook = Callable[[UnitOfWork, SessionView], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -125,40 +100,6 @@ class SessionEdit:
     duration_minutes: int | None = None
 
 
-def _root_of(session: ReadingSession, by_id: dict[int, ReadingSession]) -> ReadingSession:
-    seen: set[int] = set()
-    current = session
-    while current.continues_id is not None and current.continues_id in by_id:
-        if current.id in seen:
-            break
-        seen.add(current.id)  # type: ignore[arg-type]
-        current = by_id[current.continues_id]
-    return current
-
-
-def headline(view: SessionView) -> str:
-    """The one-line name of a session, in the README's words."""
-    s = view.session
-    main_titles = [lp.label or lp.paper.title for lp in view.papers if lp.role == PaperRole.MAIN]
-    if s.kind == SessionKind.BLOCK_PART:
-        text = f"{s.block_name}. Part {s.block_part}"
-        return f"{text}. {s.title}" if s.title else text
-    if s.kind == SessionKind.CONTINUE:
-        if s.title:
-            return s.title
-        root = view.continues
-        if root is not None:
-            root_titles = [lp.paper.title for lp in view.continues_papers] or [root.title or ""]
-            named = ", ".join(t for t in root_titles if t)
-            return f"Continue: {named}" if named else "Continue"
-        return "Continue"
-    if s.kind == SessionKind.TBA:
-        return s.title or "TBA"
-    if s.kind == SessionKind.PAPER:
-        return s.title or (main_titles[0] if main_titles else "Paper to be announced")
-    return s.title or ", ".join(main_titles) or KIND_LABELS.get(s.kind, s.kind)
-
-
 class ScheduleService:
     def __init__(
         self,
@@ -168,12 +109,28 @@ class ScheduleService:
         *,
         default_timezone: str = "UTC",
         papers: PaperResolver | None = None,
+        cache_seconds: float = 30.0,
     ) -> None:
         self.db = db
         self.events = events
         self.clock = clock
         self.default_timezone = default_timezone
         self.papers = papers
+        self.cache = SnapshotCache(self._load_snapshot, max_age=cache_seconds)
+
+    async def _load_snapshot(self, guild_id: int) -> Snapshot:
+        async with self.db.unit() as uow:
+            rows = await uow.sessions.all(guild_id, include_cancelled=True)
+            papers = await uow.sessions.papers_of_guild(guild_id)
+            return Snapshot.of(await self._views(uow, rows, papers))
+
+    def invalidate(self, guild_id: int) -> None:
+        """Forget the cached schedule of a server (after a change made elsewhere)."""
+        self.cache.invalidate(guild_id)
+
+    async def _changed(self, event: SessionChanged) -> None:
+        self.cache.invalidate(event.guild_id)
+        await self.events.publish(event)
 
     # ----------------------------------------------------------------------------------
     # Reading
@@ -181,30 +138,35 @@ class ScheduleService:
     async def _config(self, uow: UnitOfWork, guild_id: int) -> GuildConfig:
         return await uow.guilds.get_or_create(guild_id, default_timezone=self.default_timezone)
 
-    async def _views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionView]:
-        """Views for many sessions with a constant number of queries."""
+    async def _views(
+        self,
+        uow: UnitOfWork,
+        rows: Sequence[ReadingSession],
+        papers: dict[int, list[LinkedPaper]] | None = None,
+    ) -> list[SessionView]:
+        """Views for many sessions with a small, fixed number of queries.
+
+        ``papers`` may hold every session's papers already (a whole-server load).
+        """
         if not rows:
             return []
+        guild_id = rows[0].guild_id
         by_id: dict[int, ReadingSession] = {r.id: r for r in rows if r.id is not None}
-        # Fetch the sessions that "continue" rows point to, following chains.
+        # Fetch the sessions that "continue" rows point to, following chains (a chain of
+        # "Continue" rows is short; each step is one query for all rows at that depth).
         missing = {r.continues_id for r in rows if r.continues_id and r.continues_id not in by_id}
-        for _ in range(8):
+        for _ in range(MAX_CONTINUE_CHAIN):
             if not missing:
                 break
-            guild_id = rows[0].guild_id
-            fetched = [
-                s
-                for s in [await uow.sessions.get(guild_id, sid) for sid in missing]
-                if s is not None
-            ]
-            for s in fetched:
-                by_id[s.id] = s  # type: ignore[index]
+            fetched = await uow.sessions.get_many(guild_id, sorted(missing))
+            by_id.update({s.id: s for s in fetched if s.id is not None})
             missing = {
                 s.continues_id for s in fetched if s.continues_id and s.continues_id not in by_id
             }
         roots = {r.id: _root_of(r, by_id) for r in rows if r.kind == SessionKind.CONTINUE}
-        wanted = {r.id for r in rows} | {root.id for root in roots.values()}
-        papers = await uow.sessions.papers_for([i for i in wanted if i is not None])
+        if papers is None:
+            wanted = {r.id for r in rows} | {root.id for root in roots.values()}
+            papers = await uow.sessions.papers_for([i for i in wanted if i is not None])
         views = []
         for row in rows:
             root = roots.get(row.id)
@@ -220,7 +182,31 @@ class ScheduleService:
             )
         return views
 
+    async def views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionView]:
+        """Views of rows read in the caller's unit of work: straight from the database, never
+        the cache (reminders must not post what another process already changed)."""
+        return await self._views(uow, rows)
+
+    @staticmethod
+    async def _changeable(
+        uow: UnitOfWork,
+        guild_id: int,
+        session_id: int,
+        *,
+        verb: str = "is cancelled; schedule a new one",
+    ) -> ReadingSession:
+        """The session to change: it exists in this server and is not cancelled."""
+        row = await uow.sessions.get(guild_id, session_id)
+        if row is None:
+            raise NotFound(f"There is no session #{session_id} in this server.")
+        if row.status == SessionStatus.CANCELLED:
+            raise InvalidInput(f"Session #{session_id} {verb}.")
+        return row
+
     async def view(self, guild_id: int, session_id: int) -> SessionView:
+        snapshot = self.cache.fresh(guild_id)
+        if snapshot is not None and session_id in snapshot.by_id:
+            return snapshot.by_id[session_id]
         async with self.db.unit() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
@@ -229,17 +215,16 @@ class ScheduleService:
 
     async def next(self, guild_id: int) -> SessionView | None:
         """The session in progress, or else the next one."""
-        async with self.db.unit() as uow:
-            rows = await uow.sessions.upcoming(guild_id, self.clock.now(), limit=1)
-            return (await self._views(uow, rows))[0] if rows else None
+        snapshot = await self.cache.get(guild_id)
+        items, _ = snapshot.upcoming(self.clock.now(), 0, 1)
+        return items[0] if items else None
 
     async def current_or_recent(self, guild_id: int) -> SessionView | None:
         """The session in progress, or else the most recent one that started."""
         now = self.clock.now()
-        async with self.db.unit() as uow:
-            running = await uow.sessions.running(guild_id, now)
-            row = running[0] if running else await uow.sessions.last_before(guild_id, now)
-            return (await self._views(uow, [row]))[0] if row else None
+        snapshot = await self.cache.get(guild_id)
+        running = snapshot.running(now)
+        return running[0] if running else snapshot.last_started(now)
 
     async def page(
         self,
@@ -254,26 +239,23 @@ class ScheduleService:
         ``all`` (chronological) or one ``block``."""
         now = self.clock.now()
         number = max(0, number)
-        async with self.db.unit() as uow:
-            if block:
-                rows_all = await uow.sessions.in_block(guild_id, block)
-                total = len(rows_all)
-                rows = rows_all[number * per_page : (number + 1) * per_page]
-            elif scope == "past":
-                total = await uow.sessions.count_past(guild_id, now)
-                rows = await uow.sessions.past(
-                    guild_id, now, limit=per_page, offset=number * per_page
-                )
-            elif scope == "all":
-                total = await uow.sessions.count(guild_id)
-                rows = await uow.sessions.all(guild_id, limit=per_page, offset=number * per_page)
-            else:
-                total = await uow.sessions.count_upcoming(guild_id, now)
-                rows = await uow.sessions.upcoming(
-                    guild_id, now, limit=per_page, offset=number * per_page
-                )
-            pages = max(1, math.ceil(total / per_page))
-            return Page(await self._views(uow, rows), min(number, pages - 1), pages, total)
+        snapshot = await self.cache.get(guild_id)
+        offset = number * per_page
+        if block:
+            parts = snapshot.block(block)
+            items, total = parts[offset : offset + per_page], len(parts)
+        elif scope == "past":
+            items, total = snapshot.past(now, offset, per_page)
+        elif scope == "all":
+            items, total = snapshot.everything(offset, per_page)
+        else:
+            items, total = snapshot.upcoming(now, offset, per_page)
+        if not items and number > 0 and total:
+            last = max(0, -(-total // per_page) - 1)
+            return await self.page(
+                guild_id, scope=scope, number=last, per_page=per_page, block=block
+            )
+        return page_of(items, number, per_page, total)
 
     async def everything(
         self, guild_id: int, *, include_cancelled: bool = False
@@ -492,7 +474,19 @@ class ScheduleService:
             row.continues_id = (await self._continued(uow, guild_id, start, draft.continues_id)).id
         return row
 
-    async def add(self, guild_id: int, draft: SessionDraft, *, actor_id: int | None) -> SessionView:
+    async def add(
+        self,
+        guild_id: int,
+        draft: SessionDraft,
+        *,
+        actor_id: int | None,
+        on_saved: SavedHook | None = None,
+    ) -> SessionView:
+        """Schedule a session.
+
+        ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
+        the proposal it came from as scheduled): if it raises, nothing is saved.
+        """
         async with self.db.unit() as uow:
             await self._plan(uow, guild_id, draft, None)
         specs = await self._lookup_papers(guild_id, draft.paper_refs)
@@ -507,9 +501,9 @@ class ScheduleService:
                 [(p, PaperRole.MAIN, None) for p in papers],
             )
             view = (await self._views(uow, [row]))[0]
-        await self.events.publish(
-            SessionChanged(guild_id, view.id, SessionAction.CREATED, actor_id)
-        )
+            if on_saved is not None:
+                await on_saved(uow, view)
+        await self._changed(SessionChanged(guild_id, view.id, SessionAction.CREATED, actor_id))
         return view
 
     async def continue_last(
@@ -567,11 +561,7 @@ class ScheduleService:
         specs = await self._lookup_papers(guild_id, changes.paper_refs)
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is cancelled; schedule a new one.")
+            row = await self._changeable(uow, guild_id, session_id)
             if title is not None:
                 row.title = title
             if notes is not None:
@@ -617,9 +607,7 @@ class ScheduleService:
             main = [lp.paper for lp in view.papers]
             self._check_kind_fields(row.kind, row.title, main, row.block_name)
             await uow.sessions.touch(row)
-        await self.events.publish(
-            SessionChanged(guild_id, session_id, SessionAction.UPDATED, actor_id)
-        )
+        await self._changed(SessionChanged(guild_id, session_id, SessionAction.UPDATED, actor_id))
         return view
 
     async def move(
@@ -635,11 +623,7 @@ class ScheduleService:
         """Reschedule; returns the view and the previous start time."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is cancelled; schedule a new one.")
+            row = await self._changeable(uow, guild_id, session_id)
             if time_text is None and split_date_time(date_text)[1] is None:
                 # Keep the session's own time of day when only a new date is given.
                 time_text = f"{utc_to_local(row.starts_at, config.timezone):%H:%M}"
@@ -650,24 +634,16 @@ class ScheduleService:
             row.starts_at = start
             await uow.sessions.touch(row)
             view = (await self._views(uow, [row]))[0]
-        await self.events.publish(
-            SessionChanged(guild_id, session_id, SessionAction.MOVED, actor_id)
-        )
+        await self._changed(SessionChanged(guild_id, session_id, SessionAction.MOVED, actor_id))
         return view, previous
 
     async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionView:
         async with self.db.unit() as uow:
-            row = await uow.sessions.get(guild_id, session_id)
-            if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
-            if row.status == SessionStatus.CANCELLED:
-                raise InvalidInput(f"Session #{session_id} is already cancelled.")
+            row = await self._changeable(uow, guild_id, session_id, verb="is already cancelled")
             row.status = SessionStatus.CANCELLED
             await uow.sessions.touch(row)
             view = (await self._views(uow, [row]))[0]
-        await self.events.publish(
-            SessionChanged(guild_id, session_id, SessionAction.CANCELLED, actor_id)
-        )
+        await self._changed(SessionChanged(guild_id, session_id, SessionAction.CANCELLED, actor_id))
         return view
 
     async def set_event_id(self, guild_id: int, session_id: int, event_id: int | None) -> None:
@@ -676,6 +652,7 @@ class ScheduleService:
             if row is not None:
                 row.discord_event_id = event_id
                 await uow.flush()
+        self.cache.invalidate(guild_id)
 
 
 def _kind(value: str) -> str:

@@ -6,7 +6,7 @@ import discord
 
 from bot.errors import InvalidInput
 from bot.services.container import Services
-from bot.services.guilds import require_organizer
+from bot.services.guilds import is_organizer, require_organizer
 from storage.models import GuildConfig
 
 
@@ -35,3 +35,11 @@ async def ensure_organizer(interaction: discord.Interaction, services: Services)
         config, member_role_ids(interaction), manages_server=manages_server(interaction)
     )
     return config
+
+
+async def member_is_organizer(interaction: discord.Interaction, services: Services) -> bool:
+    """Whether the member is an organizer (for actions open to organizers *or* owners)."""
+    config = await services.guilds.get(guild_id_of(interaction))
+    return is_organizer(
+        config, member_role_ids(interaction), manages_server=manages_server(interaction)
+    )

@@ -82,6 +82,20 @@ class Paginator(BaseView):
         await self._show(interaction, self.page + 1)
 
 
+async def send_paged(
+    interaction: discord.Interaction, render: PageRenderer, *, ephemeral: bool
+) -> None:
+    """Answer with the first page; with ◀/▶ buttons for the invoking member when there are
+    more pages."""
+    embed, number, pages = await render(0)
+    if pages <= 1:
+        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+        return
+    paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
+    sent = await interaction.response.send_message(embed=embed, view=paginator, ephemeral=ephemeral)
+    paginator.message = sent.resource  # type: ignore[assignment]
+
+
 class Confirm(BaseView):
     """Asks the invoking member to confirm; ``await view.wait()`` then read ``value``."""
 

@@ -8,6 +8,10 @@ from storage.models import Comment, Summary
 from storage.repositories.base import Repository
 
 
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class CommentRepository(Repository):
     async def add(self, comment: Comment) -> tuple[Comment, bool]:
         """Save a comment. A comment logged from a message already in the log is not copied:
@@ -36,6 +40,44 @@ class CommentRepository(Repository):
         if pinned_only:
             stmt = stmt.where(Comment.pinned.is_(True))
         stmt = stmt.order_by(Comment.created_at, Comment.id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def page(
+        self, guild_id: int, session_id: int, *, offset: int = 0, limit: int = 10
+    ) -> list[Comment]:
+        """Comments of a session in logging order, one page at a time."""
+        return list(
+            (
+                await self.session.scalars(
+                    select(Comment)
+                    .where(Comment.guild_id == guild_id, Comment.session_id == session_id)
+                    .order_by(Comment.created_at, Comment.id)
+                    .offset(max(0, offset))
+                    .limit(limit)
+                )
+            ).all()
+        )
+
+    async def search(
+        self,
+        guild_id: int,
+        text: str = "",
+        *,
+        session_id: int | None = None,
+        limit: int = 25,
+    ) -> list[Comment]:
+        """Newest first; ``text`` matches the comment or its author's name."""
+        stmt = select(Comment).where(Comment.guild_id == guild_id)
+        if session_id is not None:
+            stmt = stmt.where(Comment.session_id == session_id)
+        text = text.strip()
+        if text:
+            pattern = f"%{_escape_like(text)}%"
+            stmt = stmt.where(
+                Comment.text.ilike(pattern, escape="\\")
+                | Comment.author_name.ilike(pattern, escape="\\")
+            )
+        stmt = stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
         return list((await self.session.scalars(stmt)).all())
 
     async def pinned_for(self, guild_id: int, session_ids: list[int]) -> dict[int, list[Comment]]:

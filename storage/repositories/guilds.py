@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -38,6 +39,14 @@ class GuildConfigRepository(Repository):
     async def all(self) -> list[GuildConfig]:
         return list((await self.session.scalars(select(GuildConfig))).all())
 
+    async def get_many(self, guild_ids: Collection[int]) -> list[GuildConfig]:
+        if not guild_ids:
+            return []
+        rows = await self.session.scalars(
+            select(GuildConfig).where(GuildConfig.guild_id.in_(list(guild_ids)))
+        )
+        return list(rows.all())
+
 
 class NoticeRepository(Repository):
     """Remembers which notices a server's organizers were already given."""
@@ -48,6 +57,9 @@ class NoticeRepository(Repository):
         stmt = dialect_insert(self.session, GuildNotice.__table__).values(values)
         result = await self.session.execute(stmt.on_conflict_do_nothing())
         return bool(result.rowcount)
+
+    async def exists(self, guild_id: int, key: str) -> bool:
+        return await self.session.get(GuildNotice, (guild_id, key)) is not None
 
     async def clear(self, guild_id: int, key: str) -> None:
         await self.session.execute(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 
 from storage.models import Paper, Proposal, ProposalStatus, Vote
 from storage.repositories.base import Repository, dialect_insert
 from storage.types import utcnow
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def arxiv_key(arxiv_id: str) -> str:
@@ -72,6 +77,16 @@ class PaperRepository(Repository):
             or 0
         )
 
+    async def by_title(self, guild_id: int, title: str, *, limit: int = 10) -> list[Paper]:
+        """Stored papers whose title equals ``title``, ignoring case and outer spaces."""
+        stmt = (
+            select(Paper)
+            .where(Paper.guild_id == guild_id, func.lower(Paper.title) == title.strip().lower())
+            .order_by(Paper.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
 
 class ProposalRepository(Repository):
     async def add(self, proposal: Proposal) -> Proposal:
@@ -84,6 +99,73 @@ class ProposalRepository(Repository):
         if row is None or row.guild_id != guild_id:
             return None
         return row
+
+    async def with_paper(self, guild_id: int, proposal_id: int) -> tuple[Proposal, Paper] | None:
+        row = (
+            await self.session.execute(
+                select(Proposal, Paper)
+                .join(Paper, Paper.id == Proposal.paper_id)
+                .where(Proposal.guild_id == guild_id, Proposal.id == proposal_id)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def for_paper(self, guild_id: int, paper_id: int) -> list[Proposal]:
+        """Every proposal of a paper, oldest first."""
+        rows = await self.session.scalars(
+            select(Proposal)
+            .where(Proposal.guild_id == guild_id, Proposal.paper_id == paper_id)
+            .order_by(Proposal.created_at, Proposal.id)
+        )
+        return list(rows.all())
+
+    async def delete(self, guild_id: int, proposal_id: int) -> bool:
+        result = await self.session.execute(
+            delete(Proposal).where(Proposal.guild_id == guild_id, Proposal.id == proposal_id)
+        )
+        return bool(result.rowcount)
+
+    async def search_open(
+        self, guild_id: int, text: str, *, limit: int = 25
+    ) -> list[tuple[Proposal, Paper]]:
+        """Open proposals whose paper title or arXiv id contains ``text`` (autocomplete)."""
+        stmt = (
+            select(Proposal, Paper)
+            .join(Paper, Paper.id == Proposal.paper_id)
+            .where(Proposal.guild_id == guild_id, Proposal.status == ProposalStatus.OPEN)
+        )
+        text = text.strip().lstrip("#")
+        if text:
+            pattern = f"%{_escape_like(text)}%"
+            conditions = [
+                Paper.title.ilike(pattern, escape="\\"),
+                Paper.arxiv_id.ilike(pattern, escape="\\"),
+            ]
+            if text.isdigit():
+                conditions.append(Proposal.id == int(text))
+            stmt = stmt.where(or_(*conditions))
+        stmt = stmt.order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(limit)
+        return [(p, paper) for p, paper in (await self.session.execute(stmt)).all()]
+
+    async def proposers(self, guild_id: int) -> dict[int, datetime]:
+        """Members who proposed a paper or were named to present one: their first proposal.
+
+        Part of the presenter rotation: someone who proposed papers but never presented is a
+        natural next presenter.
+        """
+        result: dict[int, datetime] = {}
+        for column in (Proposal.proposer_id, Proposal.presenter_id):
+            rows = await self.session.execute(
+                select(column, func.min(Proposal.created_at))
+                .where(Proposal.guild_id == guild_id, column.is_not(None))
+                .group_by(column)
+            )
+            for user_id, first in rows.all():
+                if user_id is None or first is None:
+                    continue
+                known = result.get(int(user_id))
+                result[int(user_id)] = first if known is None else min(known, first)
+        return result
 
     async def open_for_paper(self, guild_id: int, paper_id: int) -> Proposal | None:
         return await self.session.scalar(
@@ -145,6 +227,19 @@ class ProposalRepository(Repository):
             )
             or 0
         )
+
+    async def vote_counts(self, proposal_ids: Sequence[int]) -> dict[int, int]:
+        counts = {pid: 0 for pid in proposal_ids}
+        if not counts:
+            return counts
+        rows = await self.session.execute(
+            select(Vote.proposal_id, func.count())
+            .where(Vote.proposal_id.in_(list(counts)))
+            .group_by(Vote.proposal_id)
+        )
+        for proposal_id, n in rows.all():
+            counts[int(proposal_id)] = int(n)
+        return counts
 
     async def voters(self, proposal_id: int) -> Sequence[int]:
         return list(

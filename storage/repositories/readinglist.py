@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
-from storage.models import Paper, ReadingItem, ReadingTopic
+from storage.models import (
+    Paper,
+    ReadingItem,
+    ReadingSession,
+    ReadingTopic,
+    SessionPaper,
+    SessionStatus,
+)
 from storage.repositories.base import Repository
 from storage.types import utcnow
 
@@ -45,7 +53,11 @@ class ReadingListRepository(Repository):
             raise ValueError("empty topic path")
         parent: ReadingTopic | None = None
         for depth in range(1, len(parts) + 1):
-            sub_path = join_path(parts[:depth])
+            # Below an existing topic, keep its spelling ("fusion" under "Representation
+            # Learning" becomes "Representation Learning/fusion", not a second parent).
+            sub_path = join_path(
+                [parent.path, parts[depth - 1]] if parent is not None else parts[:depth]
+            )
             topic = await self.topic(guild_id, sub_path)
             if topic is None:
                 siblings = await self.session.scalar(
@@ -76,6 +88,25 @@ class ReadingListRepository(Repository):
         rows = await self.session.scalars(
             select(ReadingTopic)
             .where(ReadingTopic.guild_id == guild_id)
+            .order_by(ReadingTopic.position, ReadingTopic.id)
+        )
+        return list(rows.all())
+
+    async def subtree(self, guild_id: int, path: str) -> list[ReadingTopic]:
+        """The topic at ``path`` and every topic below it (case-insensitive)."""
+        wanted = join_path(split_path(path)).lower()
+        if not wanted:
+            return []
+        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.session.scalars(
+            select(ReadingTopic)
+            .where(
+                ReadingTopic.guild_id == guild_id,
+                or_(
+                    func.lower(ReadingTopic.path) == wanted,
+                    func.lower(ReadingTopic.path).like(f"{escaped}{PATH_SEPARATOR}%", escape="\\"),
+                ),
+            )
             .order_by(ReadingTopic.position, ReadingTopic.id)
         )
         return list(rows.all())
@@ -143,6 +174,59 @@ class ReadingListRepository(Repository):
             )
         )
         return list(rows.all())
+
+    async def set_read(self, items: Sequence[ReadingItem], *, read: bool, at: datetime) -> int:
+        """Set the read mark of ``items``; ``at`` becomes their ``read_at``.
+
+        ``read_at`` records when the mark last changed: the time it was read, or, on an unread
+        item, when a member marked it unread (so a session held before that does not mark it
+        read again; see :meth:`discussed_unread`). The number of items changed.
+        """
+        changed = 0
+        for item in items:
+            if item.read != read or item.read_at != at:
+                changed += item.read != read
+                item.read = read
+                item.read_at = at
+        await self.session.flush()
+        return changed
+
+    async def discussed_unread(
+        self, guild_id: int, now: datetime
+    ) -> list[tuple[ReadingItem, datetime]]:
+        """Unread items whose paper was discussed in a session that has started by ``now``.
+
+        Only sessions after the item was last marked unread by a member count (an unread
+        item's ``read_at``). Each item comes with the start of its latest such session.
+        """
+        latest = func.max(ReadingSession.starts_at)
+        stmt = (
+            select(ReadingItem.id, latest)
+            .join(SessionPaper, SessionPaper.paper_id == ReadingItem.paper_id)
+            .join(ReadingSession, ReadingSession.id == SessionPaper.session_id)
+            .where(
+                ReadingItem.guild_id == guild_id,
+                ReadingItem.read.is_(False),
+                ReadingSession.guild_id == guild_id,
+                ReadingSession.status == SessionStatus.SCHEDULED,
+                ReadingSession.starts_at <= now,
+                or_(
+                    ReadingItem.read_at.is_(None),
+                    and_(
+                        ReadingItem.read_at.is_not(None),
+                        ReadingSession.starts_at > ReadingItem.read_at,
+                    ),
+                ),
+            )
+            .group_by(ReadingItem.id)
+        )
+        found = {int(item_id): when for item_id, when in (await self.session.execute(stmt)).all()}
+        if not found:
+            return []
+        items = await self.session.scalars(
+            select(ReadingItem).where(ReadingItem.id.in_(list(found))).order_by(ReadingItem.id)
+        )
+        return [(item, found[item.id]) for item in items.all()]  # type: ignore[index]
 
     async def mark(self, guild_id: int, paper_id: int, *, read: bool = True) -> int:
         """Mark every entry of a paper read (or unread); the number of entries changed."""

@@ -7,12 +7,15 @@ reminder is posted and *marked sent* with the message id after. The unique
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from storage.models import DeliveryStatus, ReminderDelivery
 from storage.repositories.base import Repository, dialect_insert
+
+OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
 
 
 class ReminderRepository(Repository):
@@ -120,3 +123,58 @@ class ReminderRepository(Repository):
             )
         )
         return {(int(g), str(k)) for g, k in rows.all()}
+
+    async def ledger_since(
+        self, since: datetime, guild_ids: Collection[int] | None = None
+    ) -> list[ReminderDelivery]:
+        """Deliveries due at or after ``since`` plus every unfinished one, in one query.
+
+        This is what planning needs to know: which reminders are done (sent or skipped) and
+        which are still claimed or blocked. Across servers on purpose (the start-up rebuild
+        reads every server at once); ``guild_ids`` narrows it.
+        """
+        stmt = select(ReminderDelivery).where(
+            or_(ReminderDelivery.due_at >= since, ReminderDelivery.status.in_(OPEN_STATUSES))
+        )
+        if guild_ids is not None:
+            stmt = stmt.where(ReminderDelivery.guild_id.in_(list(guild_ids)))
+        return list((await self.session.scalars(stmt)).all())
+
+    async def skip_blocked(self, guild_id: int, dedupe_key: str, detail: str) -> bool:
+        """Give up a blocked delivery (its session was cancelled, moved or has started).
+
+        Conditional on the row still being blocked: a delivery another process has claimed
+        in the meantime is left to that process.
+        """
+        result = await self.session.execute(
+            update(ReminderDelivery)
+            .where(
+                ReminderDelivery.guild_id == guild_id,
+                ReminderDelivery.dedupe_key == dedupe_key,
+                ReminderDelivery.status == DeliveryStatus.BLOCKED,
+            )
+            .values(status=DeliveryStatus.SKIPPED, detail=detail)
+        )
+        return bool(result.rowcount)
+
+    async def blocked(self, guild_id: int) -> list[ReminderDelivery]:
+        rows = await self.session.scalars(
+            select(ReminderDelivery)
+            .where(
+                ReminderDelivery.guild_id == guild_id,
+                ReminderDelivery.status == DeliveryStatus.BLOCKED,
+            )
+            .order_by(ReminderDelivery.due_at)
+        )
+        return list(rows.all())
+
+    async def last_sent(self, guild_id: int) -> ReminderDelivery | None:
+        return await self.session.scalar(
+            select(ReminderDelivery)
+            .where(
+                ReminderDelivery.guild_id == guild_id,
+                ReminderDelivery.status == DeliveryStatus.SENT,
+            )
+            .order_by(ReminderDelivery.sent_at.desc(), ReminderDelivery.id.desc())
+            .limit(1)
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +44,16 @@ class SessionRepository(Repository):
         if row is None or row.guild_id != guild_id:
             return None
         return row
+
+    async def get_many(self, guild_id: int, ids: Sequence[int]) -> list[ReadingSession]:
+        if not ids:
+            return []
+        rows = await self.session.scalars(
+            select(ReadingSession).where(
+                ReadingSession.guild_id == guild_id, ReadingSession.id.in_(list(ids))
+            )
+        )
+        return list(rows.all())
 
     async def touch(self, row: ReadingSession) -> None:
         row.updated_at = utcnow()
@@ -185,6 +195,15 @@ class SessionRepository(Repository):
             .limit(1)
         )
 
+    async def by_thread(self, guild_id: int, thread_id: int) -> ReadingSession | None:
+        """The session whose discussion thread is ``thread_id``."""
+        return await self.session.scalar(
+            select(ReadingSession)
+            .where(ReadingSession.guild_id == guild_id, ReadingSession.thread_id == thread_id)
+            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .limit(1)
+        )
+
     async def at(self, guild_id: int, starts_at: datetime) -> ReadingSession | None:
         """A scheduled session starting exactly at ``starts_at`` (a clash)."""
         return await self.session.scalar(
@@ -207,6 +226,22 @@ class SessionRepository(Repository):
             stmt = stmt.where(ReadingSession.id != exclude_id)
         rows = (await self.session.scalars(stmt)).all()
         return [r for r in rows if _ends_at(r) > start]
+
+    async def start_times(
+        self, since: datetime, guild_ids: Collection[int] | None = None
+    ) -> list[tuple[int, int, datetime]]:
+        """``(guild_id, session_id, starts_at)`` of scheduled sessions starting after ``since``.
+
+        Across servers on purpose: reminders are planned for every server in one pass at
+        start-up (a constant number of queries however many servers). ``guild_ids`` narrows it.
+        """
+        stmt = select(ReadingSession.guild_id, ReadingSession.id, ReadingSession.starts_at).where(
+            ReadingSession.status == SessionStatus.SCHEDULED, ReadingSession.starts_at > since
+        )
+        if guild_ids is not None:
+            stmt = stmt.where(ReadingSession.guild_id.in_(list(guild_ids)))
+        rows = await self.session.execute(stmt)
+        return [(int(g), int(i), s) for g, i, s in rows.all()]
 
     async def in_block(self, guild_id: int, block_name: str) -> list[ReadingSession]:
         """The parts of a block (case-insensitive name), in part order."""
@@ -296,6 +331,21 @@ class SessionRepository(Repository):
         )
         for link, paper in rows.all():
             result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
+        return result
+
+    async def papers_of_guild(self, guild_id: int) -> dict[int, list[LinkedPaper]]:
+        """The papers of every session of a server, in one query."""
+        rows = await self.session.execute(
+            select(SessionPaper, Paper)
+            .join(Paper, Paper.id == SessionPaper.paper_id)
+            .where(SessionPaper.guild_id == guild_id)
+            .order_by(SessionPaper.session_id, SessionPaper.position)
+        )
+        result: dict[int, list[LinkedPaper]] = {}
+        for link, paper in rows.all():
+            result.setdefault(link.session_id, []).append(
+                LinkedPaper(paper, link.role, link.position, link.label)
+            )
         return result
 
     async def set_papers(

@@ -118,7 +118,7 @@ def app_settings(tmp_path: Path, arxiv: FakeArxiv, llm: FakeLLM, **changes: Any)
         "discord_token": "test-token",
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "openai_api_key": LLM_KEY,
-        "openai_base_url": f"{llm.base_url}/v1",
+        "openai_base_url": llm.base_url,  # already ends in /v1
         "llm_model": "test-model",
         "llm_timeout_seconds": 2.0,
         "default_timezone": "Europe/Berlin",

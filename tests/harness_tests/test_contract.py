@@ -71,6 +71,14 @@ def test_multipart_attachment_ids_may_be_integers() -> None:
     assert validate_body("POST", "/channels/1/messages", body) != []
 
 
+def test_allowed_mention_ids_may_be_integers() -> None:
+    body = {"content": "<@&5>", "allowed_mentions": {"parse": [], "roles": [5], "users": [6]}}
+    assert validate_body("POST", "/channels/1/messages", body) == []
+    assert body["allowed_mentions"]["roles"] == [5]  # the recorded body is left as sent
+    wrong = {"content": "x", "allowed_mentions": {"parse": [], "roles": [{"id": 5}]}}
+    assert validate_body("POST", "/channels/1/messages", wrong) != []
+
+
 def _rows(count: int, per_row: int = 1) -> list[dict[str, Any]]:
     return [
         {

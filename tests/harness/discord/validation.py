@@ -148,6 +148,28 @@ def widen_attachment_ids(body: Any) -> Any:
     return body
 
 
+def widen_allowed_mention_ids(body: Any) -> Any:
+    """discord.py sends ``allowed_mentions.roles``/``users`` as integers, which Discord
+    accepts; the schema wants snowflake strings."""
+    if not isinstance(body, dict):
+        return body
+    holders = [body, body.get("data")]
+    if not any(
+        isinstance(h, dict) and isinstance(h.get("allowed_mentions"), dict) for h in holders
+    ):
+        return body
+    body = copy.deepcopy(body)
+    for holder in (body, body.get("data")):
+        mentions = holder.get("allowed_mentions") if isinstance(holder, dict) else None
+        if not isinstance(mentions, dict):
+            continue
+        for name in ("roles", "users"):
+            ids = mentions.get(name)
+            if isinstance(ids, list):
+                mentions[name] = [str(i) if isinstance(i, int) else i for i in ids]
+    return body
+
+
 def validate_body(
     method: str, path: str, body: Any, *, multipart: bool = False
 ) -> list[FieldError]:
@@ -159,6 +181,7 @@ def validate_body(
         return []
     if multipart:
         body = widen_attachment_ids(body)
+    body = widen_allowed_mention_ids(body)
     errors: list[FieldError] = []
     for error in validator.iter_errors(body):
         errors.extend(_to_field_error(leaf) for leaf in _leaf_errors(error))

@@ -1,0 +1,165 @@
+"""Slash-command handling time: our bot with 10,000 sessions against a bare discord.py bot.
+
+The same loopback Discord drives (a) a bare ``commands.Bot`` that answers one slash command and
+(b) the reading-group bot answering ``/session list`` and ``/session next`` with 10,000
+sessions in its SQLite database. Each figure is the time from the member's action (the
+INTERACTION_CREATE the fake sends) to the bot's answer arriving at the fake, measured in the
+same run on the same machine. Goal: (b) / (a) ≤ 1.5 at the median.
+
+    python bench/command_latency.py [--sessions 10000] [--rounds 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import discord  # noqa: E402
+from discord.ext import commands  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from bot.app import ReadingGroupBot  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.models import ReadingSession  # noqa: E402
+from tests.harness.clock import FakeClock  # noqa: E402
+from tests.harness.discord.client import start_client  # noqa: E402
+from tests.harness.discord.server import FakeDiscord  # noqa: E402
+
+NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+class BareBot(commands.Bot):
+    """A minimal bot: one command, synced to the server (leaving the global commands alone)."""
+
+    def __init__(self, guild_id: int) -> None:
+        self.guild = discord.Object(id=guild_id)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.none(),
+            guild_ready_timeout=0.05,
+        )
+
+        @self.tree.command(name="ping", description="Answers at once")
+        async def ping(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("pong")
+
+    async def setup_hook(self) -> None:
+        self.tree.copy_global_to(guild=self.guild)
+        await self.tree.sync(guild=self.guild)
+
+
+async def fill(url: str, guild_id: int, count: int) -> None:
+    db = await Database.open(url)
+    await db.migrate()
+    rows = [
+        {
+            "guild_id": guild_id,
+            "starts_at": NOW + timedelta(days=1 + i // 2, hours=(i % 2) * 3),
+            "duration_minutes": 60,
+            "kind": "special",
+            "title": f"Session {i}: a reasonably long title about multimodal learning",
+            "status": "scheduled",
+            "source": "command",
+            "details": {},
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for i in range(count)
+    ]
+    async with db.engine.begin() as conn:
+        for start in range(0, len(rows), 1000):
+            await conn.execute(insert(ReadingSession), rows[start : start + 1000])
+    await db.close()
+
+
+def handling_time(fake: FakeDiscord, reply: object) -> float:
+    """From the fake sending INTERACTION_CREATE to the bot's callback arriving at the fake.
+
+    Both stamps are the fake's own (loop clock); the fake's validation of the answer body
+    happens after the arrival stamp, so it does not count against either bot.
+    """
+    record = reply.record  # type: ignore[attr-defined]
+    prefix = f"/interactions/{record.id}/"
+    arrival = next(r.time for r in fake.requests if r.path.startswith(prefix))
+    return arrival - record.created_at
+
+
+async def measure(fake: FakeDiscord, member: object, command: str, rounds: int) -> list[float]:
+    for _ in range(20):  # warm-up
+        await fake.slash(member, command)
+    samples = []
+    for _ in range(rounds):
+        reply = await fake.slash(member, command)
+        samples.append(handling_time(fake, reply))
+        fake.requests.clear()
+    return samples
+
+
+def describe(name: str, samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    median = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    print(
+        f"{name:<28} median {median * 1000:7.2f} ms   p99 {p99 * 1000:7.2f} ms   n={len(samples)}"
+    )
+    return median, p99
+
+
+async def main(sessions: int, rounds: int, blocks: int) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("discord").setLevel(logging.ERROR)
+    fake = FakeDiscord()
+    await fake.start()
+    names = ["(a) bare bot /ping", "(b) /session list", "(b) /session next"]
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    per_block = max(1, rounds // blocks)
+    with tempfile.TemporaryDirectory() as tmp, fake.pointed():
+        member = fake.guild.add_member("reader")
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        started = time.perf_counter()
+        await fill(url, fake.guild.id, sessions)
+        print(f"inserted {sessions:,} sessions in {time.perf_counter() - started:.1f} s")
+        settings = Settings(_env_file=None, discord_token="test-token", database_url=url)  # type: ignore[call-arg]
+        # Alternate the two bots in blocks so that drifting machine load hits both alike.
+        for _ in range(blocks):
+            bare = await start_client(fake, BareBot(fake.guild.id))
+            samples[names[0]] += await measure(fake, member, "ping", per_block)
+            await bare.stop()
+            ours = await start_client(
+                fake, ReadingGroupBot(settings, clock=FakeClock(NOW), guild_ready_timeout=0.05)
+            )
+            samples[names[1]] += await measure(fake, member, "session list", per_block)
+            samples[names[2]] += await measure(fake, member, "session next", per_block)
+            await ours.stop()
+    await fake.stop()
+
+    results = {name: describe(name, samples[name]) for name in names}
+    base_median, base_p99 = results[names[0]]
+    worst = 0.0
+    for name in names[1:]:
+        median, p99 = results[name]
+        ratio = median / base_median
+        worst = max(worst, ratio)
+        print(f"ratio {name} / (a): median {ratio:.2f}   p99 {p99 / base_p99:.2f}")
+    print(f"goal: median ratio <= 1.5 -> {'met' if worst <= 1.5 else 'NOT met'} ({worst:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=500, help="samples per command")
+    parser.add_argument("--blocks", type=int, default=5, help="alternations of the two bots")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.sessions, args.rounds, args.blocks)))

@@ -1,0 +1,241 @@
+"""The reading list: papers grouped by nested topics, each read or unread.
+
+Topics nest like the group's README ("Representation Learning / Fusion"); a path names a
+topic and is created with its parents on first use. Knows nothing of Discord.
+
+A paper discussed in a session counts as read once that session has started (a cancelled
+session does not count). The mark is written when the reading list is next read or changed
+(:meth:`ReadingListService.sync_discussed` runs before every read), and at once when a session
+that already started is added, moved or edited, or a schedule is imported (the service
+listens on the event bus). A member who marks a paper unread keeps it unread until a later
+session discusses it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.errors import InvalidInput, NotFound
+from bot.events import EventBus, ScheduleImported, SessionAction, SessionChanged
+from bot.services.papers import PaperService, check_not_withdrawn
+from bot.services.text import check_text
+from storage.db import Database
+from storage.models import Paper, ReadingItem, ReadingTopic
+from storage.repositories import UnitOfWork
+from storage.repositories.readinglist import ListedItem, join_path, split_path
+
+MAX_DEPTH = 4
+TOPIC_NAME_LIMIT = 100
+TOPIC_PATH_LIMIT = 300
+SHOWN_SEPARATOR = " / "
+
+
+def clean_topic_path(text: str) -> list[str]:
+    """'Representation Learning / Fusion' → ['Representation Learning', 'Fusion'], checked."""
+    raw = (text or "").strip()
+    if len(raw) > TOPIC_PATH_LIMIT:
+        raise InvalidInput(f"A topic path has at most {TOPIC_PATH_LIMIT} characters.")
+    parts = split_path(raw)
+    if not parts:
+        raise InvalidInput(
+            "Give a topic, e.g. 'Surveys' or 'Representation Learning / Fusion' (a slash "
+            "separates a topic from its subtopic)."
+        )
+    if len(parts) > MAX_DEPTH:
+        raise InvalidInput(f"Topics nest at most {MAX_DEPTH} levels deep.")
+    cleaned = []
+    for part in parts:
+        name = check_text(part, what="topic name", limit=TOPIC_NAME_LIMIT)
+        if name is None:  # pragma: no cover - split_path drops blank parts
+            continue
+        cleaned.append(name)
+    return cleaned
+
+
+def shown_path(path: str) -> str:
+    """'Representation Learning/Fusion' → 'Representation Learning / Fusion'."""
+    return SHOWN_SEPARATOR.join(split_path(path))
+
+
+@dataclass(slots=True)
+class TopicNode:
+    topic: ReadingTopic
+    items: list[ListedItem] = field(default_factory=list)
+    children: list[TopicNode] = field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return len(split_path(self.topic.path)) - 1
+
+    def walk(self) -> list[TopicNode]:
+        nodes = [self]
+        for child in self.children:
+            nodes.extend(child.walk())
+        return nodes
+
+    def counts(self) -> tuple[int, int]:
+        """(read, total) over this topic and its subtopics."""
+        items = [i for node in self.walk() for i in node.items]
+        return sum(1 for i in items if i.item.read), len(items)
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    topic: ReadingTopic
+    added: list[Paper]
+    already: list[Paper]
+    read: list[Paper]  # added papers already discussed in a session, so marked read
+
+
+class ReadingListService:
+    def __init__(self, db: Database, events: EventBus, clock: Clock, papers: PaperService):
+        self.db = db
+        self.events = events
+        self.clock = clock
+        self.papers = papers
+
+    def attach(self) -> None:
+        """Follow the schedule: a session that has started marks its papers read."""
+        self.events.subscribe(SessionChanged, self._on_session_changed)
+        self.events.subscribe(ScheduleImported, self._on_schedule_imported)
+
+    def detach(self) -> None:
+        self.events.unsubscribe(SessionChanged, self._on_session_changed)
+        self.events.unsubscribe(ScheduleImported, self._on_schedule_imported)
+
+    async def _on_session_changed(self, change: SessionChanged) -> None:
+        if change.action in (SessionAction.CREATED, SessionAction.UPDATED, SessionAction.MOVED):
+            await self.sync_discussed(change.guild_id)
+
+    async def _on_schedule_imported(self, imported: ScheduleImported) -> None:
+        await self.sync_discussed(imported.guild_id)
+
+    async def _sync(self, uow: UnitOfWork, guild_id: int) -> int:
+        changed = 0
+        for item, discussed_at in await uow.reading.discussed_unread(guild_id, self.clock.now()):
+            changed += await uow.reading.set_read([item], read=True, at=discussed_at)
+        return changed
+
+    async def sync_discussed(self, guild_id: int) -> int:
+        """Mark read every listed paper discussed in a session that has started."""
+        async with self.db.unit() as uow:
+            return await self._sync(uow, guild_id)
+
+    # ----------------------------------------------------------------------------------
+    # Writing
+
+    async def add(
+        self, guild_id: int, refs: Sequence[str], topic_path: str, *, actor_id: int | None
+    ) -> AddResult:
+        """Add papers to a topic (created with its parents as needed), all or nothing."""
+        parts = clean_topic_path(topic_path)
+        refs = [r for r in refs if r.strip()]
+        if not refs:
+            raise InvalidInput("Give the paper: an arXiv id or link, another link, or a title.")
+        specs = await self.papers.lookup(guild_id, refs, any_url=False)
+        async with self.db.unit() as uow:
+            papers = await self.papers.store(uow, guild_id, specs)
+            for paper in papers:
+                check_not_withdrawn(paper)
+            topic = await uow.reading.ensure_topic(guild_id, join_path(parts))
+            added: list[Paper] = []
+            already: list[Paper] = []
+            for paper in papers:
+                _item, created = await uow.reading.add_item(
+                    guild_id, topic, paper, added_by=actor_id
+                )
+                (added if created else already).append(paper)
+            await self._sync(uow, guild_id)
+            read_ids = {
+                item.paper_id
+                for item in await self._items_of(uow, guild_id, [p.id for p in added])  # type: ignore[misc]
+                if item.read and item.topic_id == topic.id
+            }
+        return AddResult(topic, added, already, [p for p in added if p.id in read_ids])
+
+    @staticmethod
+    async def _items_of(
+        uow: UnitOfWork, guild_id: int, paper_ids: Sequence[int]
+    ) -> list[ReadingItem]:
+        items: list[ReadingItem] = []
+        for paper_id in paper_ids:
+            items.extend(await uow.reading.items_for_paper(guild_id, paper_id))
+        return items
+
+    async def mark(
+        self, guild_id: int, ref: str, *, read: bool = True
+    ) -> tuple[Paper, int, list[str]]:
+        """Mark a listed paper read (or unread) in every topic it is in.
+
+        Returns the paper, how many entries changed and the topic paths it is listed under.
+        """
+        paper = await self.papers.stored(guild_id, ref)
+        if paper is None:
+            raise NotFound(
+                "That paper is not on the reading list. Add it with /readinglist add first."
+            )
+        async with self.db.unit() as uow:
+            await self._sync(uow, guild_id)
+            items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            if not items:
+                raise NotFound(
+                    f"{paper.title[:100]!r} is not on the reading list. Add it with "
+                    "/readinglist add first."
+                )
+            changed = await uow.reading.set_read(items, read=read, at=self.clock.now())
+            topics = {t.id: t.path for t in await uow.reading.topics(guild_id)}
+        paths = [shown_path(topics[i.topic_id]) for i in items if i.topic_id in topics]
+        return paper, changed, paths
+
+    # ----------------------------------------------------------------------------------
+    # Reading
+
+    async def tree(self, guild_id: int, topic_path: str | None = None) -> list[TopicNode]:
+        """The reading list as nested topics (all, or one topic with its subtopics)."""
+        async with self.db.unit() as uow:
+            await self._sync(uow, guild_id)
+            if topic_path and topic_path.strip():
+                parts = clean_topic_path(topic_path)
+                topics = await uow.reading.subtree(guild_id, join_path(parts))
+                if not topics:
+                    raise NotFound(
+                        f"There is no topic {SHOWN_SEPARATOR.join(parts)!r} on the reading list."
+                    )
+            else:
+                topics = await uow.reading.topics(guild_id)
+            items = await uow.reading.items(guild_id, [t.id for t in topics])  # type: ignore[misc]
+        nodes = {t.id: TopicNode(t) for t in topics}
+        for listed in items:
+            node = nodes.get(listed.item.topic_id)
+            if node is not None:
+                node.items.append(listed)
+        roots: list[TopicNode] = []
+        for topic in topics:
+            node = nodes[topic.id]
+            parent = nodes.get(topic.parent_id) if topic.parent_id is not None else None
+            (parent.children if parent is not None else roots).append(node)
+        return roots
+
+    async def topic_paths(self, guild_id: int, text: str = "", limit: int = 25) -> list[str]:
+        """Topic paths containing ``text``, as members type them (autocomplete)."""
+        async with self.db.unit() as uow:
+            topics = await uow.reading.search_topics(guild_id, text.replace(" / ", "/"), limit)
+        return [shown_path(t.path) for t in topics]
+
+    async def listed_papers(self, guild_id: int, text: str = "", limit: int = 25) -> list[Paper]:
+        """Papers on the reading list whose title contains ``text`` (autocomplete)."""
+        async with self.db.unit() as uow:
+            items = await uow.reading.items(guild_id)
+        wanted = text.strip().casefold()
+        seen: dict[int, Paper] = {}
+        for listed in items:
+            paper = listed.paper
+            if paper.id in seen:
+                continue
+            if not wanted or wanted in paper.title.casefold() or wanted in (paper.arxiv_id or ""):
+                seen[paper.id] = paper  # type: ignore[index]
+            if len(seen) >= limit:
+                break
+        return list(seen.values())

@@ -1,0 +1,150 @@
+"""/readinglist: papers grouped by nested topics, each read (✅) or unread (⬜).
+
+Thin: parse options → call the reading-list service → render. Any member may add papers;
+marking them read or unread is the group's record, so organizers do it (papers discussed in
+a session are marked read on their own once the session has started).
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ReadingGroupBot
+from bot.errors import InvalidInput
+from bot.services.papers import split_refs, stored_ref
+from bot.services.readinglist import shown_path
+from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
+from bot.ui.views import send_paged
+
+MAX_NAMES_SHOWN = 10
+
+
+def _services(interaction: discord.Interaction):  # type: ignore[no-untyped-def]
+    return interaction.client.services  # type: ignore[attr-defined]
+
+
+async def topic_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    paths = await _services(interaction).reading.topic_paths(interaction.guild_id, current)
+    choices = [app_commands.Choice(name=p[:100], value=p[:100]) for p in paths if len(p) <= 100]
+    typed = " ".join(current.split())
+    if typed and len(typed) <= 100 and typed.casefold() not in {p.casefold() for p in paths}:
+        # Offer what the member typed too: a new topic is created on first use.
+        choices.insert(0, app_commands.Choice(name=f"{typed} (new topic)"[:100], value=typed))
+    return choices[:25]
+
+
+async def listed_paper_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    papers = await _services(interaction).reading.listed_papers(interaction.guild_id, current)
+    return [app_commands.Choice(name=paper_choice(p), value=stored_ref(p)) for p in papers[:25]]
+
+
+def _titles(papers: list, limit: int = MAX_NAMES_SHOWN) -> str:  # type: ignore[type-arg]
+    names = [fit(p.title, 120) for p in papers[:limit]]
+    if len(papers) > limit:
+        names.append(f"… and {len(papers) - limit} more")
+    return "; ".join(names)
+
+
+class ReadingListCog(
+    commands.GroupCog, group_name="readinglist", group_description="The group's reading list"
+):
+    def __init__(self, bot: ReadingGroupBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @property
+    def services(self):  # type: ignore[no-untyped-def]
+        return self.bot.services
+
+    async def cog_load(self) -> None:
+        # Built now so it follows the schedule (marks discussed papers read) from the start.
+        _ = self.services.reading
+
+    @app_commands.command(name="add", description="Add papers to a topic of the reading list")
+    @app_commands.describe(
+        ref="arXiv ids or links (several: separate with spaces), a paper link, or a title",
+        topic="Topic path; a slash nests topics: 'Representation Learning / Fusion'",
+    )
+    @app_commands.autocomplete(topic=topic_choices)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        ref: app_commands.Range[str, 1, 6000],
+        topic: app_commands.Range[str, 1, 300],
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        refs = split_refs(ref)
+        if not refs:
+            raise InvalidInput("Give the paper: an arXiv id or link, another link, or a title.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.services.reading.add(
+            guild_id, refs, topic, actor_id=interaction.user.id
+        )
+        where = fit(shown_path(result.topic.path), 300)
+        lines = []
+        if result.added:
+            lines.append(f"Added to **{where}**: {_titles(result.added)}.")
+        if result.already:
+            lines.append(f"Already in **{where}**: {_titles(result.already)}.")
+        if result.read:
+            lines.append(
+                f"✅ Already discussed in a session, so marked read: {_titles(result.read)}."
+            )
+        await interaction.followup.send("\n".join(lines), ephemeral=True)
+
+    @app_commands.command(name="show", description="The reading list, by topic")
+    @app_commands.describe(topic="Only this topic and its subtopics", private="Show it only to you")
+    @app_commands.autocomplete(topic=topic_choices)
+    async def show(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 300] | None = None,
+        private: bool = False,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+
+        async def render(number: int) -> tuple[discord.Embed, int, int]:
+            # Rendered fresh on every click, so marks made meanwhile show up.
+            current = await self.services.reading.tree(guild_id, topic)
+            shown = shown_path(current[0].topic.path) if topic and current else None
+            pages = reading_pages(current)
+            number = min(max(0, number), max(0, len(pages) - 1))
+            return reading_embed(pages, number, current, shown), number, max(1, len(pages))
+
+        await send_paged(interaction, render, ephemeral=private)
+
+    @app_commands.command(name="mark-read", description="Mark a paper read, or unread (organizers)")
+    @app_commands.describe(ref="The paper (from the reading list)", unread="Mark it unread instead")
+    @app_commands.autocomplete(ref=listed_paper_choices)
+    async def mark_read(
+        self,
+        interaction: discord.Interaction,
+        ref: app_commands.Range[str, 1, 500],
+        unread: bool = False,
+    ) -> None:
+        await ensure_organizer(interaction, self.services)
+        guild_id = guild_id_of(interaction)
+        paper, changed, topics = await self.services.reading.mark(
+            guild_id, ref.strip(), read=not unread
+        )
+        state = "unread ⬜" if unread else "read ✅"
+        where = ", ".join(fit(t, 100) for t in topics[:5])
+        text = f"{fit(paper.title, 150)} is now {state} (in {where})."
+        if not changed:
+            text = f"{fit(paper.title, 150)} was already {state} (in {where})."
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: ReadingGroupBot) -> None:
+    await bot.add_cog(ReadingListCog(bot))

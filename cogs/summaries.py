@@ -1,0 +1,53 @@
+"""/summarize: an LLM summary of a session's papers and discussion, with open research
+questions.
+
+Defers at once (the model may take far longer than Discord's 3 s), then posts the stored
+result split into messages within Discord's limits. The text is model output: it is escaped
+and sent with mentions disabled.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ReadingGroupBot
+from bot.ui.autocomplete import session_choices
+from bot.ui.checks import guild_id_of
+from bot.ui.discussion import summary_messages
+
+
+class SummariesCog(commands.Cog):
+    def __init__(self, bot: ReadingGroupBot) -> None:
+        self.bot = bot
+
+    @property
+    def services(self):  # type: ignore[no-untyped-def]
+        return self.bot.services
+
+    @app_commands.command(
+        name="summarize", description="Summary and open research questions of a session (LLM)"
+    )
+    @app_commands.describe(
+        session="The session (default: the one in progress or the last one)",
+        refresh="Ask the model again even if the papers and comments did not change",
+    )
+    @app_commands.autocomplete(session=session_choices)
+    @app_commands.guild_only()
+    async def summarize(
+        self, interaction: discord.Interaction, session: int | None = None, refresh: bool = False
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        self.services.llm.require_enabled()  # one line on how to enable it, before deferring
+        await interaction.response.defer(thinking=True)
+        view = await self.services.discussion.resolve_session(
+            guild_id, session, thread_id=interaction.channel_id
+        )
+        result = await self.services.llm.summarize(guild_id, view.id, refresh=refresh)
+        for text in summary_messages(result.session, result.summary, cached=result.cached):
+            await interaction.followup.send(text, allowed_mentions=discord.AllowedMentions.none())
+
+
+async def setup(bot: ReadingGroupBot) -> None:
+    await bot.add_cog(SummariesCog(bot))

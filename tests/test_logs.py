@@ -1,0 +1,44 @@
+"""Secrets never reach the log: known values and anything shaped like a bot token."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.logs import RedactingFilter, setup_logging
+
+TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def test_known_secrets_and_token_shapes_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("test.redaction")
+    log.addFilter(RedactingFilter(["sk-live-secret-key"]))
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            log.info("key %s and token %s", "sk-live-secret-key", TOKEN)
+            log.info("header Authorization: Bearer sk-other-key-123")
+            try:
+                raise RuntimeError(f"failed with {TOKEN}")
+            except RuntimeError:
+                log.exception("boom")
+    finally:
+        log.filters.clear()
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "sk-live-secret-key" not in text
+    assert TOKEN not in text
+    assert "sk-other-key-123" not in text
+    assert text.count("[redacted]") >= 4
+
+
+def test_setup_logging_installs_the_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging(logging.INFO, ["hunter2-secret"])
+        logging.getLogger("bot.test").warning("the secret is hunter2-secret")
+        err = capsys.readouterr().err
+        assert "hunter2-secret" not in err
+        assert "the secret is [redacted]" in err
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
