@@ -70,6 +70,7 @@ class Services:
             self.db, self.events, self.clock, default_timezone=self.settings.default_timezone
         )
 
+    @cached_property
     def reminders(self) -> ReminderService:
         return ReminderService(
             self.db,
