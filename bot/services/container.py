@@ -67,7 +67,11 @@ class Services:
     @cached_property
     def markdown(self) -> MarkdownService:
         return MarkdownService(
-            self.db, self.events, self.clock, default_timezone=self.settings.default_timezone
+            self.db,
+            self.events,
+            self.clock,
+            default_timezone=self.settings.default_timezone,
+            guilds=self.guilds,
         )
 
     @cached_property

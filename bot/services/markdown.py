@@ -26,7 +26,8 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.errors import InvalidInput
-from bot.events import EventBus, ScheduleImported
+from bot.events import EventBus, GuildSettingsChanged, ScheduleImported
+from bot.services.guilds import GuildSettingsService
 from bot.services.markdown_parse import (
     Issue,
     PaperRef,
@@ -930,12 +931,19 @@ def _walk(topics: list[ParsedTopic]) -> list[ParsedTopic]:
 
 class MarkdownService:
     def __init__(
-        self, db: Database, events: EventBus, clock: Clock, *, default_timezone: str = "UTC"
+        self,
+        db: Database,
+        events: EventBus,
+        clock: Clock,
+        *,
+        default_timezone: str = "UTC",
+        guilds: GuildSettingsService | None = None,
     ) -> None:
         self.db = db
         self.events = events
         self.clock = clock
         self.default_timezone = default_timezone
+        self.guilds = guilds  # its cache must learn a group name an import sets
 
     # ------------------------------------------------------------------ export
 
@@ -1041,6 +1049,10 @@ class MarkdownService:
             report.dry_run = dry_run
             if not dry_run:
                 await planner.apply(uow, actor_id)
+        if not dry_run and report.group_name:
+            if self.guilds is not None:
+                await self.guilds.fresh(guild_id)
+            await self.events.publish(GuildSettingsChanged(guild_id, frozenset({"group_name"})))
         if not dry_run and report.changed:
             await self.events.publish(ScheduleImported(guild_id, tuple(report.session_ids)))
         return report
