@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.clock import Clock
 from bot.errors import InvalidInput
@@ -53,9 +54,9 @@ from bot.services.markdown_render import (
     fingerprint,
     generic_authors_cell,
     generic_paper_cell,
+    render_template,
     template,
 )
-from bot.services.markdown_syntax import render
 from bot.services.timeparse import format_date, local_to_utc, timezone
 from storage.db import Database
 from storage.models import (
@@ -311,6 +312,7 @@ class _Planner:
         self.existing_comments: dict[int, list[Any]] = defaultdict(list)
         for comment in await uow.exchange.comments_for_import(gid):
             self.existing_comments[comment.session_id].append(comment)
+        keys += [_toggle_slash(k) for k in keys if k.startswith("url:")]
         self.existing_papers = {p.ref_key: p for p in await uow.exchange.papers_by_keys(gid, keys)}
         self.existing_topics = await uow.exchange.reading_topics(gid)
         self.existing_items = await uow.exchange.reading_items(gid)
@@ -343,6 +345,9 @@ class _Planner:
 
         for key, plan in self.paper_plans.items():
             existing = self.existing_papers.get(key)
+            if existing is None and key.startswith("url:"):
+                # the same page stored with or without its trailing slash (as /paper does)
+                existing = self.existing_papers.get(_toggle_slash(key))
             ref = plan.ref
             if existing is None:
                 plan.final = CellPaper(
@@ -368,7 +373,7 @@ class _Planner:
                     changes["links_edited"] = True
             plan.changes = changes
             plan.final = CellPaper(
-                key,
+                existing.ref_key,
                 changes.get("title", existing.title),
                 changes.get("url", existing.url),
                 changes.get("authors", existing.authors or []),
@@ -519,12 +524,18 @@ class _Planner:
             ("paper", row.paper_segments, generic_paper_cell),
             ("authors", row.authors_segments, generic_authors_cell),
         ):
-            if render(segments) != generic(cells):
-                refs = [p.ref.ref_key for p in row.papers]
-                layout[name] = template(segments, _link_positions(segments, refs, index))
+            # A layout is kept only where the row's wording differs from the generic one.
+            refs = [p.ref.ref_key for p in row.papers]
+            own = template(segments, _link_positions(segments, refs, index))
+            if render_template(own, finals) != generic(cells):
+                layout[name] = own
         if layout:
             layout["fp"] = fingerprint(
-                kind, title, block_name, block_part, [(k, r) for k, r, _ in papers]
+                kind,
+                title,
+                block_name,
+                block_part,
+                [(self.paper_plans[k].final.ref_key, r) for k, r, _ in papers],  # type: ignore[union-attr]
             )
             details[LAYOUT] = layout
 
@@ -891,6 +902,14 @@ _FIELD_NAMES = {
 
 
 _NEW = -1
+
+
+def _toggle_slash(key: str) -> str:
+    """A URL key with the trailing slash of its path added or removed."""
+    url = key.removeprefix("url:")
+    parts = urlsplit(url)
+    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
+    return "url:" + parts._replace(path=path).geturl()
 
 
 def _target_id(target: Any | None) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -523,4 +523,57 @@ async def test_meeting_time_and_date_format_of_the_server(db: Database) -> None:
     assert (local.date(), local.time()) == (date(2024, 2, 1), time(17, 30))
     text = (await make_service(db).export(GUILD)).text
     assert "| 2024-02-01 | [Visual Instruction Tuning]" in text
+    assert not (await _import(db, text)).changed
+
+
+async def test_papers_the_server_already_has_are_reused(db: Database) -> None:
+    """A paper fetched from arXiv keeps its metadata; a page stored without its trailing
+    slash is the same page; the README's own wording comes back in the export."""
+    from storage.models import Paper
+
+    async with db.unit() as uow:
+        await uow.papers.add(
+            Paper(
+                guild_id=GUILD,
+                ref_key="arxiv:2304.08485",
+                arxiv_id="2304.08485",
+                url="https://arxiv.org/abs/2304.08485v2",
+                title="Visual Instruction Tuning (LLaVA)",
+                authors=["Haotian Liu", "Chunyuan Li", "Qingyang Wu", "Yong Jae Lee"],
+                code_links=[GITHUB_LLAVA],
+                source=PaperSource.ARXIV,
+                fetched_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
+        await uow.papers.add(
+            Paper(
+                guild_id=GUILD,
+                ref_key="url:https://distill.pub/2021/multimodal-neurons",
+                url="https://distill.pub/2021/multimodal-neurons",
+                title="Multimodal Neurons",
+                source=PaperSource.MANUAL,
+            )
+        )
+    report = await _import(db)
+    assert report.papers_created == 47 and report.papers_updated == 2
+    async with db.unit() as uow:
+        assert await uow.papers.count(GUILD) == 49
+        llava = await uow.papers.by_key(GUILD, "arxiv:2304.08485")
+        assert llava is not None and llava.title == "Visual Instruction Tuning (LLaVA)"
+        assert llava.authors[0] == "Haotian Liu"  # arXiv's metadata wins
+        assert llava.demo_links == [["Demo", "https://llava.hliu.cc/"]] and llava.links_edited
+        distill = await uow.papers.by_key(GUILD, "url:https://distill.pub/2021/multimodal-neurons")
+        assert (
+            distill is not None
+            and distill.title == "Multimodal Neurons in Artificial Neural Networks"
+        )
+        first = (await uow.sessions.all(GUILD))[0]
+        (linked,) = await uow.sessions.papers(first.id)  # type: ignore[arg-type]
+        assert linked.label == "Visual Instruction Tuning"  # the README's link text
+    text = (await make_service(db).export(GUILD)).text
+    assert (
+        "| 01.02.2024 | [Visual Instruction Tuning](https://arxiv.org/abs/2304.08485v2) "
+        "| H. Liu, C. Li, Q. Wu, Y. J. Lee |"
+    ) in text
+    assert not (await _import(db)).changed
     assert not (await _import(db, text)).changed
