@@ -358,7 +358,7 @@ class _Row:
         self.issues.append(Issue(self.line, message))
 
     def text(self, value: str, what: str) -> str:
-        value, defused = defuse(clean(value))
+        value, defused = defuse(value)
         if defused:
             self.note(f"a mention in the {what} was made inert")
         return value
@@ -376,8 +376,8 @@ class _Row:
     def comments(self, markup: str) -> tuple[list[str], list[PaperRef]]:
         comments: list[str] = []
         see_also: list[PaperRef] = []
-        for chunk in _COMMENT_SPLIT.split(markup):
-            segments = strip_segments(tokenize(clean(chunk)))
+        for chunk in _COMMENT_SPLIT.split(markup) if "<" in markup else (markup,):
+            segments = strip_segments(tokenize(chunk))
             if not segments:
                 continue
             outside = text_outside_links(segments)
@@ -451,10 +451,10 @@ def interpret_row(
         except InvalidInput as exc:
             row.note(f"{exc}; the usual meeting time is used")
 
-    paper_segments = strip_segments(tokenize(clean(cells.get("paper", ""))))
-    authors_segments = strip_segments(tokenize(clean(cells.get("authors", ""))))
-    code_segments = strip_segments(tokenize(clean(cells.get("code", ""))))
-    demo_segments = strip_segments(tokenize(clean(cells.get("demo", ""))))
+    paper_segments = strip_segments(tokenize(cells.get("paper", "")))
+    authors_segments = strip_segments(tokenize(cells.get("authors", "")))
+    code_segments = strip_segments(tokenize(cells.get("code", "")))
+    demo_segments = strip_segments(tokenize(cells.get("demo", "")))
     result.paper_segments = paper_segments
     result.authors_segments = authors_segments
 
@@ -534,7 +534,7 @@ def interpret_row(
         elif presenter:
             result.presenter_name = row.text(_one_line(presenter)[:MAX_NAME], "presenter")
     result.extras = {
-        name: row.text(_one_line(plain_text(clean(value))), name)
+        name: row.text(_one_line(plain_text(value)), name)
         for name, value in extras.items()
         if value.strip()
     }
@@ -654,7 +654,7 @@ class _Reader:
                     index += 1
                 continue
             if m := _HEADING.match(raw):
-                text = _one_line(plain_text(clean(m[2])))
+                text = _one_line(plain_text(m[2]))
                 if self.doc.title is None and not self.doc.rows and m[1] == "#":
                     self.doc.title = defuse(text)[0][:MAX_NAME] or None
                 self.heading = text or None
@@ -719,7 +719,7 @@ class _Reader:
         self.loose = None
 
     def item(self, match: re.Match[str], line: int) -> None:
-        segments = strip_segments(tokenize(clean(match["rest"])))
+        segments = strip_segments(tokenize(match["rest"]))
         if not segments:
             self.issue(line, "an empty list item; ignored")
             return
@@ -762,4 +762,4 @@ class _Reader:
 def parse_document(text: str, *, date_format: str = "DD.MM.YYYY") -> ParsedDocument:
     """Everything the file says, in file order (rows as written; the planner sorts)."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return _Reader(text, date_format).read()
+    return _Reader(clean(text), date_format).read()

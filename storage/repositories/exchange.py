@@ -239,12 +239,24 @@ class ExchangeRepository(Repository):
             params = [{"_id": r["id"], **{n: r[n] for n in names}} for r in group]
             await self.session.execute(stmt, params)
 
+    async def _new_ids(self, model: Any, guild_id: int, floor: int) -> list[int]:
+        table = model.__table__
+        found = await self.session.scalars(
+            select(table.c.id)
+            .where(table.c.guild_id == guild_id, table.c.id > floor)
+            .order_by(table.c.id)
+        )
+        return list(found.all())
+
     async def insert_papers(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Insert papers; their new ids by ``ref_key`` (unique within the server)."""
         if not rows:
             return {}
         floor = await self._max_id(Paper, guild_id)
         await self._insert(Paper, rows)
+        ids = await self._new_ids(Paper, guild_id, floor)
+        if len(ids) == len(rows):  # one executemany: ids follow the order of the rows
+            return {row["ref_key"]: new_id for row, new_id in zip(rows, ids, strict=True)}
         found = await self.session.execute(
             select(Paper.id, Paper.ref_key).where(Paper.guild_id == guild_id, Paper.id > floor)
         )
@@ -261,6 +273,9 @@ class ExchangeRepository(Repository):
             return {}
         floor = await self._max_id(ReadingSession, guild_id)
         await self._insert(ReadingSession, rows)
+        ids = await self._new_ids(ReadingSession, guild_id, floor)
+        if len(ids) == len(rows):  # one executemany: ids follow the order of the rows
+            return {row["starts_at"]: new_id for row, new_id in zip(rows, ids, strict=True)}
         wanted = {row["starts_at"] for row in rows}
         found = await self.session.execute(
             select(ReadingSession.id, ReadingSession.starts_at).where(
