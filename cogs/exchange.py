@@ -40,7 +40,7 @@ PIN_SETTINGS = frozenset({"timezone", "date_format", "group_name"})
 
 def _report_text(report: ImportReport, limit: int = MESSAGE_LIMIT) -> tuple[str, bool]:
     """The report for a message, and whether lines were left out (then attach the file)."""
-    text = report.summary()
+    text = escape(report.summary())
     lines = report.lines()
     shown = 0
     for line in lines:

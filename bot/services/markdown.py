@@ -520,10 +520,13 @@ class _Planner:
                 )
             )
 
+        # Keys an import writes are replaced; others (and the extra columns of an earlier
+        # import, when this file has none: the README shape cannot carry them) are kept.
+        replaced = IMPORT_KEYS if row.has_extra_columns else set(IMPORT_KEYS) - {EXTRA}
         details: dict[str, Any] = {
             k: v
             for k, v in ((existing.details or {}) if existing else {}).items()
-            if k not in IMPORT_KEYS
+            if k not in replaced
         }
         single = row.single_paper
         own_code = row.code_links

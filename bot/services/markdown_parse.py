@@ -125,6 +125,7 @@ class ParsedRow:
     presenter_name: str | None = None
     presenter_id: int | None = None
     has_presenter_column: bool = False
+    has_extra_columns: bool = False  # the table has columns the README shape has not
     extras: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -533,6 +534,7 @@ def interpret_row(
             result.presenter_id = int(match[1])
         elif presenter:
             result.presenter_name = row.text(_one_line(presenter)[:MAX_NAME], "presenter")
+    result.has_extra_columns = bool(extras)
     result.extras = {
         name: row.text(_one_line(plain_text(value)), name)
         for name, value in extras.items()

@@ -268,3 +268,20 @@ def test_uploads_must_be_utf8_text_within_the_limit() -> None:
         decode_markdown(b"\x00\x01binary")
     with pytest.raises(InvalidInput, match="at most 1 MiB"):
         decode_markdown(b"x" * (1024 * 1024 + 1), limit=1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    "date_format",
+    ["DD.MM.YYYY", "YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "D MMM YYYY", "MMM D, YYYY"],
+)
+async def test_every_date_format_reads_back(sqlite_db: Database, date_format: str) -> None:
+    async with sqlite_db.unit() as uow:
+        await uow.guilds.update(GUILD, timezone="Europe/Berlin", date_format=date_format)
+    service = make_service(sqlite_db)
+    await service.import_text(GUILD, WEEK_TABLE)
+    exported = (await service.export(GUILD)).text
+    assert {"DD.MM.YYYY": "| 12.09.2024 |", "YYYY-MM-DD": "| 2024-09-12 |",
+            "DD/MM/YYYY": "| 12/09/2024 |", "MM/DD/YYYY": "| 09/12/2024 |",
+            "D MMM YYYY": "| 12 Sep 2024 |", "MMM D, YYYY": "| Sep 12, 2024 |"}[date_format] in exported  # fmt: skip
+    report = await service.import_text(GUILD, exported)
+    assert report.issues == [] and not report.changed
