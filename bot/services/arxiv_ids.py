@@ -313,6 +313,8 @@ def parse_arxiv_ref(text: str) -> ArxivId:
             f"That is too long to be an arXiv id or link ({len(text)} characters); "
             f"paste just the id or link, for example {EXAMPLE}."
         )
+    if match := _NEW_ID.fullmatch(text):  # a bare new-style id: nothing to unwrap
+        return _parse_new_style(match, _show(text))
     shown = _show(text)
     cleaned = _unwrap(text)
     if not cleaned:

@@ -29,6 +29,7 @@ from bot.services.markdown_parse import (
     ParsedDocument,
     ParsedRow,
     ParsedTopic,
+    cell_segments,
 )
 from bot.services.markdown_render import (
     CODE_LINKS,
@@ -47,7 +48,6 @@ from bot.services.markdown_render import (
     render_template,
     template,
 )
-from bot.services.markdown_syntax import render
 from bot.services.timeparse import format_date, local_to_utc, timezone
 from storage.models import (
     CommentSource,
@@ -162,9 +162,9 @@ class _PaperPlan:
     ref: PaperRef
     title: str
     has_text: bool
-    authors: list[str] | None = None
-    code: list[list[str]] | None = None
-    demo: list[list[str]] | None = None
+    authors: tuple[str, ...] | None = None
+    code: tuple[tuple[str, str], ...] | None = None
+    demo: tuple[tuple[str, str], ...] | None = None
     # the final state (existing row merged with the file)
     id: int | None = None
     final: CellPaper | None = None
@@ -176,10 +176,10 @@ class _SessionPlan:
     row: ParsedRow
     existing: Any | None
     values: dict[str, Any]
-    papers: list[tuple[str, str, str | None]]  # (ref_key, role, label)
-    comments_add: list[str]
-    comments_delete: list[int]
-    fields: list[str]
+    papers: tuple[tuple[str, str, str | None], ...]  # (ref_key, role, label)
+    comments_add: Sequence[str]
+    comments_delete: Sequence[int]
+    fields: tuple[str, ...]
     continues: _SessionPlan | Any | None = None
     id: int | None = None
     papers_changed: bool = False
@@ -298,7 +298,7 @@ class ImportPlanner:
             ref = plan.ref
             if existing is None:
                 plan.final = CellPaper(
-                    key, plan.title, ref.url, plan.authors or [], plan.code or [], plan.demo or []
+                    key, plan.title, ref.url, plan.authors or (), plan.code or (), plan.demo or ()
                 )
                 continue
             plan.id = existing.id
@@ -307,15 +307,15 @@ class ImportPlanner:
             if not from_arxiv:
                 if plan.has_text and existing.title != plan.title:
                     changes["title"] = plan.title
-                if plan.authors is not None and list(existing.authors or []) != plan.authors:
-                    changes["authors"] = plan.authors
+                if plan.authors is not None and tuple(existing.authors or ()) != plan.authors:
+                    changes["authors"] = list(plan.authors)
                 if ref.url and not existing.url:
                     changes["url"] = ref.url
             for column, wanted in (("code_links", plan.code), ("demo_links", plan.demo)):
-                current = [list(p) for p in getattr(existing, column) or []]
+                current = tuple(tuple(p) for p in getattr(existing, column) or ())
                 if wanted is None or wanted == current or (from_arxiv and not wanted):
                     continue
-                changes[column] = wanted
+                changes[column] = [list(p) for p in wanted]
                 if from_arxiv:
                     changes["links_edited"] = True
             plan.changes = changes
@@ -418,13 +418,14 @@ class ImportPlanner:
             and existing.kind == SessionKind.PAPER
         ):
             title = existing.title  # the README has no place for a paper session's title
-        papers: list[tuple[str, str, str | None]] = [
-            (p.ref.ref_key, p.role, self._label(p.ref)) for p in row.papers
-        ]
+        papers: list[tuple[str, str, str | None]] = []
         finals: list[CellPaper] = []
-        for key, role, label in papers:
+        for paper in row.papers:
+            key, role = paper.ref.ref_key, paper.role
             final = self.paper_plans[key].final
             assert final is not None
+            label = self._label(paper.ref)
+            papers.append((key, role, label))
             finals.append(
                 CellPaper(
                     key,
@@ -440,25 +441,22 @@ class ImportPlanner:
 
         # Keys an import writes are replaced; others (and the extra columns of an earlier
         # import, when this file has none: the README shape cannot carry them) are kept.
-        replaced = IMPORT_KEYS if row.has_extra_columns else set(IMPORT_KEYS) - {EXTRA}
-        details: dict[str, Any] = {
-            k: v
-            for k, v in ((existing.details or {}) if existing else {}).items()
-            if k not in replaced
-        }
-        single = row.single_paper
-        own_code = row.code_links
-        own_demo = row.demo_links
-        if single:
+        details: dict[str, Any] = {}
+        if existing is not None and existing.details:
+            replaced = _REPLACED_KEYS if row.has_extra_columns else _REPLACED_KEYS_BUT_EXTRA
+            details = {k: v for k, v in existing.details.items() if k not in replaced}
+        own_code: Sequence[tuple[str, str]] = row.code_links
+        own_demo: Sequence[tuple[str, str]] = row.demo_links
+        if row.single_paper:
             main = next(f for f in finals if f.role == PaperRole.MAIN)
             code_urls = {pair[1] for pair in main.code_links}
             demo_urls = {pair[1] for pair in main.demo_links}
             own_code = [pair for pair in own_code if pair[1] not in code_urls]
             own_demo = [pair for pair in own_demo if pair[1] not in demo_urls]
         if own_code:
-            details[CODE_LINKS] = own_code
+            details[CODE_LINKS] = [list(pair) for pair in own_code]
         if own_demo:
-            details[DEMO_LINKS] = own_demo
+            details[DEMO_LINKS] = [list(pair) for pair in own_demo]
         if row.code_note:
             details[CODE_NOTE] = row.code_note
         if row.demo_note:
@@ -468,18 +466,19 @@ class ImportPlanner:
         block_name = row.block_name if kind == SessionKind.BLOCK_PART else None
         block_part = row.block_part if kind == SessionKind.BLOCK_PART else None
         cells = CellSession(kind, title, block_name, block_part, finals, details)
-        index = {key: i for i, (key, _, _) in enumerate(papers)}
         layout: dict[str, Any] = {}
-        for name, segments, generic in (
-            ("paper", row.paper_segments, generic_paper_cell),
-            ("authors", row.authors_segments, generic_authors_cell),
+        for name, source, markup, generic in (
+            ("paper", row.paper_cell, row.paper_markup, generic_paper_cell),
+            ("authors", row.authors_cell, row.authors_markup, generic_authors_cell),
         ):
             # A layout is kept only where the row's wording differs from the generic one
             # (compared once as written, then with the papers as they will be stored).
             wanted = generic(cells)
-            if render(segments) == wanted:
+            if markup == wanted:
                 continue
+            segments = cell_segments(source)
             refs = [p.ref.ref_key for p in row.papers]
+            index = {key: i for i, (key, _, _) in enumerate(papers)}
             own = template(segments, _link_positions(segments, refs, index))
             if render_template(own, finals) != wanted:
                 layout[name] = own
@@ -530,14 +529,18 @@ class ImportPlanner:
             row,
             existing,
             values,
-            papers,
+            tuple(papers),
             comments_add,
             comments_delete,
-            list(dict.fromkeys(fields)),
+            tuple(dict.fromkeys(fields)),
             papers_changed=papers_changed,
         )
 
-    def _comments(self, wanted: list[str], existing: Any | None) -> tuple[list[str], list[int]]:
+    def _comments(
+        self, wanted: tuple[str, ...], existing: Any | None
+    ) -> tuple[Sequence[str], Sequence[int]]:
+        if existing is None or existing.id not in self.existing_comments:
+            return wanted, ()
         remaining = list(wanted)
         delete: list[int] = []
         for comment in self.existing_comments.get(existing.id, []) if existing else []:
@@ -559,7 +562,7 @@ class ImportPlanner:
             else:
                 changed = _target_id(plan.continues) != current or current is None
             if changed:
-                plan.fields.append("continues")
+                plan.fields = (*plan.fields, "continues")
 
     # ------------------------------------------------------------------ reading list
 
@@ -644,7 +647,7 @@ class ImportPlanner:
                         first,
                     )
                 ),
-                tuple(plan.fields),
+                plan.fields,
             )
             if plan.existing is None:
                 report.created.append(change)
@@ -665,12 +668,14 @@ class ImportPlanner:
     # ------------------------------------------------------------------ writing
 
     async def apply(self, uow: UnitOfWork, actor_id: int | None) -> None:
+        # Rows go to the bulk inserts as generators: each dict lives only until it is
+        # converted, instead of tens of thousands at once.
         gid, now = self.guild_id, self.now
         exchange = uow.exchange
         new_papers = [p for p in self.paper_plans.values() if p.id is None]
         ids = await exchange.insert_papers(
             gid,
-            [
+            (
                 {
                     "guild_id": gid,
                     "ref_key": p.ref.ref_key,
@@ -680,15 +685,15 @@ class ImportPlanner:
                     "title": p.final.title,  # type: ignore[union-attr]
                     "authors": list(p.final.authors),  # type: ignore[union-attr]
                     "categories": [],
-                    "code_links": list(p.final.code_links),  # type: ignore[union-attr]
-                    "demo_links": list(p.final.demo_links),  # type: ignore[union-attr]
+                    "code_links": [list(pair) for pair in p.final.code_links],  # type: ignore[union-attr]
+                    "demo_links": [list(pair) for pair in p.final.demo_links],  # type: ignore[union-attr]
                     "links_edited": False,
                     "source": PaperSource.IMPORT,
                     "created_at": now,
                     "updated_at": now,
                 }
                 for p in new_papers
-            ],
+            ),
         )
         for plan in new_papers:
             plan.id = ids[plan.ref.ref_key]
@@ -704,7 +709,7 @@ class ImportPlanner:
         new_sessions = [s for s in self.sessions if s.existing is None]
         started = await exchange.insert_sessions(
             gid,
-            [
+            (
                 {
                     "guild_id": gid,
                     "duration_minutes": self.config.session_minutes,
@@ -720,7 +725,7 @@ class ImportPlanner:
                     "updated_at": now,
                 }
                 for s in new_sessions
-            ],
+            ),
         )
         for plan in new_sessions:
             plan.id = started[plan.values["starts_at"]]
@@ -750,7 +755,7 @@ class ImportPlanner:
         await exchange.replace_session_papers(
             gid,
             [s.id for s in replaced if s.existing is not None],  # type: ignore[misc]
-            [
+            (
                 {
                     "session_id": s.id,
                     "paper_id": self.paper_plans[key].id,
@@ -761,30 +766,28 @@ class ImportPlanner:
                 }
                 for s in replaced
                 for position, (key, role, label) in enumerate(s.papers)
-            ],
+            ),
         )
 
         await exchange.delete_comments(gid, [i for s in self.sessions for i in s.comments_delete])
-        comments: list[dict[str, Any]] = []
-        for plan in self.sessions:
-            for offset, text in enumerate(plan.comments_add):
-                comments.append(
-                    {
-                        "guild_id": gid,
-                        "session_id": plan.id,
-                        "author_id": None,
-                        "author_name": "",
-                        "text": text,
-                        "message_id": None,
-                        "channel_id": None,
-                        "jump_url": None,
-                        "pinned": True,
-                        "source": CommentSource.IMPORT,
-                        "logged_by": actor_id,
-                        "created_at": now + timedelta(microseconds=offset),
-                    }
-                )
-        await exchange.insert_comments(comments)
+        await exchange.insert_comments(
+            {
+                "guild_id": gid,
+                "session_id": plan.id,
+                "author_id": None,
+                "author_name": "",
+                "text": text,
+                "message_id": None,
+                "channel_id": None,
+                "jump_url": None,
+                "pinned": True,
+                "source": CommentSource.IMPORT,
+                "logged_by": actor_id,
+                "created_at": now + timedelta(microseconds=offset),
+            }
+            for plan in self.sessions
+            for offset, text in enumerate(plan.comments_add)
+        )
 
         await self._apply_reading_list(uow, actor_id)
         if self.report.group_name:
@@ -856,6 +859,8 @@ _FIELD_NAMES = {
 
 
 _NEW = -1
+_REPLACED_KEYS = frozenset(IMPORT_KEYS)
+_REPLACED_KEYS_BUT_EXTRA = _REPLACED_KEYS - {EXTRA}
 
 
 def _toggle_slash(key: str) -> str:

@@ -104,6 +104,13 @@ class RowPaper:
 
 @dataclass(slots=True)
 class ParsedRow:
+    """One schedule row as the file writes it.
+
+    A file can hold many thousands of rows, all alive until the import is planned: what a
+    row holds is kept in strings and tuples (of strings, where the garbage collector stops
+    tracking them) rather than in lists and segments; the planner reads the Paper and
+    Authors cells again (``cell_segments``) only for a row whose wording it keeps."""
+
     line: int
     day: date
     date_text: str
@@ -111,15 +118,17 @@ class ParsedRow:
     title: str | None = None
     block_name: str | None = None
     block_part: int | None = None
-    papers: list[RowPaper] = field(default_factory=list)
-    paper_segments: list[Seg] = field(default_factory=list)
-    authors_segments: list[Seg] = field(default_factory=list)
-    authors: list[str] | None = None  # the Authors cell as names (rows with one paper)
-    code_links: list[list[str]] = field(default_factory=list)
-    demo_links: list[list[str]] = field(default_factory=list)
+    papers: tuple[RowPaper, ...] = ()
+    paper_cell: str = ""  # the Paper cell as the file writes it
+    paper_markup: str = ""  # the same as the exporter would write it
+    authors_cell: str = ""
+    authors_markup: str = ""
+    authors: tuple[str, ...] | None = None  # the Authors cell as names (rows with one paper)
+    code_links: tuple[tuple[str, str], ...] = ()  # (name, url)
+    demo_links: tuple[tuple[str, str], ...] = ()
     code_note: str | None = None
     demo_note: str | None = None
-    comments: list[str] = field(default_factory=list)
+    comments: tuple[str, ...] = ()
     start_time: time | None = None
     duration: int | None = None
     presenter_name: str | None = None
@@ -127,10 +136,7 @@ class ParsedRow:
     has_presenter_column: bool = False
     has_extra_columns: bool = False  # the table has columns the README shape has not
     extras: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def single_paper(self) -> bool:
-        return len([p for p in self.papers if p.role == PaperRole.MAIN]) == 1
+    single_paper: bool = False  # exactly one paper in the main role
 
 
 @dataclass(slots=True)
@@ -323,17 +329,19 @@ def link_name(url: str, column: str) -> str:
 _SEPARATORS = re.compile(r"^[\s,;+&/·–—-]*$")
 
 
-def _link_cell(segments: list[Seg], column: str) -> tuple[list[list[str]], str | None]:
+def _link_cell(segments: list[Seg], column: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
     """Named links of a Code/Demo cell and any text that is not a link or a separator."""
-    found: list[list[str]] = []
-    for seg in segments:
-        if seg.kind == LINK:
-            found.append([_one_line(seg.text), seg.url])
-        elif seg.kind == URL:
-            found.append([link_name(seg.url, column), seg.url])
+    if not segments:
+        return (), None
+    found: list[tuple[str, str]] = []
+    for kind, text, url in segments:
+        if kind == LINK:
+            found.append((_one_line(text), url))
+        elif kind == URL:
+            found.append((link_name(url, column), url))
     rest = text_outside_links(segments)
     note = None if _SEPARATORS.match(rest) else _one_line(rest)
-    return found, note
+    return tuple(found), note
 
 
 # ----------------------------------------------------------------------------------------
@@ -346,10 +354,14 @@ _PLAIN_BLOCK = re.compile(r"^(.{1,100}?\bBlock)\b\.?\s*Part\s+(\d{1,4})\b\.?\s*(
 _COMMENT_SPLIT = re.compile(r"(?:<br\s*/?>\s*){2,}", re.I)
 _SEE_ALSO = re.compile(r"^\s*see\s+also\s*:\s*", re.I)
 _PRESENTER_ID = re.compile(r"<@!?(\d{15,21})>")
+_AUTHOR_SEPARATOR = re.compile(r"[;,]")
+_DEFUSED_COLUMNS = ("paper", "authors", "code", "demo", "comments")
 
 
 class _Row:
     """Interprets one table row; collects issues on the way."""
+
+    __slots__ = ("issues", "line")
 
     def __init__(self, line: int, issues: list[Issue]) -> None:
         self.line = line
@@ -359,14 +371,17 @@ class _Row:
         self.issues.append(Issue(self.line, message))
 
     def text(self, value: str, what: str) -> str:
+        if "@" not in value:
+            return value
         value, defused = defuse(value)
         if defused:
             self.note(f"a mention in the {what} was made inert")
         return value
 
-    def refs(self, segments: list[Seg]) -> list[PaperRef]:
+    def refs(self, links: list[Seg]) -> list[PaperRef]:
+        """The papers of link segments, in order."""
         out = []
-        for seg in link_segments(segments):
+        for seg in links:
             ref = paper_ref(seg.url, self.text(_one_line(seg.text), "link text") or None)
             if ref is None:
                 self.note("a link longer than 2,000 characters was left out")
@@ -377,21 +392,30 @@ class _Row:
     def comments(self, markup: str) -> tuple[list[str], list[PaperRef]]:
         comments: list[str] = []
         see_also: list[PaperRef] = []
+        if not markup:
+            return comments, see_also
         for chunk in _COMMENT_SPLIT.split(markup) if "<" in markup else (markup,):
             segments = strip_segments(tokenize(chunk))
             if not segments:
                 continue
             outside = text_outside_links(segments)
             prefix = _SEE_ALSO.match(outside)
-            if prefix and link_segments(segments) and _SEPARATORS.match(outside[prefix.end() :]):
-                see_also.extend(self.refs(segments))
-                continue
+            if prefix and _SEPARATORS.match(outside[prefix.end() :]):
+                links = link_segments(segments)
+                if links:
+                    see_also.extend(self.refs(links))
+                    continue
             text = self.text(render(segments, "\n"), "comment")
             if "\n" in text:
                 text = canonical_comment(text)
             if text:
                 comments.append(text)
         return comments, see_also
+
+
+def cell_segments(markup: str) -> list[Seg]:
+    """A cell's segments, without the whitespace around them."""
+    return strip_segments(tokenize(markup))
 
 
 def _block(segments: list[Seg]) -> tuple[str, int | None, list[Seg]] | None:
@@ -430,9 +454,10 @@ def interpret_row(
 ) -> ParsedRow | None:
     row = _Row(line, issues)
     defused_any = False
-    for name in ("paper", "authors", "code", "demo", "comments"):
-        if name in cells:
-            cells[name], defused = defuse(cells[name])
+    for name in _DEFUSED_COLUMNS:
+        value = cells.get(name)
+        if value is not None and "@" in value:
+            cells[name], defused = defuse(value)
             defused_any = defused_any or defused
     if defused_any:
         row.note("a mention (@everyone, @here or a member) was made inert")
@@ -445,102 +470,134 @@ def interpret_row(
     except InvalidInput as exc:
         row.note(f"{exc}; the row was skipped")
         return None
-    result = ParsedRow(line=line, day=day, date_text=date_cell, kind=SessionKind.TBA)
+    start_time: time | None = None
+    duration: int | None = None
     if time_cell := plain_text(cells.get("time", "")).strip():
         try:
-            result.start_time, result.duration = parse_clock(time_cell)
+            start_time, duration = parse_clock(time_cell)
         except InvalidInput as exc:
             row.note(f"{exc}; the usual meeting time is used")
 
-    paper_segments = strip_segments(tokenize(cells.get("paper", "")))
-    authors_segments = strip_segments(tokenize(cells.get("authors", "")))
-    code_segments = strip_segments(tokenize(cells.get("code", "")))
-    demo_segments = strip_segments(tokenize(cells.get("demo", "")))
-    result.paper_segments = paper_segments
-    result.authors_segments = authors_segments
+    paper_cell = cells.get("paper", "")
+    authors_cell = cells.get("authors", "")
+    paper_segments = cell_segments(paper_cell)
+    authors_segments = cell_segments(authors_cell)
+    code_segments = cell_segments(cells.get("code", ""))
+    demo_segments = cell_segments(cells.get("demo", ""))
 
     prose = _one_line(text_outside_links(paper_segments))
     paper_links = link_segments(paper_segments)
     author_links = link_segments(authors_segments)
-    refs = row.refs(paper_segments) + row.refs(authors_segments)
+    refs = row.refs(paper_links) + row.refs(author_links)
     authors_plain = _one_line(plain(authors_segments))
     has_more = bool(authors_plain or code_segments or demo_segments)
 
+    title: str | None = None
+    block_name: str | None = None
+    block_part: int | None = None
     block = _block(paper_segments)
     if block is not None:
-        result.kind = SessionKind.BLOCK_PART
-        name, result.block_part, rest = block
-        result.block_name = row.text(name[:MAX_NAME], "block name")
-        result.title = _title(rest, row)
+        kind = SessionKind.BLOCK_PART
+        name, block_part, rest = block
+        block_name = row.text(name[:MAX_NAME], "block name")
+        title = _title(rest, row)
     elif not author_links and (
         not paper_segments or (not paper_links and prose.lower().strip(".!") in _TBA)
     ):
-        result.kind = SessionKind.TBA
+        kind = SessionKind.TBA
     elif _CONTINUE.match(prose):
-        result.kind = SessionKind.CONTINUE
+        kind = SessionKind.CONTINUE
         title = _title(paper_segments, row)
-        result.title = None if title and title.strip(" .!").lower() == "continue" else title
+        if title and title.strip(" .!").lower() == "continue":
+            title = None
     elif paper_links and not prose.strip(" ,;+&"):
-        result.kind = SessionKind.PAPER
+        kind = SessionKind.PAPER
     elif paper_links or author_links:
-        result.kind = SessionKind.TOPIC
-        result.title = _title(paper_segments, row)
+        kind = SessionKind.TOPIC
+        title = _title(paper_segments, row)
     elif has_more:
         # A title without a link, with authors or code: a paper the file does not link.
-        result.kind = SessionKind.PAPER
-        title = _title(paper_segments, row) or "Untitled"
-        refs = [title_ref(title)]
+        kind = SessionKind.PAPER
+        refs = [title_ref(_title(paper_segments, row) or "Untitled")]
     else:
-        result.kind = SessionKind.SPECIAL
-        result.title = _title(paper_segments, row)
+        kind = SessionKind.SPECIAL
+        title = _title(paper_segments, row)
 
+    papers: list[RowPaper] = []
     seen: set[str] = set()
     for ref in refs:
         if ref.ref_key not in seen:
             seen.add(ref.ref_key)
-            result.papers.append(RowPaper(ref))
+            papers.append(RowPaper(ref))
+    single_paper = len(papers) == 1  # the file's own papers are the main ones
 
-    single = result.single_paper and not author_links
-    if single and authors_plain and authors_plain.upper() not in ("TBA", "TBD"):
-        names = [row.text(n.strip(), "authors") for n in re.split(r"[;,]", authors_plain)]
-        result.authors = [n for n in names if n]
-    elif single:
-        result.authors = []
+    authors: tuple[str, ...] | None = None
+    if single_paper and not author_links:
+        authors = ()
+        if authors_plain and authors_plain.upper() not in ("TBA", "TBD"):
+            names = [row.text(n.strip(), "authors") for n in _AUTHOR_SEPARATOR.split(authors_plain)]
+            authors = tuple([n for n in names if n])
 
-    result.code_links, result.code_note = _link_cell(code_segments, "code")
-    result.demo_links, result.demo_note = _link_cell(demo_segments, "demo")
+    code_links, code_note = _link_cell(code_segments, "code")
+    demo_links, demo_note = _link_cell(demo_segments, "demo")
     comments, see_also = row.comments(cells.get("comments", ""))
-    if not result.papers:
-        for column, note in (("Code", result.code_note), ("Demo", result.demo_note)):
+    if not papers:
+        for column, note in (("Code", code_note), ("Demo", demo_note)):
             if note:
                 # "| 29.02.2024 | Continue | | Fig. 2 is unclear. … |": a comment one column early
                 row.note(f"the {column} column holds text, not a link; read as a comment")
                 comments.insert(0, canonical_comment(row.text(escape(note, "\n"), "comment")))
-        result.code_note = result.demo_note = None
-    for note_attr in ("code_note", "demo_note"):
-        value = getattr(result, note_attr)
-        if value:
-            setattr(result, note_attr, row.text(value, "note"))
-    result.comments = comments
+        code_note = demo_note = None
+    if code_note:
+        code_note = row.text(code_note, "note")
+    if demo_note:
+        demo_note = row.text(demo_note, "note")
     for ref in see_also:
         if ref.ref_key not in seen:
             seen.add(ref.ref_key)
-            result.papers.append(RowPaper(ref, PaperRole.SEE_ALSO))
+            papers.append(RowPaper(ref, PaperRole.SEE_ALSO))
 
+    presenter_name: str | None = None
+    presenter_id: int | None = None
     if has_presenter:
-        result.has_presenter_column = True
         presenter = plain_text(cells.get("presenter", "")).strip()
         if match := _PRESENTER_ID.search(presenter):
-            result.presenter_id = int(match[1])
+            presenter_id = int(match[1])
         elif presenter:
-            result.presenter_name = row.text(_one_line(presenter)[:MAX_NAME], "presenter")
-    result.has_extra_columns = bool(extras)
-    result.extras = {
+            presenter_name = row.text(_one_line(presenter)[:MAX_NAME], "presenter")
+    kept = {
         name: row.text(_one_line(plain_text(value)), name)
         for name, value in extras.items()
         if value.strip()
     }
-    return result
+    return ParsedRow(
+        line,
+        day,
+        date_cell,
+        kind,
+        title,
+        block_name,
+        block_part,
+        tuple(papers),
+        paper_cell,
+        render(paper_segments),
+        authors_cell,
+        render(authors_segments),
+        authors,
+        code_links,
+        demo_links,
+        code_note,
+        demo_note,
+        tuple(comments),
+        start_time,
+        duration,
+        presenter_name,
+        presenter_id,
+        has_presenter,
+        bool(extras),
+        kept,
+        single_paper,
+    )
 
 
 # ----------------------------------------------------------------------------------------

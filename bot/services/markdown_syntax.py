@@ -77,20 +77,21 @@ def render(segments: Iterable[Seg], newline: str = "<br>") -> str:
     """Segments → markdown (the inverse of :func:`tokenize`)."""
     out: list[str] = []
     kinds: list[str] = []
-    for seg in segments:
-        kind = seg[0]
+    urls: list[int] = []  # positions of bare URLs
+    for kind, text, url in segments:
         if kind == TEXT:
-            out.append(escape(seg[1], newline))
+            out.append(escape(text, newline))
         elif kind == LINK:
-            out.append(f"[{escape(seg[1], newline)}]({encode_url(seg[2])})")
+            out.append(f"[{escape(text, newline)}]({encode_url(url)})")
         elif kind == URL:
-            out.append(encode_url(seg[2]))
+            urls.append(len(out))
+            out.append(encode_url(url))
         else:
-            out.append(f"**{escape(seg[1], newline)}**")
+            out.append(f"**{escape(text, newline)}**")
         kinds.append(kind)
     # A bare URL is written as <url> when what follows would be read as part of it; later
     # pieces are final when an earlier one is checked.
-    for index in reversed([i for i, kind in enumerate(kinds) if kind == URL]):
+    for index in reversed(urls):
         url = out[index]
         match = _RAW_URL.match("".join(out[index:]))
         trimmed, tail = _trim_url(match.group(0)) if match else ("", "")
@@ -277,6 +278,13 @@ _ALIGN_CELL = re.compile(r"^:?-+:?$")
 def split_row(line: str) -> list[str]:
     """A table line → its cells (GFM: outer pipes optional, ``\\|`` is a pipe in a cell)."""
     text = line.strip()
+    if "\\" not in text:  # no escaped pipes: every pipe separates cells
+        parts = text.split("|")
+        if text.startswith("|"):
+            parts = parts[1:]
+        if len(parts) > 1 and text.endswith("|"):
+            parts = parts[:-1]
+        return [p.strip() for p in parts]
     protected = "\\\\" in text
     if protected:
         text = text.replace("\\\\", "\x00")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import insert
@@ -29,22 +30,26 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     return sqlite_insert(table)
 
 
-async def bulk_insert(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+async def bulk_insert(session: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> None:
     """Insert many rows with one executemany; every row has the same keys.
 
     On SQLite the rows go to the driver directly, converted by the columns' own bind
     processors (what SQLAlchemy would do, minus its per-row bookkeeping, which dominates an
     import of thousands of rows); values repeated across rows, such as one ``created_at``,
-    are converted once. Other backends take SQLAlchemy's executemany.
+    are converted once. Other backends take SQLAlchemy's executemany. ``rows`` may be a
+    generator: each row is converted as it comes, so thousands of dicts need not be alive
+    at the same time.
     """
-    if not rows:
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
         return
     conn = await session.connection()
     dialect = conn.dialect
     if dialect.paramstyle != "qmark":
-        await conn.execute(insert(table), list(rows))
+        await conn.execute(insert(table), [first, *iterator])
         return
-    names = list(rows[0])
+    names = list(first)
     converters = []
     for name in names:
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -57,7 +62,7 @@ async def bulk_insert(session: AsyncSession, table: Any, rows: Sequence[dict[str
     pairs = list(zip(names, converters, strict=True))
     params = [
         tuple([row[name] if convert is None else convert(row[name]) for name, convert in pairs])
-        for row in rows
+        for row in itertools.chain((first,), iterator)
     ]
     await conn.exec_driver_sql(sql, params)
 
@@ -68,17 +73,20 @@ def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         if value is None:
             return processor(value)
+        if type(value) is list or type(value) is dict:  # JSON, unhashable
+            return processor(value) if value else empty(value)
         try:
             return cache[value]
         except KeyError:
             result = cache[value] = processor(value)
             return result
         except TypeError:  # unhashable: JSON lists and dicts; empty ones are common
-            if value:
-                return processor(value)
-            key = ("empty", type(value))
-            if key not in cache:
-                cache[key] = processor(value)
-            return cache[key]
+            return processor(value) if value else empty(value)
+
+    def empty(value: Any) -> Any:
+        key = ("empty", type(value))
+        if key not in cache:
+            cache[key] = processor(value)
+        return cache[key]
 
     return convert

@@ -7,7 +7,7 @@ every statement is scoped by ``guild_id``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -211,9 +211,18 @@ class ExchangeRepository(Repository):
 
     # ------------------------------------------------------------------------------ writes
 
-    async def _insert(self, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-        """One executemany for all rows (RETURNING would go row by row on SQLite)."""
-        await bulk_insert(self.session, model.__table__, rows)
+    async def _insert(self, model: Any, rows: Iterable[dict[str, Any]], key: str) -> list[Any]:
+        """One executemany for all rows (RETURNING would go row by row on SQLite); the value
+        of column ``key`` of each row, in order."""
+        keys: list[Any] = []
+
+        def noted() -> Iterator[dict[str, Any]]:
+            for row in rows:
+                keys.append(row[key])
+                yield row
+
+        await bulk_insert(self.session, model.__table__, noted())
+        return keys
 
     async def _max_id(self, model: Any, guild_id: int) -> int:
         table = model.__table__
@@ -248,15 +257,15 @@ class ExchangeRepository(Repository):
         )
         return list(found.all())
 
-    async def insert_papers(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    async def insert_papers(self, guild_id: int, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Insert papers; their new ids by ``ref_key`` (unique within the server)."""
-        if not rows:
-            return {}
         floor = await self._max_id(Paper, guild_id)
-        await self._insert(Paper, rows)
+        keys = await self._insert(Paper, rows, "ref_key")
+        if not keys:
+            return {}
         ids = await self._new_ids(Paper, guild_id, floor)
-        if len(ids) == len(rows):  # one executemany: ids follow the order of the rows
-            return {row["ref_key"]: new_id for row, new_id in zip(rows, ids, strict=True)}
+        if len(ids) == len(keys):  # one executemany: ids follow the order of the rows
+            return dict(zip(keys, ids, strict=True))
         found = await self.session.execute(
             select(Paper.id, Paper.ref_key).where(Paper.guild_id == guild_id, Paper.id > floor)
         )
@@ -266,17 +275,17 @@ class ExchangeRepository(Repository):
         await self._update(Paper, guild_id, rows)
 
     async def insert_sessions(
-        self, guild_id: int, rows: Sequence[dict[str, Any]]
+        self, guild_id: int, rows: Iterable[dict[str, Any]]
     ) -> dict[datetime, int]:
         """Insert sessions with distinct start times; their new ids by start time."""
-        if not rows:
-            return {}
         floor = await self._max_id(ReadingSession, guild_id)
-        await self._insert(ReadingSession, rows)
+        starts = await self._insert(ReadingSession, rows, "starts_at")
+        if not starts:
+            return {}
         ids = await self._new_ids(ReadingSession, guild_id, floor)
-        if len(ids) == len(rows):  # one executemany: ids follow the order of the rows
-            return {row["starts_at"]: new_id for row, new_id in zip(rows, ids, strict=True)}
-        wanted = {row["starts_at"] for row in rows}
+        if len(ids) == len(starts):  # one executemany: ids follow the order of the rows
+            return dict(zip(starts, ids, strict=True))
+        wanted = set(starts)
         found = await self.session.execute(
             select(ReadingSession.id, ReadingSession.starts_at).where(
                 ReadingSession.guild_id == guild_id, ReadingSession.id > floor
@@ -288,7 +297,7 @@ class ExchangeRepository(Repository):
         await self._update(ReadingSession, guild_id, rows)
 
     async def replace_session_papers(
-        self, guild_id: int, session_ids: Sequence[int], rows: Sequence[dict[str, Any]]
+        self, guild_id: int, session_ids: Sequence[int], rows: Iterable[dict[str, Any]]
     ) -> None:
         """The papers of ``session_ids`` become exactly ``rows``."""
         for chunk in _chunks(list(session_ids)):
@@ -299,7 +308,7 @@ class ExchangeRepository(Repository):
             )
         await bulk_insert(self.session, SessionPaper.__table__, rows)
 
-    async def insert_comments(self, rows: Sequence[dict[str, Any]]) -> None:
+    async def insert_comments(self, rows: Iterable[dict[str, Any]]) -> None:
         await bulk_insert(self.session, Comment.__table__, rows)
 
     async def delete_comments(self, guild_id: int, ids: Sequence[int]) -> None:
@@ -318,7 +327,7 @@ class ExchangeRepository(Repository):
     async def update_topics(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(ReadingTopic, guild_id, rows)
 
-    async def insert_items(self, rows: Sequence[dict[str, Any]]) -> None:
+    async def insert_items(self, rows: Iterable[dict[str, Any]]) -> None:
         await bulk_insert(self.session, ReadingItem.__table__, rows)
 
     async def update_items(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
