@@ -21,7 +21,7 @@ from bot.services.discussion import IMPORT_LIMIT, ImportResult, IncomingMessage,
 from bot.services.guilds import is_organizer
 from bot.services.schedule import SessionView, headline
 from bot.services.text import shorten
-from bot.ui.autocomplete import session_choices
+from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
@@ -38,16 +38,12 @@ THREAD_PERMISSION_NOTICE = (
 )
 
 
-def _bot(interaction: discord.Interaction) -> ReadingGroupBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 async def comment_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[int]]:
     if interaction.guild_id is None:
         return []
-    found = await _bot(interaction).services.discussion.search(interaction.guild_id, current)
+    found = await services_of(interaction).discussion.search(interaction.guild_id, current)
     return [app_commands.Choice(name=comment_choice(c), value=c.id) for c in found][:25]  # type: ignore[misc]
 
 

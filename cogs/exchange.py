@@ -24,6 +24,7 @@ from discord.ext import commands
 from bot.app import ReadingGroupBot
 from bot.errors import InvalidInput, PermissionDenied, ServiceUnavailable
 from bot.events import GuildSettingsChanged, ScheduleImported, SessionChanged
+from bot.services.container import Services
 from bot.services.markdown import ExportOptions, ImportReport, decode_markdown
 from bot.services.timeparse import parse_date, utc_to_local
 from bot.ui.checks import ensure_organizer, guild_id_of
@@ -82,7 +83,7 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         events.unsubscribe(GuildSettingsChanged, self.on_settings_changed)
 
     @property
-    def services(self):  # type: ignore[no-untyped-def]
+    def services(self) -> Services:
         return self.bot.services
 
     # ------------------------------------------------------------------ /export markdown

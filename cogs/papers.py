@@ -18,8 +18,10 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import InvalidInput
 from bot.services.arxiv import PaperMetadata
+from bot.services.container import Services
 from bot.services.papers import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
 from bot.services.proposals import ProposalView
+from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
 from bot.ui.paper_render import (
     links_text,
@@ -41,16 +43,12 @@ QUEUE_PER_PAGE = 10
 MAX_CANDIDATES = 10
 
 
-def _services(interaction: discord.Interaction):  # type: ignore[no-untyped-def]
-    return interaction.client.services  # type: ignore[attr-defined]
-
-
 async def proposal_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[int]]:
     if interaction.guild_id is None:
         return []
-    views = await _services(interaction).proposals.search_open(interaction.guild_id, current)
+    views = await services_of(interaction).proposals.search_open(interaction.guild_id, current)
     return [app_commands.Choice(name=proposal_choice(v), value=v.id) for v in views[:25]]
 
 
@@ -59,7 +57,7 @@ async def paper_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    papers = await _services(interaction).papers.search(interaction.guild_id, current)
+    papers = await services_of(interaction).papers.search(interaction.guild_id, current)
     return [app_commands.Choice(name=paper_choice(p), value=stored_ref(p)) for p in papers[:25]]
 
 
@@ -81,7 +79,7 @@ class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers
         super().__init__()
 
     @property
-    def services(self):  # type: ignore[no-untyped-def]
+    def services(self) -> Services:
         return self.bot.services
 
     async def cog_load(self) -> None:

@@ -13,8 +13,10 @@ from discord.ext import commands
 
 from bot.app import ReadingGroupBot
 from bot.errors import InvalidInput
+from bot.services.container import Services
 from bot.services.papers import split_refs, stored_ref
 from bot.services.readinglist import shown_path
+from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
 from bot.ui.views import send_paged
@@ -22,16 +24,12 @@ from bot.ui.views import send_paged
 MAX_NAMES_SHOWN = 10
 
 
-def _services(interaction: discord.Interaction):  # type: ignore[no-untyped-def]
-    return interaction.client.services  # type: ignore[attr-defined]
-
-
 async def topic_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    paths = await _services(interaction).reading.topic_paths(interaction.guild_id, current)
+    paths = await services_of(interaction).reading.topic_paths(interaction.guild_id, current)
     choices = [app_commands.Choice(name=p[:100], value=p[:100]) for p in paths if len(p) <= 100]
     typed = " ".join(current.split())
     if typed and len(typed) <= 100 and typed.casefold() not in {p.casefold() for p in paths}:
@@ -45,7 +43,7 @@ async def listed_paper_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    papers = await _services(interaction).reading.listed_papers(interaction.guild_id, current)
+    papers = await services_of(interaction).reading.listed_papers(interaction.guild_id, current)
     return [app_commands.Choice(name=paper_choice(p), value=stored_ref(p)) for p in papers[:25]]
 
 
@@ -64,7 +62,7 @@ class ReadingListCog(
         super().__init__()
 
     @property
-    def services(self):  # type: ignore[no-untyped-def]
+    def services(self) -> Services:
         return self.bot.services
 
     async def cog_load(self) -> None:

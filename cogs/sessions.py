@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot import notices
 from bot.app import ReadingGroupBot
 from bot.services.calendar import build_calendar
+from bot.services.container import Services
 from bot.services.papers import split_refs
 from bot.services.schedule import SessionDraft, SessionEdit, SessionView
 from bot.ui.autocomplete import block_choices, session_choices
@@ -60,7 +61,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         super().__init__()
 
     @property
-    def services(self):  # type: ignore[no-untyped-def]
+    def services(self) -> Services:
         return self.bot.services
 
     async def _reply_saved(

@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ReadingGroupBot
+from bot.services.container import Services
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import guild_id_of
 from bot.ui.discussion import summary_messages
@@ -23,7 +24,7 @@ class SummariesCog(commands.Cog):
         self.bot = bot
 
     @property
-    def services(self):  # type: ignore[no-untyped-def]
+    def services(self) -> Services:
         return self.bot.services
 
     @app_commands.command(

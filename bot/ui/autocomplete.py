@@ -11,13 +11,14 @@ from bot.services.timeparse import search_timezones
 from bot.ui.render import choice_name
 
 if TYPE_CHECKING:
-    from bot.app import ReadingGroupBot
+    from bot.services.container import Services
 
 MAX_CHOICES = 25
 
 
-def _bot(interaction: discord.Interaction) -> ReadingGroupBot:
-    return interaction.client  # type: ignore[return-value]
+def services_of(interaction: discord.Interaction) -> Services:
+    """The services of the bot that received the interaction."""
+    return interaction.client.services  # type: ignore[attr-defined, no-any-return]
 
 
 async def session_choices(
@@ -25,7 +26,7 @@ async def session_choices(
 ) -> list[app_commands.Choice[int]]:
     if interaction.guild_id is None:
         return []
-    services = _bot(interaction).services
+    services = services_of(interaction)
     config = await services.guilds.get(interaction.guild_id)
     text = current.strip().lstrip("#")
     views = []
@@ -50,7 +51,7 @@ async def block_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    names = await _bot(interaction).services.schedule.block_names(interaction.guild_id, current)
+    names = await services_of(interaction).schedule.block_names(interaction.guild_id, current)
     return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:MAX_CHOICES]]
 
 
