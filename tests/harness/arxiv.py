@@ -12,7 +12,6 @@ the test's own event loop.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import json
@@ -30,6 +29,8 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
+
+from tests.harness.loopback import LoopbackServer
 
 __all__ = [
     "ArxivFault",
@@ -261,57 +262,24 @@ class _Query:
         return any(tokens[i : i + span] == words for i in range(len(tokens) - span + 1))
 
 
-class FakeArxiv:
+class FakeArxiv(LoopbackServer):
     """The fake server. Use ``async with FakeArxiv() as fake:`` or ``start()``/``close()``."""
 
     def __init__(self, recordings: Path | None = None) -> None:
+        super().__init__()
         self._recordings_dir = recordings or recordings_dir()
         self._recorded: dict[tuple[frozenset[str], str, int, int], _Recorded] = {}
         self._recorded_entries: dict[str, _RecordedEntry] = {}
         self._entries: dict[str, FakeEntry] = {}
         self._faults: deque[tuple[ArxivFault, float | None]] = deque()
-        self._release = asyncio.Event()
         self.requests: list[ArxivRequest] = []
-        self.held = 0
-        self.hold_started = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._load_recordings()
 
     # -- life cycle -------------------------------------------------------------------
 
-    async def start(self) -> FakeArxiv:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/query", self._handle)
         app.router.add_post("/api/query", self._handle)
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None)
-        assert sockets
-        self._port = sockets[0].getsockname()[1]
-        return self
-
-    async def close(self) -> None:
-        self.release()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeArxiv:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeArxiv is not started")
-        return self._port
 
     @property
     def base_url(self) -> str:
@@ -400,11 +368,6 @@ class FakeArxiv:
     def clear_faults(self) -> None:
         self._faults.clear()
 
-    def release(self) -> None:
-        """Let held (``TIMEOUT``) requests answer now; later holds are not affected."""
-        self._release.set()
-        self._release = asyncio.Event()
-
     # -- request log ------------------------------------------------------------------
 
     @property
@@ -474,9 +437,7 @@ class FakeArxiv:
             bad = next(iter(ids), search_query or "query")
             return _atom_response(400, _error_feed(bad))
         if fault is ArxivFault.TIMEOUT:
-            self.held += 1
-            self.hold_started.set()
-            await self._release.wait()
+            await self.hold()
 
         status, body, total = self._answer(query, raw_query)
         if fault is ArxivFault.EMPTY_PAGE and status == 200:

@@ -9,7 +9,6 @@ content, content missing fields, a body without ``choices``, ``finish_reason: "l
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -20,6 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
+
+from tests.harness.loopback import LoopbackServer
 
 __all__ = ["DEFAULT_REPLY", "FakeLLM", "LLMFault", "LLMRequest", "Reply", "estimate_tokens"]
 
@@ -111,7 +112,7 @@ def _content_text(content: Any) -> str:
     return ""
 
 
-class FakeLLM:
+class FakeLLM(LoopbackServer):
     """The fake server. Use ``async with FakeLLM() as llm:`` or ``start()``/``close()``."""
 
     def __init__(
@@ -121,53 +122,21 @@ class FakeLLM:
         api_key: str | None = None,
         max_context_tokens: int | None = None,
     ) -> None:
+        super().__init__()
         self.models = list(models)
         self.api_key = api_key
         self.max_context_tokens = max_context_tokens
         self.requests: list[LLMRequest] = []
         self.responder: Callable[[dict[str, Any]], str | dict[str, Any]] | None = None
-        self.hold_started = asyncio.Event()
-        self.held = 0
         self.stats = _Stats()
         self._script: deque[Reply] = deque()
         self._faults: deque[_Fault] = deque()
-        self._release = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
     # -- life cycle -------------------------------------------------------------------
 
-    async def start(self) -> FakeLLM:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None)
-        assert sockets
-        self._port = sockets[0].getsockname()[1]
-        return self
-
-    async def close(self) -> None:
-        self.release()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeLLM:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeLLM is not started")
-        return self._port
 
     @property
     def base_url(self) -> str:
@@ -197,11 +166,6 @@ class FakeLLM:
         kind = LLMFault(fault)
         for _ in range(times):
             self._faults.append(_Fault(kind, retry_after, drop))
-
-    def release(self) -> None:
-        """Let held (``TIMEOUT``) requests answer now."""
-        self._release.set()
-        self._release = asyncio.Event()
 
     @property
     def pending_replies(self) -> int:
@@ -287,9 +251,7 @@ class FakeLLM:
                 headers["retry-after-ms"] = f"{fault.retry_after * 1000:g}"
             return _error(status, message, kind, code, headers)
         if fault is not None and fault.kind is LLMFault.TIMEOUT:
-            self.held += 1
-            self.hold_started.set()
-            await self._release.wait()
+            await self.hold()
 
         content, finish_reason = self._next_content(body, fault)
         self.stats.completions += 1
