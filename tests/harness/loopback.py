@@ -25,7 +25,10 @@ class LoopbackServer:
     async def start(self) -> Self:
         app = web.Application()
         self.routes(app)
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        # A bounded shutdown: held or slow requests are cancelled after one second.
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

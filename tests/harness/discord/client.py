@@ -57,7 +57,13 @@ class RunningClient:
 
     async def stop(self, timeout: float = 10.0) -> None:
         if not self.client.is_closed():
-            await self.client.close()
+            try:
+                await asyncio.wait_for(self.client.close(), timeout)
+            except TimeoutError:
+                self.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.task
+                raise AssertionError(f"the client did not close within {timeout} s") from None
         if not self.task.done():
             try:
                 await asyncio.wait_for(self.task, timeout)

@@ -97,9 +97,20 @@ class Session:
         return frame
 
 
+CLOSE_TIMEOUT = 2.0
+"""Seconds a connection may take to close or flush at shutdown before it is cut off."""
+
+
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, path: str, on_sent: Callable[[JSON], None]):
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        path: str,
+        on_sent: Callable[[JSON], None],
+        transport: asyncio.BaseTransport | None = None,
+    ):
         self.ws = ws
+        self._transport = transport
         self.path = path
         self.session: Session | None = None
         self._queue: asyncio.Queue[JSON | Callable[[], None] | None] = asyncio.Queue()
@@ -130,9 +141,26 @@ class Connection:
             self._on_sent(item)
 
     async def stop(self) -> None:
+        """Stop writing; a writer stuck on a peer that stopped reading is cut off."""
         self._queue.put_nowait(None)
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(self._writer, CLOSE_TIMEOUT)
+
+    async def close(self) -> None:
+        """Close as a shutting-down server does, within ``CLOSE_TIMEOUT`` whatever the peer does.
+
+        aiohttp's close waits for the peer's close frame and for a concurrent reader
+        without a limit of its own; past that the connection is dropped instead.
+        """
+        if not self.ws.closed:
+            try:
+                await asyncio.wait_for(
+                    self.ws.close(code=1001, message=b"Server shutting down"), CLOSE_TIMEOUT
+                )
+            except TimeoutError:
+                if self._transport is not None:
+                    self._transport.abort()
+        await self.stop()
 
 
 class Gateway:
@@ -181,7 +209,7 @@ class Gateway:
         await self.accepting.wait()
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
-        conn = Connection(ws, request.path, self._record_out)
+        conn = Connection(ws, request.path, self._record_out, request.transport)
         self.connections.append(conn)
         conn.send(
             {
@@ -383,9 +411,7 @@ class Gateway:
 
     async def close(self) -> None:
         for conn in list(self.connections):
-            if not conn.ws.closed:
-                await conn.ws.close(code=1001, message=b"Server shutting down")
-            await conn.stop()
+            await conn.close()
 
 
 def strip_content(data: JSON, intents: int, bot_id: int) -> JSON:
