@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.services.container import Services
 from bot.settings import Settings
 from bot.ui.errors import ReportingTree
+from bot.ui.paging import PageButton, PageSources
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class ReadingGroupBot(commands.Bot):
         self._database = database
         self._owns_database = database is None
         self._sync_on_start = sync_commands
+        # The lists the ◀ / ▶ buttons page through; cogs add theirs when they load.
+        self.page_sources = PageSources()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._services: Services | None = None
         self._service_overrides = dict(service_overrides or {})
@@ -101,6 +104,8 @@ class ReadingGroupBot(commands.Bot):
             clock=self.clock,
             overrides=self._service_overrides,
         )
+        # Page buttons of every list ever posted dispatch here, also after a restart.
+        self.add_dynamic_items(PageButton)
         for name in discover_extensions():
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))

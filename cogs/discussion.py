@@ -17,6 +17,7 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
 from bot.events import SessionAnnounced
+from bot.services.container import Services
 from bot.services.discussion import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.services.guilds import is_organizer
 from bot.services.schedule import SessionView, headline
@@ -25,11 +26,12 @@ from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
-from bot.ui.views import send_paged
+from bot.ui.paging import PageRenderer, send_paged
 
 log = logging.getLogger(__name__)
 
 MENU_NAME = "Log as discussion comment"
+PAGE_SOURCE = "comments"
 THREAD_NAME_LIMIT = 100
 THREAD_NOTICE_KEY = "session_thread_permission"
 THREAD_PERMISSION_NOTICE = (
@@ -104,16 +106,18 @@ class DiscussionCog(
         super().__init__()
 
     @property
-    def services(self):  # type: ignore[no-untyped-def]
+    def services(self) -> Services:
         return self.bot.services
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
         self.services.events.subscribe(SessionAnnounced, self.on_session_announced)
+        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
         self.services.events.unsubscribe(SessionAnnounced, self.on_session_announced)
+        self.bot.page_sources.remove(PAGE_SOURCE)
 
     async def _confirm(self, interaction: discord.Interaction, text: str) -> None:
         """Answer after the comment was saved; a Discord failure here loses nothing."""
@@ -198,12 +202,21 @@ class DiscussionCog(
         view = await self.services.discussion.resolve_session(
             guild_id, session, thread_id=interaction.channel_id
         )
+        render = self._pages(guild_id, view.id)
+        await send_paged(interaction, PAGE_SOURCE, str(view.id), render, ephemeral=private)
 
+    def _pages(self, guild_id: int, session_id: int) -> PageRenderer:
         async def render(number: int) -> tuple[discord.Embed, int, int]:
-            page = await self.services.discussion.page(guild_id, view.id, number=number)
+            page = await self.services.discussion.page(guild_id, session_id, number=number)
             return comments_embed(page), page.number, page.pages
 
-        await send_paged(interaction, render, ephemeral=private)
+        return render
+
+    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+        """The list a page button of /comment list shows (the session id)."""
+        if not state.isdigit():
+            raise NotFound("This list can no longer be paged; run /comment list again.")
+        return self._pages(guild_id_of(interaction), int(state))
 
     # ------------------------------------------------------------------ changing
 

@@ -23,6 +23,7 @@ from bot.services.papers import PaperSpec, RefKind, classify_ref, split_refs, st
 from bot.services.proposals import ProposalView
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
+from bot.ui.paging import PageRenderer, send_paged
 from bot.ui.paper_render import (
     links_text,
     paper_choice,
@@ -34,12 +35,12 @@ from bot.ui.paper_render import (
 )
 from bot.ui.paper_views import CandidatePicker, PaperDetailsModal, VoteButton, proposal_buttons
 from bot.ui.render import escape, session_embed
-from bot.ui.views import send_paged
 from storage.models import GuildConfig, PaperSource
 
 log = logging.getLogger(__name__)
 
 QUEUE_PER_PAGE = 10
+PAGE_SOURCE = "queue"
 MAX_CANDIDATES = 10
 
 
@@ -85,9 +86,11 @@ class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers
     async def cog_load(self) -> None:
         # Every proposal message ever posted dispatches to this class, also after a restart.
         self.bot.add_dynamic_items(VoteButton)
+        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(VoteButton)
+        self.bot.page_sources.remove(PAGE_SOURCE)
 
     # ------------------------------------------------------------------ helpers
 
@@ -234,15 +237,21 @@ class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers
     @app_commands.command(name="queue", description="Proposed papers, most votes first")
     @app_commands.describe(private="Show the queue only to you")
     async def queue(self, interaction: discord.Interaction, private: bool = False) -> None:
-        guild_id = guild_id_of(interaction)
+        render = self._queue_pages(guild_id_of(interaction))
+        await send_paged(interaction, PAGE_SOURCE, "", render, ephemeral=private)
 
+    def _queue_pages(self, guild_id: int) -> PageRenderer:
         async def render(number: int) -> tuple[discord.Embed, int, int]:
             page = await self.services.proposals.queue(
                 guild_id, number=number, per_page=QUEUE_PER_PAGE
             )
             return queue_embed(page), page.number, page.pages
 
-        await send_paged(interaction, render, ephemeral=private)
+        return render
+
+    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+        """The list a page button of /paper queue shows (there is only one)."""
+        return self._queue_pages(guild_id_of(interaction))
 
     @app_commands.command(name="info", description="A paper's details (from the cache)")
     @app_commands.describe(ref="arXiv id or link, or a stored paper", refresh="Fetch it again")

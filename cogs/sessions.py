@@ -15,15 +15,18 @@ from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
+from bot.errors import NotFound
 from bot.services.calendar import build_calendar
 from bot.services.container import Services
 from bot.services.papers import split_refs
 from bot.services.schedule import SessionDraft, SessionEdit, SessionView
+from bot.services.schedule_cache import block_name_key
 from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.paging import PageRenderer, send_paged, text_key
 from bot.ui.paper_render import rotation_text
 from bot.ui.render import page_embed, session_embed
-from bot.ui.views import Confirm, send_paged
+from bot.ui.views import Confirm
 from storage.models import GuildConfig, SessionKind
 
 KIND_CHOICES = [
@@ -38,6 +41,9 @@ KIND_CHOICES = [
 PER_PAGE = 10
 
 Scope = Literal["upcoming", "past", "all"]
+SCOPE_CODES: dict[str, Scope] = {"u": "upcoming", "p": "past", "a": "all"}
+PAGE_SOURCE = "sessions"
+BLOCKS_SEARCHED = 10_000
 
 
 def _refs(paper: str | None, more: str | None) -> list[str]:
@@ -63,6 +69,12 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
     @property
     def services(self) -> Services:
         return self.bot.services
+
+    async def cog_load(self) -> None:
+        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
+
+    async def cog_unload(self) -> None:
+        self.bot.page_sources.remove(PAGE_SOURCE)
 
     async def _reply_saved(
         self,
@@ -318,6 +330,11 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
+        render = await self._pages(guild_id, scope, block)
+        state = scope[0] + (f".{text_key(block_name_key(block))}" if block else "")
+        await send_paged(interaction, PAGE_SOURCE, state, render, ephemeral=private)
+
+    async def _pages(self, guild_id: int, scope: Scope, block: str | None) -> PageRenderer:
         config = await self.services.guilds.get(guild_id)
 
         async def render(number: int) -> tuple[discord.Embed, int, int]:
@@ -326,7 +343,19 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
             )
             return page_embed(page, config, scope, block), page.number, page.pages
 
-        await send_paged(interaction, render, ephemeral=private)
+        return render
+
+    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+        """The list a page button of /session list shows (scope letter, block digest)."""
+        guild_id = guild_id_of(interaction)
+        code, _, key = state.partition(".")
+        block = None
+        if key:
+            names = await self.services.schedule.block_names(guild_id, limit=BLOCKS_SEARCHED)
+            block = next((n for n in names if text_key(block_name_key(n)) == key), None)
+            if block is None:
+                raise NotFound("That block has no sessions any more; run /session list again.")
+        return await self._pages(guild_id, SCOPE_CODES.get(code, "upcoming"), block)
 
     @app_commands.command(name="next", description="The next session (or the one in progress)")
     @app_commands.describe(private="Show it only to you")

@@ -270,9 +270,10 @@ class ScheduleService:
             rows = await uow.sessions.search(guild_id, text, limit=limit)
             return await self._views(uow, rows)
 
-    async def block_names(self, guild_id: int, prefix: str = "") -> list[str]:
+    async def block_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        """Names of blocks containing ``prefix``, the most recent first."""
         async with self.db.unit() as uow:
-            return await uow.sessions.block_names(guild_id, prefix)
+            return await uow.sessions.block_names(guild_id, prefix, limit)
 
     async def settings(self, guild_id: int) -> GuildConfig:
         async with self.db.unit() as uow:

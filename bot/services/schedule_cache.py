@@ -73,7 +73,7 @@ class Snapshot:
         return self.scheduled[offset : offset + limit], len(self.scheduled)
 
     def block(self, name: str) -> list[SessionView]:
-        key = name.strip().rstrip(".").strip().lower()
+        key = block_name_key(name)
         parts = [
             v
             for v in self.scheduled
@@ -84,6 +84,11 @@ class Snapshot:
     def last_started(self, now: datetime) -> SessionView | None:
         started = bisect.bisect_right(self.starts, now)
         return self.scheduled[started - 1] if started else None
+
+
+def block_name_key(name: str) -> str:
+    """What makes two spellings of a block name the same block ("RLHF Block." = "rlhf block")."""
+    return name.strip().rstrip(".").strip().lower()
 
 
 def page_of(items: list[SessionView], number: int, per_page: int, total: int) -> Page:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -49,51 +48,6 @@ class BaseView(discord.ui.View):
 class BaseModal(discord.ui.Modal):
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await report_error(interaction, error)
-
-
-PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
-
-
-class Paginator(BaseView):
-    """◀ / ▶ through pages that are rendered fresh on every click (never stale)."""
-
-    def __init__(self, render: PageRenderer, *, owner_id: int, page: int, pages: int) -> None:
-        super().__init__(owner_id=owner_id, timeout=300)
-        self.render = render
-        self.page = page
-        self.pages = pages
-        self._sync_buttons()
-
-    def _sync_buttons(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
-
-    async def _show(self, interaction: discord.Interaction, page: int) -> None:
-        embed, self.page, self.pages = await self.render(page)
-        self._sync_buttons()
-        await interaction.response.edit_message(embed=embed, view=self)
-
-    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.page - 1)
-
-    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.page + 1)
-
-
-async def send_paged(
-    interaction: discord.Interaction, render: PageRenderer, *, ephemeral: bool
-) -> None:
-    """Answer with the first page; with ◀/▶ buttons for the invoking member when there are
-    more pages."""
-    embed, number, pages = await render(0)
-    if pages <= 1:
-        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
-        return
-    paginator = Paginator(render, owner_id=interaction.user.id, page=number, pages=pages)
-    sent = await interaction.response.send_message(embed=embed, view=paginator, ephemeral=ephemeral)
-    paginator.message = sent.resource  # type: ignore[assignment]
 
 
 class Confirm(BaseView):

@@ -425,3 +425,61 @@ async def test_reads_can_be_private(app: App, private: bool) -> None:
     await (await app.slash(app.organizer, "session add", date="2025-02-06", kind="tba")).final()
     reply = await app.slash(app.member, "session list", private=private)
     assert reply.ephemeral is private
+
+
+async def test_list_buttons_work_after_a_restart_and_keep_the_block_filter(app: App) -> None:
+    from bot.services.schedule import SessionDraft
+
+    start = datetime(2025, 1, 9, 17, tzinfo=UTC)
+    for week in range(24):
+        day = (start + timedelta(weeks=week)).date().isoformat()
+        draft = (
+            SessionDraft(date_text=day, kind="block_part", block_name="RLHF Block")
+            if week % 2 == 0
+            else SessionDraft(date_text=day, kind="special", title=f"Other session {week}")
+        )
+        await app.services.schedule.add(app.guild.id, draft, actor_id=None)
+
+    reply = await app.slash(app.member, "session list", block="rlhf block.", private=True)
+    assert reply.embeds[0]["footer"]["text"].startswith("Page 1 of 2")
+    custom_ids = [c["custom_id"] for c in reply.components[0]["components"]]
+    assert all(len(custom_id) <= 100 for custom_id in custom_ids)
+
+    # A new process: nothing of the list is left in memory, the button still pages.
+    await app.restart()
+    await app.discord.click(app.member, reply, label="Next ▶")
+    embed = reply.embeds[0]
+    assert embed["footer"]["text"].startswith("Page 2 of 2")
+    assert "Other session" not in embed["description"]
+    assert embed["description"].count("RLHF Block") == 2
+    assert reply.component(label="Next ▶")["disabled"] is True
+
+    stranger = await app.discord.click(app.organizer, reply, label="◀ Previous")
+    assert "someone else's command" in stranger.content
+    assert reply.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
+
+    # The block is gone: the button says so and changes nothing.
+    for view in await app.services.schedule.everything(app.guild.id):
+        if view.session.block_name:
+            await app.services.schedule.cancel(app.guild.id, view.id, actor_id=None)
+    gone = await app.discord.click(app.member, reply, label="◀ Previous")
+    assert gone.ephemeral
+    assert "That block has no sessions any more" in gone.content
+    assert reply.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
+
+
+async def test_a_list_that_shrank_to_one_page_loses_its_buttons(app: App) -> None:
+    from bot.services.schedule import SessionDraft
+
+    start = datetime(2025, 1, 9, 17, tzinfo=UTC)
+    for week in range(11):
+        day = (start + timedelta(weeks=week)).date().isoformat()
+        draft = SessionDraft(date_text=day, kind="special", title=f"Session {week}")
+        await app.services.schedule.add(app.guild.id, draft, actor_id=None)
+    reply = await app.slash(app.member, "session list", scope="all")
+    assert reply.embeds[0]["footer"]["text"].startswith("Page 1 of 2")
+
+    await app.services.schedule.cancel(app.guild.id, 11, actor_id=None)
+    await app.discord.click(app.member, reply, label="Next ▶")
+    assert reply.embeds[0]["footer"]["text"].startswith("Page 1 of 1")
+    assert reply.components == []
