@@ -12,14 +12,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.services.container import Services
 from bot.services.papers import split_refs, stored_ref
-from bot.services.readinglist import shown_path
+from bot.services.readinglist import TopicNode, shown_path
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.paging import PageRenderer, send_paged, text_key
 from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
-from bot.ui.views import send_paged
 
 MAX_NAMES_SHOWN = 10
 
@@ -54,6 +54,10 @@ def _titles(papers: list, limit: int = MAX_NAMES_SHOWN) -> str:  # type: ignore[
     return "; ".join(names)
 
 
+PAGE_SOURCE = "reading"
+TOPICS_SEARCHED = 10_000
+
+
 class ReadingListCog(
     commands.GroupCog, group_name="readinglist", group_description="The group's reading list"
 ):
@@ -68,6 +72,10 @@ class ReadingListCog(
     async def cog_load(self) -> None:
         # Built now so it follows the schedule (marks discussed papers read) from the start.
         _ = self.services.reading
+        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
+
+    async def cog_unload(self) -> None:
+        self.bot.page_sources.remove(PAGE_SOURCE)
 
     @app_commands.command(name="add", description="Add papers to a topic of the reading list")
     @app_commands.describe(
@@ -111,16 +119,39 @@ class ReadingListCog(
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
+        first = await self.services.reading.tree(guild_id, topic)
+        shown = shown_path(first[0].topic.path) if topic and first else None
+        state = text_key(shown) if shown else ""
+        render = self._pages(guild_id, shown, first)
+        await send_paged(interaction, PAGE_SOURCE, state, render, ephemeral=private)
+
+    def _pages(
+        self, guild_id: int, shown: str | None, first: list[TopicNode] | None = None
+    ) -> PageRenderer:
+        prefetched = [first] if first is not None else []
 
         async def render(number: int) -> tuple[discord.Embed, int, int]:
-            # Rendered fresh on every click, so marks made meanwhile show up.
-            current = await self.services.reading.tree(guild_id, topic)
-            shown = shown_path(current[0].topic.path) if topic and current else None
+            # Read fresh on every click, so marks made meanwhile show up.
+            if prefetched:
+                current = prefetched.pop()
+            else:
+                current = await self.services.reading.tree(guild_id, shown)
             pages = reading_pages(current)
             number = min(max(0, number), max(0, len(pages) - 1))
             return reading_embed(pages, number, current, shown), number, max(1, len(pages))
 
-        await send_paged(interaction, render, ephemeral=private)
+        return render
+
+    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+        """The list a page button of /readinglist show shows (all, or a topic's digest)."""
+        guild_id = guild_id_of(interaction)
+        if not state:
+            return self._pages(guild_id, None)
+        paths = await self.services.reading.topic_paths(guild_id, limit=TOPICS_SEARCHED)
+        shown = next((path for path in paths if text_key(path) == state), None)
+        if shown is None:
+            raise NotFound("That topic is no longer on the reading list; run /readinglist show.")
+        return self._pages(guild_id, shown)
 
     @app_commands.command(name="mark-read", description="Mark a paper read, or unread (organizers)")
     @app_commands.describe(ref="The paper (from the reading list)", unread="Mark it unread instead")
@@ -142,6 +173,30 @@ class ReadingListCog(
         if not changed:
             text = f"{fit(paper.title, 150)} was already {state} (in {where})."
         await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(
+        name="remove", description="Take a paper off the reading list (organizers)"
+    )
+    @app_commands.describe(
+        ref="The paper (from the reading list)",
+        topic="Only from this topic (default: from every topic it is in)",
+    )
+    @app_commands.autocomplete(ref=listed_paper_choices, topic=topic_choices)
+    async def remove(
+        self,
+        interaction: discord.Interaction,
+        ref: app_commands.Range[str, 1, 500],
+        topic: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        await ensure_organizer(interaction, self.services)
+        guild_id = guild_id_of(interaction)
+        result = await self.services.reading.remove(guild_id, ref.strip(), topic)
+        where = ", ".join(f"**{fit(t, 100)}**" for t in result.removed_from[:5])
+        lines = [f"Removed {fit(result.paper.title, 150)} from {where}."]
+        if result.topics_removed:
+            gone = ", ".join(f"**{fit(t, 100)}**" for t in result.topics_removed[:5])
+            lines.append(f"Left empty and removed: {gone}.")
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
 
 async def setup(bot: ReadingGroupBot) -> None:

@@ -54,6 +54,13 @@ def clean_topic_path(text: str) -> list[str]:
     return cleaned
 
 
+@dataclass(frozen=True, slots=True)
+class RemoveResult:
+    paper: Paper
+    removed_from: list[str]  # topic paths as shown
+    topics_removed: list[str]  # topics left empty, deleted with it
+
+
 def shown_path(path: str) -> str:
     """'Representation Learning/Fusion' → 'Representation Learning / Fusion'."""
     return SHOWN_SEPARATOR.join(split_path(path))
@@ -188,6 +195,32 @@ class ReadingListService:
             topics = {t.id: t.path for t in await uow.reading.topics(guild_id)}
         paths = [shown_path(topics[i.topic_id]) for i in items if i.topic_id in topics]
         return paper, changed, paths
+
+    async def remove(self, guild_id: int, ref: str, topic_path: str | None = None) -> RemoveResult:
+        """Take a paper off the reading list: off one topic, or off every topic it is in.
+
+        Topics left with no papers and no subtopics go too. The paper itself stays (sessions
+        and proposals may use it)."""
+        paper = await self.papers.stored(guild_id, ref)
+        if paper is None:
+            raise NotFound("That paper is not on the reading list.")
+        async with self.db.unit() as uow:
+            items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            topics = {t.id: t for t in await uow.reading.topics(guild_id)}
+            listed = [shown_path(topics[i.topic_id].path) for i in items if i.topic_id in topics]
+            if not items:
+                raise NotFound(f"{paper.title[:100]!r} is not on the reading list.")
+            if topic_path is not None and topic_path.strip():
+                topic = await uow.reading.topic(guild_id, join_path(clean_topic_path(topic_path)))
+                items = [i for i in items if topic is not None and i.topic_id == topic.id]
+                if not items:
+                    raise NotFound(
+                        f"{paper.title[:100]!r} is not listed under {topic_path.strip()[:100]!r}; "
+                        f"it is in: {', '.join(listed[:5])}."
+                    )
+            removed_from = [shown_path(topics[i.topic_id].path) for i in items]
+            gone = await uow.reading.remove_items(items)
+        return RemoveResult(paper, removed_from, [shown_path(t.path) for t in gone])
 
     # ----------------------------------------------------------------------------------
     # Reading

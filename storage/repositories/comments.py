@@ -5,11 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import Comment, Summary
-from storage.repositories.base import Repository
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+from storage.repositories.base import Repository, escape_like
 
 
 class CommentRepository(Repository):
@@ -72,7 +68,7 @@ class CommentRepository(Repository):
             stmt = stmt.where(Comment.session_id == session_id)
         text = text.strip()
         if text:
-            pattern = f"%{_escape_like(text)}%"
+            pattern = f"%{escape_like(text)}%"
             stmt = stmt.where(
                 Comment.text.ilike(pattern, escape="\\")
                 | Comment.author_name.ilike(pattern, escape="\\")

@@ -8,12 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 
 from storage.models import Paper, Proposal, ProposalStatus, Vote
-from storage.repositories.base import Repository, dialect_insert
+from storage.repositories.base import Repository, dialect_insert, escape_like
 from storage.types import utcnow
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def arxiv_key(arxiv_id: str) -> str:
@@ -136,7 +132,7 @@ class ProposalRepository(Repository):
         )
         text = text.strip().lstrip("#")
         if text:
-            pattern = f"%{_escape_like(text)}%"
+            pattern = f"%{escape_like(text)}%"
             conditions = [
                 Paper.title.ilike(pattern, escape="\\"),
                 Paper.arxiv_id.ilike(pattern, escape="\\"),

@@ -16,7 +16,7 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, escape_like
 from storage.types import utcnow
 
 PATH_SEPARATOR = "/"
@@ -97,7 +97,7 @@ class ReadingListRepository(Repository):
         wanted = join_path(split_path(path)).lower()
         if not wanted:
             return []
-        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = escape_like(wanted)
         rows = await self.session.scalars(
             select(ReadingTopic)
             .where(
@@ -114,7 +114,8 @@ class ReadingListRepository(Repository):
     async def search_topics(self, guild_id: int, text: str, limit: int = 25) -> list[ReadingTopic]:
         stmt = select(ReadingTopic).where(ReadingTopic.guild_id == guild_id)
         if text.strip():
-            stmt = stmt.where(ReadingTopic.path.ilike(f"%{text.strip()}%"))
+            pattern = f"%{escape_like(text.strip())}%"
+            stmt = stmt.where(ReadingTopic.path.ilike(pattern, escape="\\"))
         return list(
             (await self.session.scalars(stmt.order_by(ReadingTopic.path).limit(limit))).all()
         )
@@ -174,6 +175,37 @@ class ReadingListRepository(Repository):
             )
         )
         return list(rows.all())
+
+    async def remove_items(self, items: Sequence[ReadingItem]) -> list[ReadingTopic]:
+        """Delete ``items``, then every topic they leave with no papers and no subtopics
+        (walking up to its parents). Returns the topics deleted, each before its parent."""
+        topic_ids = {item.topic_id for item in items}
+        for item in items:
+            await self.session.delete(item)
+        await self.session.flush()
+        removed: list[ReadingTopic] = []
+        pending = sorted(topic_ids)
+        while pending:
+            topic = await self.session.get(ReadingTopic, pending.pop())
+            if topic is None or await self._has_content(topic):
+                continue
+            removed.append(topic)
+            await self.session.delete(topic)
+            await self.session.flush()
+            if topic.parent_id is not None:
+                pending.append(topic.parent_id)
+        return removed
+
+    async def _has_content(self, topic: ReadingTopic) -> bool:
+        item = await self.session.scalar(
+            select(ReadingItem.id).where(ReadingItem.topic_id == topic.id).limit(1)
+        )
+        if item is not None:
+            return True
+        child = await self.session.scalar(
+            select(ReadingTopic.id).where(ReadingTopic.parent_id == topic.id).limit(1)
+        )
+        return child is not None
 
     async def set_read(self, items: Sequence[ReadingItem], *, read: bool, at: datetime) -> int:
         """Set the read mark of ``items``; ``at`` becomes their ``read_at``.

@@ -15,7 +15,7 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, escape_like
 from storage.types import utcnow
 
 
@@ -27,10 +27,6 @@ class LinkedPaper:
     role: str
     position: int
     label: str | None
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SessionRepository(Repository):
@@ -265,7 +261,7 @@ class SessionRepository(Repository):
         )
         if prefix:
             stmt = stmt.where(
-                ReadingSession.block_name.ilike(f"%{_escape_like(prefix)}%", escape="\\")
+                ReadingSession.block_name.ilike(f"%{escape_like(prefix)}%", escape="\\")
             )
         return [name for name in (await self.session.scalars(stmt)).all() if name]
 
@@ -276,7 +272,7 @@ class SessionRepository(Repository):
         stmt = select(ReadingSession).where(self._active(guild_id, include_cancelled))
         text = text.strip()
         if text:
-            pattern = f"%{_escape_like(text)}%"
+            pattern = f"%{escape_like(text)}%"
             paper_match = (
                 select(SessionPaper.session_id)
                 .join(Paper, Paper.id == SessionPaper.paper_id)

@@ -179,3 +179,65 @@ async def test_a_long_reading_list_is_paginated_within_limits(app: App) -> None:
         seen += "\n" + embed["description"]
     assert seen.count("⬜") == 180
     assert "**Surveys / Deep** (continued)" in seen
+
+
+async def test_a_topic_pages_after_a_restart_until_the_topic_is_gone(app: App) -> None:
+    ids = [f"2402.{n:05d}" for n in range(1, 61)]
+    for arxiv_id in ids:
+        app.arxiv.add_entry(arxiv_id, title=f"Paper {arxiv_id} " + "z" * 120)
+    await _add(app, app.member, " ".join(ids[:50]), "Surveys / Deep")
+    await _add(app, app.member, " ".join(ids[50:]), "Fusion")
+
+    shown = await app.slash(app.member, "readinglist show", topic="Surveys / Deep")
+    pages = int(shown.embeds[0]["footer"]["text"].split(" of ")[1].split(" ")[0])
+    assert pages >= 2
+    await app.restart()
+    await app.discord.click(app.member, shown, label="Next ▶")
+    embed = shown.embeds[0]
+    assert embed["title"] == "Reading list: Surveys / Deep"
+    assert embed["footer"]["text"].startswith(f"Page 2 of {pages}")
+    assert "Fusion" not in embed["description"]
+
+    # Marks made meanwhile show on the next click: the page is read fresh.
+    await app.slash(app.organizer, "readinglist mark-read", ref=ids[0])
+    await app.discord.click(app.member, shown, label="◀ Previous")
+    assert "✅" in shown.embeds[0]["description"]
+
+    for arxiv_id in ids[:50]:
+        await app.slash(app.organizer, "readinglist remove", ref=arxiv_id)
+    gone = await app.discord.click(app.member, shown, label="Next ▶")
+    assert "That topic is no longer on the reading list" in gone.content
+
+
+async def test_remove_a_paper_from_one_topic_or_all_and_prune_empty_topics(app: App) -> None:
+    _arxiv(app)
+    await _add(app, app.member, f"{LLAVA} {CLIP}", "Representation Learning / Fusion")
+    await _add(app, app.member, LLAVA, "Surveys")
+
+    refused = await app.slash(app.member, "readinglist remove", ref=LLAVA)
+    assert refused.ephemeral and "organizer" in refused.content.lower()
+    wrong_topic = await app.slash(app.organizer, "readinglist remove", ref=CLIP, topic="Surveys")
+    assert "is not listed under 'Surveys'" in wrong_topic.content
+    assert "Representation Learning / Fusion" in wrong_topic.content
+    unknown = await app.slash(app.organizer, "readinglist remove", ref=SURVEY)
+    assert "not on the reading list" in unknown.content
+
+    one = await app.slash(app.organizer, "readinglist remove", ref=LLAVA, topic="surveys")
+    assert "Removed Visual Instruction Tuning from **Surveys**." in one.content
+    assert "Left empty and removed: **Surveys**." in one.content
+    shown = await app.slash(app.member, "readinglist show")
+    description = shown.embeds[0]["description"]
+    assert "Surveys" not in description
+    assert description.count("Liu et al.") == 1
+
+    everywhere = await app.slash(app.organizer, "readinglist remove", ref=LLAVA)
+    assert "from **Representation Learning / Fusion**." in everywhere.content
+    assert "Left empty" not in everywhere.content  # CLIP is still listed there
+    last = await app.slash(app.organizer, "readinglist remove", ref=CLIP)
+    assert "Left empty and removed: **Representation Learning / Fusion**, " in last.content
+    assert "**Representation Learning**." in last.content
+    async with app.services.db.unit() as uow:
+        assert await uow.reading.topics(app.guild.id) == []
+        assert await uow.papers.count(app.guild.id) == 2  # the papers themselves stay
+    empty = await app.slash(app.member, "readinglist show")
+    assert "The reading list is empty" in empty.embeds[0]["description"]
