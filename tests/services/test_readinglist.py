@@ -135,8 +135,37 @@ async def test_topic_paths_for_autocomplete(env: PaperEnv) -> None:
         "Surveys",
     ]
     assert await env.reading.topic_paths(OTHER_GUILD) == []
+    # Typed % and _ are literal characters, not wildcards.
+    await env.reading.add(GUILD, [SIGLIP], "Under_score", actor_id=1)
+    assert await env.reading.topic_paths(GUILD, "_") == ["Under_score"]
+    assert await env.reading.topic_paths(GUILD, "%") == []
     listed = await env.reading.listed_papers(GUILD, "visual")
     assert [p.arxiv_id for p in listed] == [LLAVA, CLIP]
+
+
+async def test_remove_keeps_topics_that_still_hold_something(env: PaperEnv) -> None:
+    await env.reading.add(GUILD, [LLAVA], "Representation Learning", actor_id=1)
+    await env.reading.add(GUILD, [CLIP], "Representation Learning / Fusion", actor_id=1)
+    await env.reading.add(GUILD, [LLAVA], "Surveys", actor_id=1)
+
+    result = await env.reading.remove(GUILD, LLAVA, "representation learning")
+    assert result.removed_from == ["Representation Learning"]
+    assert result.topics_removed == []  # it still has the subtopic Fusion
+    assert flat(await env.reading.tree(GUILD)) == [
+        ("Representation Learning", []),
+        ("Representation Learning / Fusion", [(CLIP, False)]),
+        ("Surveys", [(LLAVA, False)]),
+    ]
+    with pytest.raises(NotFound, match="not listed under 'Nope'"):
+        await env.reading.remove(GUILD, LLAVA, "Nope")
+    with pytest.raises(InvalidInput):
+        await env.reading.remove(GUILD, LLAVA, "a / b / c / d / e")
+    assert await stored_counts(env) == (2, 3, 2)
+
+    result = await env.reading.remove(GUILD, CLIP)
+    assert result.topics_removed == ["Representation Learning / Fusion", "Representation Learning"]
+    assert flat(await env.reading.tree(GUILD)) == [("Surveys", [(LLAVA, False)])]
+    assert await env.reading.tree(OTHER_GUILD) == []
 
 
 # -- read marks --------------------------------------------------------------------------
