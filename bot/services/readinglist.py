@@ -206,10 +206,10 @@ class ReadingListService:
             raise NotFound("That paper is not on the reading list.")
         async with self.db.unit() as uow:
             items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
-            topics = {t.id: t for t in await uow.reading.topics(guild_id)}
-            listed = [shown_path(topics[i.topic_id].path) for i in items if i.topic_id in topics]
             if not items:
                 raise NotFound(f"{paper.title[:100]!r} is not on the reading list.")
+            topics = {t.id: t for t in await uow.reading.topics(guild_id)}
+            listed = [shown_path(topics[i.topic_id].path) for i in items]
             if topic_path is not None and topic_path.strip():
                 topic = await uow.reading.topic(guild_id, join_path(clean_topic_path(topic_path)))
                 items = [i for i in items if topic is not None and i.topic_id == topic.id]
