@@ -4,9 +4,19 @@ port of 127.0.0.1, and requests that a test holds until it releases them."""
 from __future__ import annotations
 
 import asyncio
-from typing import Self
+from typing import Any, Self
 
 from aiohttp import web
+
+
+async def serve_on_loopback(app: web.Application, **options: Any) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on a free port of 127.0.0.1; the runner (for ``cleanup()``) and the port.
+
+    Shutdown is bounded: requests still running are given one second."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, **options)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, int(runner.addresses[0][1])
 
 
 class LoopbackServer:
@@ -25,14 +35,7 @@ class LoopbackServer:
     async def start(self) -> Self:
         app = web.Application()
         self.routes(app)
-        # A bounded shutdown: held or slow requests are cancelled after one second.
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        self._runner, self._port = await serve_on_loopback(app, handler_cancellation=True)
         return self
 
     async def close(self) -> None:

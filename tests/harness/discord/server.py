@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..loopback import serve_on_loopback
 from . import routes_channels, routes_commands, routes_core, routes_guilds, routes_interactions
 from .actions import UserActions
 from .faults import FaultRegistry
@@ -92,11 +93,7 @@ class FakeDiscord(UserActions):
         ):
             module.register(app, self)
         app.router.add_route("*", "/{tail:.*}", unknown_route(self))
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        self._runner, self.port = await serve_on_loopback(app)
         self.world.base_url = self.base_url
         logging.getLogger("discord").addHandler(self._errors)
         return self
