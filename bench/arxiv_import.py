@@ -32,9 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.services.arxiv import ARXIV_RATE_LIMITER, ArxivService  # noqa: E402
-from bot.services.arxiv_ids import find_arxiv_refs  # noqa: E402
-from bot.services.papers import PaperService  # noqa: E402
+from bot.papers.arxiv import ARXIV_RATE_LIMITER, ArxivService  # noqa: E402
+from bot.papers.arxiv_ids import find_arxiv_refs  # noqa: E402
+from bot.papers.service import PaperService  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tests.harness.arxiv import FakeArxiv, readme_path  # noqa: E402
 from tests.harness.clock import FakeClock  # noqa: E402

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.clock import Clock
 from bot.events import EventBus
-from bot.services.markdown import MarkdownService
+from bot.markdown.service import MarkdownService
 from storage.db import Database
 
 GUILD = 1

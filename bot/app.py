@@ -20,7 +20,7 @@ from discord.ext import commands
 
 import cogs
 from bot.clock import Clock, SystemClock
-from bot.services.container import Services
+from bot.container import Services
 from bot.settings import Settings
 from bot.ui.errors import ReportingTree
 from bot.ui.paging import PageButton, PageSources

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import discord
 
+from bot.container import Services
 from bot.logs import setup_logging
-from bot.services.container import Services
 from bot.settings import Settings, SettingsError, load_settings
 from storage.db import Database, StorageError
 
@@ -150,8 +150,8 @@ async def _run_bot(
 def _cli_date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
+    from bot.dates import parse_date
     from bot.errors import InvalidInput
-    from bot.services.timeparse import parse_date
 
     try:
         return parse_date(text, date.today())
@@ -161,7 +161,7 @@ def _cli_date(text: str | None, option: str) -> date | None:
 
 async def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.errors import UserError
-    from bot.services.markdown import ExportOptions
+    from bot.markdown.service import ExportOptions
 
     options = ExportOptions(
         since=_cli_date(args.since, "--since"),
@@ -189,7 +189,7 @@ async def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.errors import UserError
-    from bot.services.markdown import decode_markdown
+    from bot.markdown.service import decode_markdown
 
     try:
         data = args.file.read_bytes()
@@ -214,7 +214,7 @@ async def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.calendar import build_calendar
+    from bot.schedule.calendar import build_calendar
 
     async def write(services: Services) -> int:
         config = await services.guilds.get(args.guild)

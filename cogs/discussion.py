@@ -15,13 +15,13 @@ from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
+from bot.container import Services
+from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
 from bot.events import SessionAnnounced
-from bot.services.container import Services
-from bot.services.discussion import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
-from bot.services.guilds import is_organizer
-from bot.services.schedule import SessionView, headline
-from bot.services.text import shorten
+from bot.guilds import is_organizer
+from bot.schedule.service import SessionView, headline
+from bot.text import shorten
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title

@@ -16,8 +16,8 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
 from bot.events import ScheduleImported, SessionAction, SessionChanged
-from bot.services.schedule import SessionView, headline
-from bot.services.text import shorten
+from bot.schedule.service import SessionView, headline
+from bot.text import shorten
 from storage.models import GuildConfig, PaperRole, SessionStatus
 
 log = logging.getLogger(__name__)

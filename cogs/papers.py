@@ -16,11 +16,11 @@ from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
+from bot.container import Services
 from bot.errors import InvalidInput
-from bot.services.arxiv import PaperMetadata
-from bot.services.container import Services
-from bot.services.papers import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
-from bot.services.proposals import ProposalView
+from bot.papers.arxiv import PaperMetadata
+from bot.papers.proposals import ProposalView
+from bot.papers.service import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
 from bot.ui.paging import PageRenderer, send_paged

@@ -12,10 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ReadingGroupBot
+from bot.container import Services
 from bot.errors import InvalidInput, NotFound
-from bot.services.container import Services
-from bot.services.papers import split_refs, stored_ref
-from bot.services.readinglist import TopicNode, shown_path
+from bot.papers.service import split_refs, stored_ref
+from bot.readinglist.service import TopicNode, shown_path
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.paging import PageRenderer, send_paged, text_key

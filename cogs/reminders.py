@@ -16,8 +16,9 @@ from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
+from bot.dates import WEEKDAYS, discord_timestamp
 from bot.errors import InvalidInput
-from bot.services.reminders import (
+from bot.reminders.service import (
     LEAD,
     WEEKLY,
     ReminderService,
@@ -26,7 +27,6 @@ from bot.services.reminders import (
     describe_weekly,
     format_lead,
 )
-from bot.services.timeparse import WEEKDAYS, discord_timestamp
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.reminders import (

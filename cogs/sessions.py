@@ -15,12 +15,12 @@ from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
+from bot.container import Services
 from bot.errors import NotFound
-from bot.services.calendar import build_calendar
-from bot.services.container import Services
-from bot.services.papers import split_refs
-from bot.services.schedule import SessionDraft, SessionEdit, SessionView
-from bot.services.schedule_cache import block_name_key
+from bot.papers.service import split_refs
+from bot.schedule.cache import block_name_key
+from bot.schedule.calendar import build_calendar
+from bot.schedule.service import SessionDraft, SessionEdit, SessionView
 from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.paging import PageRenderer, send_paged, text_key

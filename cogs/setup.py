@@ -9,8 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.services.text import check_text
-from bot.services.timeparse import (
+from bot.dates import (
     DATE_FORMATS,
     WEEKDAYS,
     format_date,
@@ -18,6 +17,7 @@ from bot.services.timeparse import (
     timezone,
     utc_to_local,
 )
+from bot.text import check_text
 from bot.ui.autocomplete import timezone_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.render import COLOUR, escape

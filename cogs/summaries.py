@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.services.container import Services
+from bot.container import Services
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import guild_id_of
 from bot.ui.discussion import summary_messages

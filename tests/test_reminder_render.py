@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import discord
 
-from bot.services.reminders import LEAD, WEEKLY, ReminderPost
-from bot.services.schedule_view import SessionView
+from bot.reminders.service import LEAD, WEEKLY, ReminderPost
+from bot.schedule.readmodels import SessionView
 from bot.ui.reminders import PING_BUTTON_ID, render_post
 from storage.models import GuildConfig, Paper, PaperRole, ReadingSession
 from storage.repositories import LinkedPaper

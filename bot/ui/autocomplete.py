@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.services.timeparse import search_timezones
+from bot.dates import search_timezones
 from bot.ui.render import choice_name
 
 if TYPE_CHECKING:
-    from bot.services.container import Services
+    from bot.container import Services
 
 MAX_CHOICES = 25
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord
 
+from bot.container import Services
 from bot.errors import InvalidInput
-from bot.services.container import Services
-from bot.services.guilds import is_organizer, require_organizer
+from bot.guilds import is_organizer, require_organizer
 from storage.models import GuildConfig
 
 

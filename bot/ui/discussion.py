@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.services.discussion import CommentPage
-from bot.services.schedule import SessionView, headline
-from bot.services.text import shorten
-from bot.services.timeparse import discord_timestamp
+from bot.dates import discord_timestamp
+from bot.discussion.service import CommentPage
+from bot.schedule.service import SessionView, headline
+from bot.text import shorten
 from bot.ui.render import COLOUR, EMBED_DESCRIPTION, EMBED_TITLE, escape, safe_url
 from storage.models import Comment, Summary
 

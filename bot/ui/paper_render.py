@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.services.papers import PaperDetails
-from bot.services.presenters import PresenterSuggestion
-from bot.services.proposals import ProposalView, QueuePage
-from bot.services.readinglist import TopicNode
-from bot.services.text import shorten
-from bot.services.timeparse import format_date, utc_to_local
+from bot.dates import format_date, utc_to_local
+from bot.papers.proposals import ProposalView, QueuePage
+from bot.papers.service import PaperDetails
+from bot.readinglist.service import TopicNode
+from bot.schedule.presenters import PresenterSuggestion
+from bot.text import shorten
 from bot.ui.render import COLOUR, abbreviate_authors, escape, link, safe_url
 from storage.models import GuildConfig, Paper, ProposalStatus, ReadingSession, SessionStatus
 

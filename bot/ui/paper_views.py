@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.services.arxiv import PaperMetadata
-from bot.services.proposals import ProposalView
-from bot.services.text import shorten
+from bot.papers.arxiv import PaperMetadata
+from bot.papers.proposals import ProposalView
+from bot.text import shorten
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
 from bot.ui.paper_render import SELECT_DESCRIPTION, SELECT_LABEL, proposal_embed

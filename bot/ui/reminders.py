@@ -1,7 +1,7 @@
 """The Discord side of reminders: what a post looks like, how it is sent, the ping button.
 
 The reminder service decides *what* is due and *whether* to post (it knows no Discord);
-this module renders a :class:`~bot.services.reminders.ReminderPost` into a message, posts
+this module renders a :class:`~bot.reminders.service.ReminderPost` into a message, posts
 it with retries, and looks for an earlier post of the same reminder after a crash. Previews
 render the same object, so ``/reminders preview`` shows exactly what would be posted.
 """
@@ -22,8 +22,9 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.dates import discord_timestamp, format_date, utc_to_local
 from bot.errors import NotConfigured
-from bot.services.reminders import (
+from bot.reminders.service import (
     LEAD,
     DeliveryBlocked,
     DeliveryFailed,
@@ -31,9 +32,8 @@ from bot.services.reminders import (
     ReminderPost,
     format_lead,
 )
-from bot.services.schedule_view import SessionView, headline
-from bot.services.text import shorten
-from bot.services.timeparse import discord_timestamp, format_date, utc_to_local
+from bot.schedule.readmodels import SessionView, headline
+from bot.text import shorten
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error, send_ephemeral
 from bot.ui.render import (
@@ -50,7 +50,7 @@ from storage.models import GuildConfig, PaperRole
 
 if TYPE_CHECKING:
     from bot.app import ReadingGroupBot
-    from bot.services.container import Services
+    from bot.container import Services
 
 log = logging.getLogger(__name__)
 

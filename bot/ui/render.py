@@ -13,9 +13,9 @@ from urllib.parse import quote, urlsplit
 
 import discord
 
-from bot.services.schedule import KIND_LABELS, Page, SessionView, headline
-from bot.services.text import shorten
-from bot.services.timeparse import discord_timestamp, format_date, utc_to_local
+from bot.dates import discord_timestamp, format_date, utc_to_local
+from bot.schedule.service import KIND_LABELS, Page, SessionView, headline
+from bot.text import shorten
 from storage.models import GuildConfig, Paper, PaperRole, SessionKind, SessionStatus
 
 EMBED_TITLE = 256

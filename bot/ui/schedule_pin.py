@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.services.schedule import SessionView
-from bot.services.text import shorten
+from bot.schedule.service import SessionView
+from bot.text import shorten
 from bot.ui.render import escape, session_line
 from storage.models import GuildConfig
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories.comments import CommentRepository, SummaryRepository
-from storage.repositories.exchange import ExchangeRepository
 from storage.repositories.guilds import BotStateRepository, GuildConfigRepository, NoticeRepository
+from storage.repositories.markdown import MarkdownRepository
 from storage.repositories.papers import PaperRepository, ProposalRepository
 from storage.repositories.readinglist import ReadingListRepository
 from storage.repositories.reminders import ReminderRepository
@@ -28,7 +28,7 @@ class UnitOfWork:
         self.summaries = SummaryRepository(session)
         self.reading = ReadingListRepository(session)
         self.reminders = ReminderRepository(session)
-        self.exchange = ExchangeRepository(session)
+        self.markdown = MarkdownRepository(session)
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -37,9 +37,9 @@ class UnitOfWork:
 __all__ = [
     "BotStateRepository",
     "CommentRepository",
-    "ExchangeRepository",
     "GuildConfigRepository",
     "LinkedPaper",
+    "MarkdownRepository",
     "NoticeRepository",
     "PaperRepository",
     "ProposalRepository",

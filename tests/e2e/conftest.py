@@ -24,8 +24,8 @@ import discord
 import pytest
 
 from bot.app import ReadingGroupBot
-from bot.services.arxiv import ArxivService
-from bot.services.container import Services
+from bot.container import Services
+from bot.papers.arxiv import ArxivService
 from bot.settings import Settings
 from tests.harness.arxiv import FakeArxiv
 from tests.harness.clock import FakeClock

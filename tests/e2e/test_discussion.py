@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import default_intents
 from bot.events import SessionAnnounced
-from bot.services.llm import LLMService
+from bot.llm.service import LLMService
 from bot.ui.discussion import summary_messages
 from tests.e2e.conftest import LLM_KEY, App
 from tests.harness.discord import InteractionFailed

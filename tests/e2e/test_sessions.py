@@ -8,7 +8,7 @@ import discord
 import pytest
 from icalendar import Calendar
 
-from bot.services.schedule import headline
+from bot.schedule.service import headline
 from storage.models import SessionKind, SessionStatus
 from tests.e2e.conftest import App
 
@@ -242,7 +242,7 @@ async def test_session_autocomplete_is_scoped_to_the_server(app: App) -> None:
 
 async def test_list_of_200_sessions_pages_within_limits(app: App) -> None:
     start = datetime(2025, 1, 9, 17, tzinfo=UTC)
-    from bot.services.schedule import SessionDraft
+    from bot.schedule.service import SessionDraft
 
     for week in range(200):
         day = (start + timedelta(weeks=week)).date().isoformat()
@@ -428,7 +428,7 @@ async def test_reads_can_be_private(app: App, private: bool) -> None:
 
 
 async def test_list_buttons_work_after_a_restart_and_keep_the_block_filter(app: App) -> None:
-    from bot.services.schedule import SessionDraft
+    from bot.schedule.service import SessionDraft
 
     start = datetime(2025, 1, 9, 17, tzinfo=UTC)
     for week in range(24):
@@ -469,7 +469,7 @@ async def test_list_buttons_work_after_a_restart_and_keep_the_block_filter(app: 
 
 
 async def test_a_list_that_shrank_to_one_page_loses_its_buttons(app: App) -> None:
-    from bot.services.schedule import SessionDraft
+    from bot.schedule.service import SessionDraft
 
     start = datetime(2025, 1, 9, 17, tzinfo=UTC)
     for week in range(11):

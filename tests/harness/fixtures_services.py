@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.services.arxiv import ARXIV_RATE_LIMITER, ArxivService
+from bot.papers.arxiv import ARXIV_RATE_LIMITER, ArxivService
 from tests.harness.arxiv import FakeArxiv
 from tests.harness.llm import FakeLLM
 

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.services.reminders import DeliveryBlocked, DeliveryFailed, ReminderPost
+from bot.reminders.service import DeliveryBlocked, DeliveryFailed, ReminderPost
 
 
 class Crash(BaseException):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.events import EventBus
-from bot.services.markdown import MarkdownService
+from bot.markdown.service import MarkdownService
 from storage.db import Database
 from tests.conftest import SHARED_DIR
 from tests.harness.clock import FakeClock

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
 from bot.events import EventBus, SessionChanged
-from bot.services.arxiv import ArxivService
-from bot.services.papers import PaperService
-from bot.services.presenters import PresenterService
-from bot.services.proposals import ProposalService
-from bot.services.readinglist import ReadingListService
-from bot.services.schedule import ScheduleService
+from bot.papers.arxiv import ArxivService
+from bot.papers.proposals import ProposalService
+from bot.papers.service import PaperService
+from bot.readinglist.service import ReadingListService
+from bot.schedule.presenters import PresenterService
+from bot.schedule.service import ScheduleService
 from storage.db import Database
 from tests.harness.arxiv import FakeArxiv
 from tests.harness.clock import FakeClock

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.errors import InvalidInput
-from bot.services.arxiv_ids import (
+from bot.papers.arxiv_ids import (
     ArxivId,
     UrlKind,
     classify_url,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import InvalidInput, ServiceUnavailable
-from bot.services.arxiv import (
+from bot.papers.arxiv import (
     ARXIV_RATE_LIMITER,
     ArxivId,
     ArxivService,
@@ -552,7 +552,7 @@ def test_title_query() -> None:
 
 def test_service_does_not_import_discord() -> None:
     code = (
-        "import sys, bot.services.arxiv, bot.services.links, bot.services.arxiv_ids;"
+        "import sys, bot.papers.arxiv, bot.papers.links, bot.papers.arxiv_ids;"
         "sys.exit(any(m == 'discord' or m.startswith('discord.') for m in sys.modules))"
     )
     root = Path(__file__).resolve().parents[2]

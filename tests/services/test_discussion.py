@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.events import CommentsChanged, EventBus
-from bot.services.discussion import (
+from bot.discussion.service import (
     COMMENT_LIMIT,
     DiscussionService,
     IncomingMessage,
 )
-from bot.services.schedule import ScheduleService
+from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.events import CommentsChanged, EventBus
+from bot.schedule.service import ScheduleService
 from storage.db import Database
 from storage.models import CommentSource, Summary
 from storage.repositories import CommentRepository

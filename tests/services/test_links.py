@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.links import Link, Links, extract_links
+from bot.papers.links import Link, Links, extract_links
 from tests.harness.arxiv import shared_dir
 
 CASES: list[tuple[str, tuple[str, ...], list[tuple[str, str]], list[tuple[str, str]]]] = [

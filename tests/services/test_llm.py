@@ -14,14 +14,14 @@ from aiohttp import web
 
 from bot.errors import InvalidInput, NotConfigured, ServiceUnavailable
 from bot.events import EventBus
-from bot.services.llm import (
+from bot.llm.service import (
     ENABLE_HINT,
     SUMMARY_SCHEMA,
     LLMService,
     estimate_tokens,
     messages_tokens,
 )
-from bot.services.schedule import ScheduleService
+from bot.schedule.service import ScheduleService
 from bot.settings import load_settings
 from storage.db import Database
 from storage.models import Paper, Summary
@@ -644,7 +644,7 @@ async def test_tldr_needs_an_abstract_and_survives_an_empty_reply(
 async def test_the_services_close_the_llm_client(
     db: Database, clock: FakeClock, fake_llm: FakeLLM, session_id: int
 ) -> None:
-    from bot.services.container import Services
+    from bot.container import Services
 
     settings = load_settings(env_file=None, openai_base_url=fake_llm.base_url)
     services = Services(settings=settings, db=db, clock=clock)

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from bot.dates import utc_to_local
 from bot.errors import InvalidInput
 from bot.events import ScheduleImported
-from bot.services.markdown import ExportOptions
-from bot.services.markdown_syntax import split_row
-from bot.services.timeparse import utc_to_local
+from bot.markdown.service import ExportOptions
+from bot.markdown.syntax import split_row
 from storage.db import Database
 from storage.models import CommentSource, PaperSource
 from tests.services.markdown_helpers import (

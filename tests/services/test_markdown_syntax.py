@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from bot.services.markdown_parse import parse_clock, parse_day
-from bot.services.markdown_render import abbreviate_author, comment_markup
-from bot.services.markdown_syntax import (
+from bot.markdown.parse import parse_clock, parse_day
+from bot.markdown.render import abbreviate_author, comment_markup
+from bot.markdown.syntax import (
     Seg,
     escape,
     plain,

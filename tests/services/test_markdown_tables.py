@@ -8,11 +8,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from bot.dates import utc_to_local
 from bot.errors import InvalidInput
-from bot.services.markdown import decode_markdown
-from bot.services.markdown_render import authors_text
-from bot.services.markdown_syntax import plain_text, split_row
-from bot.services.timeparse import utc_to_local
+from bot.markdown.render import authors_text
+from bot.markdown.service import decode_markdown
+from bot.markdown.syntax import plain_text, split_row
 from storage.db import Database
 from storage.models import Comment, CommentSource, Paper, PaperRole, ReadingSession, SessionKind
 from tests.services.markdown_helpers import GUILD, OTHER_GUILD, make_service

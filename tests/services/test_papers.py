@@ -7,8 +7,8 @@ import time
 import pytest
 
 from bot.errors import InvalidInput, NotFound, ServiceUnavailable
-from bot.services.arxiv import ArxivService
-from bot.services.papers import (
+from bot.papers.arxiv import ArxivService
+from bot.papers.service import (
     RefKind,
     classify_ref,
     is_withdrawn,

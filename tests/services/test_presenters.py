@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services.arxiv import ArxivService
-from bot.services.presenters import PresenterSuggestion, rank_presenters
-from bot.services.schedule import SessionDraft
+from bot.papers.arxiv import ArxivService
+from bot.schedule.presenters import PresenterSuggestion, rank_presenters
+from bot.schedule.service import SessionDraft
 from storage.db import Database
 from tests.harness.arxiv import FakeArxiv
 from tests.services.papers_env import (

@@ -8,9 +8,9 @@ import pytest
 
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.events import SessionAction
-from bot.services.arxiv import ArxivService
-from bot.services.proposals import ProposalView
-from bot.services.schedule import SessionDraft
+from bot.papers.arxiv import ArxivService
+from bot.papers.proposals import ProposalView
+from bot.schedule.service import SessionDraft
 from storage.db import Database
 from storage.models import PaperSource, ProposalStatus, SessionKind
 from tests.harness.arxiv import FakeArxiv

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.errors import InvalidInput, NotFound
-from bot.services.arxiv import ArxivService
-from bot.services.papers import stored_ref
-from bot.services.readinglist import TopicNode, clean_topic_path, shown_path
-from bot.services.schedule import SessionDraft
+from bot.papers.arxiv import ArxivService
+from bot.papers.service import stored_ref
+from bot.readinglist.service import TopicNode, clean_topic_path, shown_path
+from bot.schedule.service import SessionDraft
 from storage.db import Database
 from tests.harness.arxiv import FakeArxiv
 from tests.services.papers_env import (

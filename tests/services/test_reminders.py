@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event
 
 from bot import notices
+from bot.container import Services
 from bot.errors import InvalidInput
-from bot.services.container import Services
-from bot.services.reminders import (
+from bot.reminders.service import (
     LEASE,
     Due,
     format_lead,
@@ -24,7 +24,7 @@ from bot.services.reminders import (
     plan_guild,
     weekly_key,
 )
-from bot.services.schedule import SessionDraft
+from bot.schedule.service import SessionDraft
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import DeliveryStatus, GuildConfig, Paper, PaperRole, ReadingSession, Summary

@@ -8,10 +8,10 @@ import pytest
 
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, SessionAction, SessionChanged
-from bot.services.arxiv import ArxivService
-from bot.services.calendar import build_calendar, session_uid
-from bot.services.papers import PaperService, split_refs
-from bot.services.schedule import ScheduleService, SessionDraft, SessionEdit, headline
+from bot.papers.arxiv import ArxivService
+from bot.papers.service import PaperService, split_refs
+from bot.schedule.calendar import build_calendar, session_uid
+from bot.schedule.service import ScheduleService, SessionDraft, SessionEdit, headline
 from storage.db import Database
 from storage.models import SessionKind, SessionStatus
 from tests.harness.arxiv import FakeArxiv

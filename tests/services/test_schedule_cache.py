@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.events import EventBus
-from bot.services.schedule import ScheduleService, SessionDraft
-from bot.services.schedule_cache import Snapshot, SnapshotCache
+from bot.schedule.cache import Snapshot, SnapshotCache
+from bot.schedule.service import ScheduleService, SessionDraft
 from storage.db import Database
 from storage.models import ReadingSession, SessionStatus
 from tests.harness.clock import FakeClock

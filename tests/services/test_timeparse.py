@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.services.timeparse import (
+from bot.dates import (
     WeeklySlot,
     format_date,
     local_to_utc,
@@ -18,6 +17,7 @@ from bot.services.timeparse import (
     split_date_time,
     timezone,
 )
+from bot.errors import InvalidInput
 
 TODAY = date(2025, 2, 3)  # a Monday
 

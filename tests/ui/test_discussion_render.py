@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services.discussion import CommentPage
-from bot.services.schedule import SessionView
+from bot.discussion.service import CommentPage
+from bot.schedule.service import SessionView
 from bot.ui.discussion import (
     MAX_SUMMARY_MESSAGES,
     MESSAGE_LIMIT,

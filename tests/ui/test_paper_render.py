@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.services.presenters import PresenterSuggestion
-from bot.services.proposals import ProposalView
-from bot.services.readinglist import TopicNode
+from bot.papers.proposals import ProposalView
+from bot.readinglist.service import TopicNode
+from bot.schedule.presenters import PresenterSuggestion
 from bot.ui.paper_render import (
     FIELD_VALUE,
     fit,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.services.schedule import SessionView
+from bot.schedule.service import SessionView
 from bot.ui.schedule_pin import FOOTER, MAX_MESSAGES, MESSAGE_LIMIT, pin_messages
 from storage.models import GuildConfig, ReadingSession, SessionKind
 

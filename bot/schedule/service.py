@@ -13,12 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
-from bot.errors import Conflict, InvalidInput, NotFound
-from bot.events import EventBus, SessionAction, SessionChanged
-from bot.services.schedule_cache import Snapshot, SnapshotCache, page_of
-from bot.services.schedule_view import KIND_LABELS, Page, SessionView, _root_of, headline
-from bot.services.text import NOTES_LIMIT, TITLE_LIMIT, check_text
-from bot.services.timeparse import (
+from bot.dates import (
     WeeklySlot,
     format_date,
     local_to_utc,
@@ -28,6 +23,11 @@ from bot.services.timeparse import (
     split_date_time,
     utc_to_local,
 )
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.events import EventBus, SessionAction, SessionChanged
+from bot.schedule.cache import Snapshot, SnapshotCache, page_of
+from bot.schedule.readmodels import KIND_LABELS, Page, SessionView, _root_of, headline
+from bot.text import NOTES_LIMIT, TITLE_LIMIT, check_text
 from storage.db import Database
 from storage.models import (
     GuildConfig,

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.services.schedule_view import Page, SessionView
+from bot.schedule.readmodels import Page, SessionView
 from storage.models import SessionStatus
 
 # The longest session accepted: anything that started earlier than this has ended.

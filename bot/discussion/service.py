@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import CommentsChanged, EventBus
-from bot.services.schedule import ScheduleService, SessionView
-from bot.services.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
+from bot.schedule.service import ScheduleService, SessionView
+from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
 from storage.models import Comment, CommentSource, Summary
 

@@ -22,8 +22,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.dates import format_date, local_to_utc, timezone
 from bot.errors import InvalidInput
-from bot.services.markdown_parse import (
+from bot.markdown.parse import (
     Issue,
     PaperRef,
     ParsedDocument,
@@ -31,7 +32,7 @@ from bot.services.markdown_parse import (
     ParsedTopic,
     cell_segments,
 )
-from bot.services.markdown_render import (
+from bot.markdown.render import (
     CODE_LINKS,
     CODE_NOTE,
     DEMO_LINKS,
@@ -48,7 +49,6 @@ from bot.services.markdown_render import (
     render_template,
     template,
 )
-from bot.services.timeparse import format_date, local_to_utc, timezone
 from storage.models import (
     CommentSource,
     GuildConfig,
@@ -252,17 +252,17 @@ class ImportPlanner:
         gid = self.guild_id
         keys = [p.ref.ref_key for r in self.doc.rows for p in r.papers]
         keys += [i.ref.ref_key for t in _walk(self.doc.topics) for i in t.items]
-        self.existing_sessions = await uow.exchange.sessions_for_import(gid)
+        self.existing_sessions = await uow.markdown.sessions_for_import(gid)
         self.existing_links: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-        for link in await uow.exchange.session_papers(gid):
+        for link in await uow.markdown.session_papers(gid):
             self.existing_links[link.session_id].append((link.paper_id, link.role, link.label))
         self.existing_comments: dict[int, list[Any]] = defaultdict(list)
-        for comment in await uow.exchange.comments_for_import(gid):
+        for comment in await uow.markdown.comments_for_import(gid):
             self.existing_comments[comment.session_id].append(comment)
         keys += [_toggle_slash(k) for k in keys if k.startswith("url:")]
-        self.existing_papers = {p.ref_key: p for p in await uow.exchange.papers_by_keys(gid, keys)}
-        self.existing_topics = await uow.exchange.reading_topics(gid)
-        self.existing_items = await uow.exchange.reading_items(gid)
+        self.existing_papers = {p.ref_key: p for p in await uow.markdown.papers_by_keys(gid, keys)}
+        self.existing_topics = await uow.markdown.reading_topics(gid)
+        self.existing_items = await uow.markdown.reading_items(gid)
 
     # ------------------------------------------------------------------ papers
 
@@ -671,9 +671,9 @@ class ImportPlanner:
         # Rows go to the bulk inserts as generators: each dict lives only until it is
         # converted, instead of tens of thousands at once.
         gid, now = self.guild_id, self.now
-        exchange = uow.exchange
+        store = uow.markdown
         new_papers = [p for p in self.paper_plans.values() if p.id is None]
-        ids = await exchange.insert_papers(
+        ids = await store.insert_papers(
             gid,
             (
                 {
@@ -697,7 +697,7 @@ class ImportPlanner:
         )
         for plan in new_papers:
             plan.id = ids[plan.ref.ref_key]
-        await exchange.update_papers(
+        await store.update_papers(
             gid,
             [
                 {"id": p.id, **p.changes, "updated_at": now}
@@ -707,7 +707,7 @@ class ImportPlanner:
         )
 
         new_sessions = [s for s in self.sessions if s.existing is None]
-        started = await exchange.insert_sessions(
+        started = await store.insert_sessions(
             gid,
             (
                 {
@@ -737,7 +737,7 @@ class ImportPlanner:
             if plan.fields:
                 changed = {k: v for k, v in plan.values.items() if getattr(plan.existing, k) != v}
                 updates.append({"id": plan.id, **changed, "updated_at": now})
-        await exchange.update_sessions(gid, updates)
+        await store.update_sessions(gid, updates)
 
         continues: list[dict[str, Any]] = []
         for plan in self.sessions:
@@ -749,10 +749,10 @@ class ImportPlanner:
             current = plan.existing.continues_id if plan.existing is not None else None
             if target_id != current:
                 continues.append({"id": plan.id, "continues_id": target_id})
-        await exchange.update_sessions(gid, continues)
+        await store.update_sessions(gid, continues)
 
         replaced = [s for s in self.sessions if s.papers_changed]
-        await exchange.replace_session_papers(
+        await store.replace_session_papers(
             gid,
             [s.id for s in replaced if s.existing is not None],  # type: ignore[misc]
             (
@@ -769,8 +769,8 @@ class ImportPlanner:
             ),
         )
 
-        await exchange.delete_comments(gid, [i for s in self.sessions for i in s.comments_delete])
-        await exchange.insert_comments(
+        await store.delete_comments(gid, [i for s in self.sessions for i in s.comments_delete])
+        await store.insert_comments(
             {
                 "guild_id": gid,
                 "session_id": plan.id,
@@ -798,11 +798,11 @@ class ImportPlanner:
 
     async def _apply_reading_list(self, uow: UnitOfWork, actor_id: int | None) -> None:
         gid, now = self.guild_id, self.now
-        exchange = uow.exchange
+        store = uow.markdown
         topic_updates = []
         for topic in self.topics:
             if topic.id is None:
-                topic.id = await exchange.insert_topic(
+                topic.id = await store.insert_topic(
                     {
                         "guild_id": gid,
                         "parent_id": topic.parent.id if topic.parent else None,
@@ -813,7 +813,7 @@ class ImportPlanner:
                 )
             elif topic.changes:
                 topic_updates.append({"id": topic.id, **topic.changes})
-        await exchange.update_topics(gid, topic_updates)
+        await store.update_topics(gid, topic_updates)
         inserts, updates = [], []
         for topic in self.topics:
             for key, read, label, position, _line in topic.items:
@@ -843,8 +843,8 @@ class ImportPlanner:
                     if current.read != read:
                         change["read_at"] = now if read else None
                     updates.append(change)
-        await exchange.insert_items(inserts)
-        await exchange.update_items(gid, updates)
+        await store.insert_items(inserts)
+        await store.update_items(gid, updates)
 
 
 _FIELD_NAMES = {

@@ -26,24 +26,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.dates import format_date, local_to_utc, timezone
 from bot.errors import InvalidInput
 from bot.events import EventBus, GuildSettingsChanged, ScheduleImported
-from bot.services.guilds import GuildSettingsService
-from bot.services.markdown_import import (
+from bot.guilds import GuildSettingsService
+from bot.markdown.importer import (
     DEFAULT_MEETING_TIME,
     ImportPlanner,
     ImportReport,
     RowChange,
 )
-from bot.services.markdown_parse import Issue, ParsedDocument, parse_document
-from bot.services.markdown_render import (
+from bot.markdown.parse import Issue, ParsedDocument, parse_document
+from bot.markdown.render import (
     CellPaper,
     CellSession,
     ExportItem,
     ExportTopic,
     document,
 )
-from bot.services.timeparse import format_date, local_to_utc, timezone
 from storage.db import Database
 from storage.models import GuildConfig
 
@@ -172,13 +172,13 @@ class MarkdownService:
                 guild_id, default_timezone=self.default_timezone
             )
             start, end = self._bounds(config, options)
-            sessions = await uow.exchange.export_sessions(guild_id, start, end)
-            paper_rows = await uow.exchange.export_papers(guild_id, start, end)
-            comment_rows = await uow.exchange.export_comments(guild_id, start, end)
+            sessions = await uow.markdown.export_sessions(guild_id, start, end)
+            paper_rows = await uow.markdown.export_papers(guild_id, start, end)
+            comment_rows = await uow.markdown.export_comments(guild_id, start, end)
             topics_rows = items_rows = ()
             if options.reading_list:
-                topics_rows = await uow.exchange.reading_topics(guild_id)
-                items_rows = await uow.exchange.reading_items(guild_id)
+                topics_rows = await uow.markdown.reading_topics(guild_id)
+                items_rows = await uow.markdown.reading_items(guild_id)
         with _collector_paused():
             return self._write(
                 config, options, sessions, paper_rows, comment_rows, topics_rows, items_rows

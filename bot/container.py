@@ -12,18 +12,18 @@ from functools import cached_property
 from typing import Any
 
 from bot.clock import Clock, SystemClock
+from bot.discussion.service import DiscussionService
 from bot.events import EventBus
-from bot.services.arxiv import ArxivService
-from bot.services.discussion import DiscussionService
-from bot.services.guilds import GuildSettingsService
-from bot.services.llm import LLMService
-from bot.services.markdown import MarkdownService
-from bot.services.papers import PaperService
-from bot.services.presenters import PresenterService
-from bot.services.proposals import ProposalService
-from bot.services.readinglist import ReadingListService
-from bot.services.reminders import ReminderService
-from bot.services.schedule import ScheduleService
+from bot.guilds import GuildSettingsService
+from bot.llm.service import LLMService
+from bot.markdown.service import MarkdownService
+from bot.papers.arxiv import ArxivService
+from bot.papers.proposals import ProposalService
+from bot.papers.service import PaperService
+from bot.readinglist.service import ReadingListService
+from bot.reminders.service import ReminderService
+from bot.schedule.presenters import PresenterService
+from bot.schedule.service import ScheduleService
 from bot.settings import Settings
 from storage.db import Database
 

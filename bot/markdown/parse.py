@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from urllib.parse import urlsplit
 
+from bot.dates import MONTHS
 from bot.errors import InvalidInput
-from bot.services.arxiv_ids import UrlKind, classify_url, parse_arxiv_ref
-from bot.services.links import extract_links
-from bot.services.markdown_render import canonical_comment
-from bot.services.markdown_syntax import (
+from bot.markdown.render import canonical_comment
+from bot.markdown.syntax import (
     BOLD,
     LINK,
     TEXT,
@@ -44,7 +43,8 @@ from bot.services.markdown_syntax import (
     text_outside_links,
     tokenize,
 )
-from bot.services.timeparse import MONTHS
+from bot.papers.arxiv_ids import UrlKind, classify_url, parse_arxiv_ref
+from bot.papers.links import extract_links
 from storage.models import PaperRole, SessionKind
 from storage.repositories.papers import arxiv_key, url_key
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from bot.services.arxiv_ids import UrlKind, classify_url
+from bot.papers.arxiv_ids import UrlKind, classify_url
 
 __all__ = ["Link", "Links", "extract_links"]
 

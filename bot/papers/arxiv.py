@@ -37,14 +37,14 @@ from lxml import etree
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from bot.errors import InvalidInput, ServiceUnavailable
-from bot.services.arxiv_ids import (
+from bot.papers.arxiv_ids import (
     ArxivId,
     UrlKind,
     classify_url,
     find_arxiv_refs,
     parse_arxiv_ref,
 )
-from bot.services.links import Links, extract_links
+from bot.papers.links import Links, extract_links
 
 __all__ = [
     "ARXIV_RATE_LIMITER",

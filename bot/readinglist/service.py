@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.events import EventBus, ScheduleImported, SessionAction, SessionChanged
-from bot.services.papers import PaperService, check_not_withdrawn
-from bot.services.text import check_text
+from bot.papers.service import PaperService, check_not_withdrawn
+from bot.text import check_text
 from storage.db import Database
 from storage.models import Paper, ReadingItem, ReadingTopic
 from storage.repositories import UnitOfWork

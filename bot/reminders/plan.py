@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from bot.dates import WEEKDAYS, WeeklySlot, next_weekly
 from bot.errors import InvalidInput
-from bot.services.timeparse import WEEKDAYS, WeeklySlot, next_weekly
 from storage.models import GuildConfig
 
 WEEKLY = "weekly"

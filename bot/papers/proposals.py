@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.services.papers import PaperService, PaperSpec, check_not_withdrawn, paper_ref
-from bot.services.schedule import ScheduleService, SessionDraft, SessionView
-from bot.services.text import check_text
+from bot.papers.service import PaperService, PaperSpec, check_not_withdrawn, paper_ref
+from bot.schedule.service import ScheduleService, SessionDraft, SessionView
+from bot.text import check_text
 from storage.db import Database
 from storage.models import Paper, Proposal, ProposalStatus, SessionKind
 from storage.repositories import UnitOfWork

@@ -34,7 +34,7 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]
         yield values[start : start + size]
 
 
-class ExchangeRepository(Repository):
+class MarkdownRepository(Repository):
     # ------------------------------------------------------------------------------ export
 
     def _window(self, guild_id: int, start: datetime | None, end: datetime | None) -> Any:

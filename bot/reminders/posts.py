@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.services.reminder_plan import LEAD, WEEKLY, Due
-from bot.services.schedule_view import SessionView
+from bot.reminders.plan import LEAD, WEEKLY, Due
+from bot.schedule.readmodels import SessionView
 from storage.models import GuildConfig, ReadingSession, SessionStatus
 from storage.repositories import UnitOfWork
 

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 from bot import notices
 from bot.clock import Clock
+from bot.dates import next_weekly, parse_time
 from bot.errors import InvalidInput, NotConfigured, NotFound, ServiceUnavailable
 from bot.events import (
     EventBus,
@@ -47,7 +48,7 @@ from bot.events import (
     SessionAnnounced,
     SessionChanged,
 )
-from bot.services.reminder_plan import (
+from bot.reminders.plan import (
     LEAD,
     LOOKBACK,
     WEEKLY,
@@ -62,8 +63,7 @@ from bot.services.reminder_plan import (
     weekly_key,
     weekly_slot,
 )
-from bot.services.reminder_posts import ReminderPost, compose_lead, compose_weekly
-from bot.services.timeparse import next_weekly, parse_time
+from bot.reminders.posts import ReminderPost, compose_lead, compose_weekly
 from storage.db import Database
 from storage.models import DeliveryStatus, GuildConfig, ReminderDelivery, SessionStatus
 

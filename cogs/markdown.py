@@ -22,11 +22,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ReadingGroupBot
+from bot.container import Services
+from bot.dates import parse_date, utc_to_local
 from bot.errors import InvalidInput, PermissionDenied, ServiceUnavailable
 from bot.events import GuildSettingsChanged, ScheduleImported, SessionChanged
-from bot.services.container import Services
-from bot.services.markdown import ExportOptions, ImportReport, decode_markdown
-from bot.services.timeparse import parse_date, utc_to_local
+from bot.markdown.service import ExportOptions, ImportReport, decode_markdown
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.render import escape
 from bot.ui.schedule_pin import pin_messages

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
-from bot.services.arxiv import ArxivService, PaperMetadata, _normalise_title
-from bot.services.arxiv_ids import ArxivId, UrlKind, classify_url, parse_arxiv_ref
-from bot.services.links import Link, Links, extract_links
-from bot.services.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
+from bot.papers.arxiv import ArxivService, PaperMetadata, _normalise_title
+from bot.papers.arxiv_ids import ArxivId, UrlKind, classify_url, parse_arxiv_ref
+from bot.papers.links import Link, Links, extract_links
+from bot.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
 from storage.db import Database
 from storage.models import Paper, PaperSource, ReadingItem, ReadingSession
 from storage.repositories import UnitOfWork

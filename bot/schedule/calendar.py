@@ -12,7 +12,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
-from bot.services.schedule import SessionView, headline
+from bot.schedule.service import SessionView, headline
 from storage.models import PaperRole, SessionKind, SessionStatus
 
 PRODID = "-//reading-group-bot//Reading group schedule//EN"

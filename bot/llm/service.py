@@ -34,9 +34,9 @@ import openai
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotConfigured, NotFound, ServiceUnavailable
-from bot.services.schedule import ScheduleService, SessionView, headline
-from bot.services.text import clean_block, shorten
+from bot.schedule.service import ScheduleService, SessionView, headline
 from bot.settings import Settings
+from bot.text import clean_block, shorten
 from storage.db import Database
 from storage.models import Comment, Paper, PaperRole, Summary
 

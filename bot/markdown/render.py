@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from bot.services.markdown_syntax import (
+from bot.markdown.syntax import (
     Seg,
     escape,
     link,
