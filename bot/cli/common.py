@@ -1,0 +1,94 @@
+"""What every command of the command line shares: one-line failures, exit statuses, the
+database and services, server ids, dates and output files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings
+from storage.db import Database, StorageError
+
+if TYPE_CHECKING:
+    pass
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+# Discord ids (snowflakes) are positive and fit a signed 64-bit column.
+SNOWFLAKE_MAX = 2**63 - 1
+
+
+class CliError(Exception):
+    """A one-line failure for the command line, with its exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def guild_id(text: str) -> int:
+    """argparse type of ``--guild``: a Discord server id (a positive 64-bit snowflake)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a server id: copy it with Discord's Developer Mode "
+            "(right-click the server → Copy Server ID)"
+        ) from None
+    if not 1 <= value <= SNOWFLAKE_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a server id: ids are whole numbers from 1 to {SNOWFLAKE_MAX}"
+        )
+    return value
+
+
+async def open_database(settings: Settings) -> Database:
+    try:
+        db = await Database.open(settings.database_url)
+        await db.migrate()
+    except StorageError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+    return db
+
+
+async def with_services(
+    settings: Settings, action: Callable[..., Awaitable[int]], *args: object
+) -> int:
+    """Run ``action(services, *args)`` on the migrated database, closed afterwards."""
+    from bot.container import Services
+
+    db = await open_database(settings)
+    try:
+        return await action(Services(settings=settings, db=db), *args)
+    finally:
+        await db.close()
+
+
+def cli_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    from bot.dates import parse_date
+    from bot.errors import InvalidInput
+
+    try:
+        return parse_date(text, date.today())
+    except InvalidInput as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+def write_output(data: bytes, path: Path | None) -> None:
+    """Write to ``path``, or to standard output without one."""
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
