@@ -94,7 +94,7 @@ class Services:
         return PresenterService(self.db, self.clock)
 
     @cached_property
-    def reading(self) -> ReadingListService:
+    def readinglist(self) -> ReadingListService:
         """The reading list; follows the schedule on the event bus from its first use."""
         service = ReadingListService(self.db, self.events, self.clock, self.papers)
         service.attach()

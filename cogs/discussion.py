@@ -20,7 +20,7 @@ from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, 
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
 from bot.events import SessionAnnounced
 from bot.guilds import is_organizer
-from bot.schedule.service import SessionView, headline
+from bot.schedule.service import SessionInfo, headline
 from bot.text import shorten
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
@@ -49,7 +49,7 @@ async def comment_choices(
     return [app_commands.Choice(name=comment_choice(c), value=c.id) for c in found][:25]  # type: ignore[misc]
 
 
-def thread_name(view: SessionView) -> str:
+def thread_name(view: SessionInfo) -> str:
     return shorten(f"Discussion: {headline(view)}", THREAD_NAME_LIMIT)
 
 
@@ -332,7 +332,7 @@ class DiscussionCog(
         config = await self.services.guilds.get(event.guild_id)
         if not config.threads_enabled:
             return
-        view = await self.services.schedule.view(event.guild_id, event.session_id)
+        view = await self.services.schedule.get(event.guild_id, event.session_id)
         if view.session.thread_id:
             return
         channel = self.bot.get_channel(event.channel_id)

@@ -16,7 +16,7 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
 from bot.events import ScheduleImported, SessionAction, SessionChanged
-from bot.schedule.service import SessionView, headline
+from bot.schedule.service import SessionInfo, headline
 from bot.text import shorten
 from storage.models import GuildConfig, PaperRole, SessionStatus
 
@@ -33,7 +33,7 @@ PERMISSION_NOTICE = (
 )
 
 
-def event_description(view: SessionView) -> str:
+def event_description(view: SessionInfo) -> str:
     lines = []
     for linked in view.papers or view.continues_papers:
         prefix = "See also: " if linked.role == PaperRole.SEE_ALSO else ""
@@ -75,7 +75,7 @@ class EventMirror(commands.Cog):
         if not config.events_enabled:
             return
         try:
-            view = await self.bot.services.schedule.view(change.guild_id, change.session_id)
+            view = await self.bot.services.schedule.get(change.guild_id, change.session_id)
         except NotFound:
             return
         try:
@@ -109,7 +109,7 @@ class EventMirror(commands.Cog):
         self,
         guild: discord.Guild,
         config: GuildConfig,
-        view: SessionView,
+        view: SessionInfo,
         action: SessionAction,
     ) -> int | None:
         """Create, update or cancel the event; returns the event id to store."""

@@ -19,7 +19,7 @@ from bot.app import ReadingGroupBot
 from bot.container import Services
 from bot.errors import InvalidInput
 from bot.papers.arxiv import PaperMetadata
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.papers.service import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
@@ -128,7 +128,7 @@ class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers
         await self.services.proposals.set_message(guild_id, view.id, message.channel.id, message.id)
         return f"Proposed {escape(view.paper.title[:150])} as #{view.id}: {message.jump_url}"
 
-    async def _refresh_message(self, view: ProposalView) -> None:
+    async def _refresh_message(self, view: ProposalInfo) -> None:
         """Show a proposal's new state on its message (best effort: it may be deleted)."""
         proposal = view.proposal
         if not proposal.channel_id or not proposal.message_id:

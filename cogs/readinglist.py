@@ -29,7 +29,7 @@ async def topic_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    paths = await services_of(interaction).reading.topic_paths(interaction.guild_id, current)
+    paths = await services_of(interaction).readinglist.topic_paths(interaction.guild_id, current)
     choices = [app_commands.Choice(name=p[:100], value=p[:100]) for p in paths if len(p) <= 100]
     typed = " ".join(current.split())
     if typed and len(typed) <= 100 and typed.casefold() not in {p.casefold() for p in paths}:
@@ -43,7 +43,7 @@ async def listed_paper_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    papers = await services_of(interaction).reading.listed_papers(interaction.guild_id, current)
+    papers = await services_of(interaction).readinglist.listed_papers(interaction.guild_id, current)
     return [app_commands.Choice(name=paper_choice(p), value=stored_ref(p)) for p in papers[:25]]
 
 
@@ -71,7 +71,7 @@ class ReadingListCog(
 
     async def cog_load(self) -> None:
         # Built now so it follows the schedule (marks discussed papers read) from the start.
-        _ = self.services.reading
+        _ = self.services.readinglist
         self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
 
     async def cog_unload(self) -> None:
@@ -94,7 +94,7 @@ class ReadingListCog(
         if not refs:
             raise InvalidInput("Give the paper: an arXiv id or link, another link, or a title.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.services.reading.add(
+        result = await self.services.readinglist.add(
             guild_id, refs, topic, actor_id=interaction.user.id
         )
         where = fit(shown_path(result.topic.path), 300)
@@ -119,7 +119,7 @@ class ReadingListCog(
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        first = await self.services.reading.tree(guild_id, topic)
+        first = await self.services.readinglist.tree(guild_id, topic)
         shown = shown_path(first[0].topic.path) if topic and first else None
         state = text_key(shown) if shown else ""
         render = self._pages(guild_id, shown, first)
@@ -135,7 +135,7 @@ class ReadingListCog(
             if prefetched:
                 current = prefetched.pop()
             else:
-                current = await self.services.reading.tree(guild_id, shown)
+                current = await self.services.readinglist.tree(guild_id, shown)
             pages = reading_pages(current)
             number = min(max(0, number), max(0, len(pages) - 1))
             return reading_embed(pages, number, current, shown), number, max(1, len(pages))
@@ -147,7 +147,7 @@ class ReadingListCog(
         guild_id = guild_id_of(interaction)
         if not state:
             return self._pages(guild_id, None)
-        paths = await self.services.reading.topic_paths(guild_id, limit=TOPICS_SEARCHED)
+        paths = await self.services.readinglist.topic_paths(guild_id, limit=TOPICS_SEARCHED)
         shown = next((path for path in paths if text_key(path) == state), None)
         if shown is None:
             raise NotFound("That topic is no longer on the reading list; run /readinglist show.")
@@ -164,7 +164,7 @@ class ReadingListCog(
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        paper, changed, topics = await self.services.reading.mark(
+        paper, changed, topics = await self.services.readinglist.mark(
             guild_id, ref.strip(), read=not unread
         )
         state = "unread ⬜" if unread else "read ✅"
@@ -190,7 +190,7 @@ class ReadingListCog(
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        result = await self.services.reading.remove(guild_id, ref.strip(), topic)
+        result = await self.services.readinglist.remove(guild_id, ref.strip(), topic)
         where = ", ".join(f"**{fit(t, 100)}**" for t in result.removed_from[:5])
         lines = [f"Removed {fit(result.paper.title, 150)} from {where}."]
         if result.topics_removed:

@@ -20,7 +20,7 @@ from bot.errors import NotFound
 from bot.papers.service import split_refs
 from bot.schedule.cache import block_name_key
 from bot.schedule.calendar import build_calendar
-from bot.schedule.service import SessionDraft, SessionEdit, SessionView
+from bot.schedule.service import SessionDraft, SessionEdit, SessionInfo
 from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.paging import PageRenderer, send_paged, text_key
@@ -80,7 +80,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         self,
         interaction: discord.Interaction,
         verb: str,
-        view: SessionView,
+        view: SessionInfo,
         config: GuildConfig,
         collected: list[str],
         extra: str | None = None,
@@ -283,7 +283,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
     async def cancel(self, interaction: discord.Interaction, session: int) -> None:
         config = await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.view(guild_id, session)
+        view = await self.services.schedule.get(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
         sent = await interaction.response.send_message(
             f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
@@ -380,7 +380,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         self, interaction: discord.Interaction, session: int, private: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.view(guild_id, session)
+        view = await self.services.schedule.get(guild_id, session)
         config = await self.services.guilds.get(guild_id)
         await interaction.response.send_message(
             embed=session_embed(view, config), ephemeral=private

@@ -123,7 +123,7 @@ class Database:
     def __init__(self, url: URL, engine: AsyncEngine) -> None:
         self.url = url
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._transactions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:
@@ -208,15 +208,15 @@ class Database:
     # Units of work
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction: committed when the block ends, rolled back on any exception."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._transactions() as tx, tx.begin():
+            yield tx
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UnitOfWork]:
         """Repositories sharing one transaction (nothing is saved half-way)."""
         from storage.repositories import UnitOfWork
 
-        async with self.session() as session:
-            yield UnitOfWork(session)
+        async with self.transaction() as tx:
+            yield UnitOfWork(tx)

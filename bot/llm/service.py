@@ -34,7 +34,7 @@ import openai
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotConfigured, NotFound, ServiceUnavailable
-from bot.schedule.service import ScheduleService, SessionView, headline
+from bot.schedule.service import ScheduleService, SessionInfo, headline
 from bot.settings import Settings
 from bot.text import clean_block, shorten
 from storage.db import Database
@@ -169,7 +169,7 @@ class InvalidReply(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SummaryResult:
-    session: SessionView
+    session: SessionInfo
     summary: Summary
     cached: bool
     requests: int  # LLM requests this call made (0 when cached)
@@ -285,7 +285,7 @@ class Material:
         }
 
 
-def material_of(view: SessionView, comments: Sequence[Comment]) -> Material:
+def material_of(view: SessionInfo, comments: Sequence[Comment]) -> Material:
     linked = view.papers or view.continues_papers
     session = {"title": headline(view), "date": view.starts_at.date().isoformat()}
     if view.session.notes:
@@ -476,9 +476,9 @@ class LLMService:
                 saved = await uow.summaries.save(summary)
             return SummaryResult(view, saved, cached=False, requests=usage.requests, parts=parts)
 
-    async def _session(self, guild_id: int, session_id: int | None) -> SessionView:
+    async def _session(self, guild_id: int, session_id: int | None) -> SessionInfo:
         if session_id is not None:
-            return await self.schedule.view(guild_id, session_id)
+            return await self.schedule.get(guild_id, session_id)
         view = await self.schedule.current_or_recent(guild_id)
         if view is None:
             raise NotFound(

@@ -498,8 +498,8 @@ class PaperService:
             proposals = await uow.proposals.for_paper(guild_id, paper.id)  # type: ignore[arg-type]
             counts = await uow.proposals.vote_counts([p.id for p in proposals])  # type: ignore[misc]
             sessions = await uow.sessions.sessions_with_paper(guild_id, paper.id)  # type: ignore[arg-type]
-            items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
-            topics = {t.id: t for t in await uow.reading.topics(guild_id)}
+            items = await uow.readinglist.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
         return PaperDetails(
             paper=paper,
             proposals=[(p.id, p.status, counts.get(p.id, 0)) for p in proposals],  # type: ignore[misc]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.schedule.readmodels import Page, SessionView
+from bot.schedule.readmodels import Page, SessionInfo
 from storage.models import SessionStatus
 
 # The longest session accepted: anything that started earlier than this has ended.
@@ -28,13 +28,13 @@ LONGEST_SESSION = timedelta(hours=12)
 class Snapshot:
     """One server's sessions, scheduled ones sorted by start time."""
 
-    scheduled: list[SessionView]
+    scheduled: list[SessionInfo]
     starts: list[datetime]
-    by_id: dict[int, SessionView]
+    by_id: dict[int, SessionInfo]
     loaded_at: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def of(cls, views: list[SessionView]) -> Snapshot:
+    def of(cls, views: list[SessionInfo]) -> Snapshot:
         scheduled = sorted(
             (v for v in views if v.session.status == SessionStatus.SCHEDULED),
             key=lambda v: (v.starts_at, v.id),
@@ -44,7 +44,7 @@ class Snapshot:
     def _upcoming_start(self, now: datetime) -> int:
         return bisect.bisect_right(self.starts, now - LONGEST_SESSION)
 
-    def upcoming(self, now: datetime, offset: int, limit: int) -> tuple[list[SessionView], int]:
+    def upcoming(self, now: datetime, offset: int, limit: int) -> tuple[list[SessionInfo], int]:
         """Sessions not yet ended (the running one first), and how many there are."""
         first = self._upcoming_start(now)
         started = bisect.bisect_right(self.starts, now)
@@ -57,22 +57,22 @@ class Snapshot:
             items += self.scheduled[begin : begin + rest]
         return items, total
 
-    def running(self, now: datetime) -> list[SessionView]:
+    def running(self, now: datetime) -> list[SessionInfo]:
         first = self._upcoming_start(now)
         started = bisect.bisect_right(self.starts, now)
         return [v for v in self.scheduled[first:started] if v.ends_at > now]
 
-    def past(self, now: datetime, offset: int, limit: int) -> tuple[list[SessionView], int]:
+    def past(self, now: datetime, offset: int, limit: int) -> tuple[list[SessionInfo], int]:
         """Sessions that have started, most recent first."""
         started = bisect.bisect_right(self.starts, now)
         end = started - offset
         items = self.scheduled[max(0, end - limit) : max(0, end)][::-1]
         return items, started
 
-    def everything(self, offset: int, limit: int) -> tuple[list[SessionView], int]:
+    def everything(self, offset: int, limit: int) -> tuple[list[SessionInfo], int]:
         return self.scheduled[offset : offset + limit], len(self.scheduled)
 
-    def block(self, name: str) -> list[SessionView]:
+    def block(self, name: str) -> list[SessionInfo]:
         key = block_name_key(name)
         parts = [
             v
@@ -81,7 +81,7 @@ class Snapshot:
         ]
         return sorted(parts, key=lambda v: (v.session.block_part or 0, v.starts_at))
 
-    def last_started(self, now: datetime) -> SessionView | None:
+    def last_started(self, now: datetime) -> SessionInfo | None:
         started = bisect.bisect_right(self.starts, now)
         return self.scheduled[started - 1] if started else None
 
@@ -91,7 +91,7 @@ def block_name_key(name: str) -> str:
     return name.strip().rstrip(".").strip().lower()
 
 
-def page_of(items: list[SessionView], number: int, per_page: int, total: int) -> Page:
+def page_of(items: list[SessionInfo], number: int, per_page: int, total: int) -> Page:
     pages = max(1, -(-total // per_page))
     return Page(items, min(number, pages - 1), pages, total)
 

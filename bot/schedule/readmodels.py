@@ -19,7 +19,7 @@ KIND_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True, eq=False)
-class SessionView:
+class SessionInfo:
     """A session with what it takes to show it.
 
     Compared and hashed by identity: a view is a snapshot of rows, and renderers may memoise
@@ -47,7 +47,7 @@ class SessionView:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    items: list[SessionView]
+    items: list[SessionInfo]
     number: int  # 0-based
     pages: int
     total: int
@@ -64,7 +64,7 @@ def _root_of(session: ReadingSession, by_id: dict[int, ReadingSession]) -> Readi
     return current
 
 
-def headline(view: SessionView) -> str:
+def headline(view: SessionInfo) -> str:
     """The one-line name of a session, in the README's words."""
     s = view.session
     main_titles = [lp.label or lp.paper.title for lp in view.papers if lp.role == PaperRole.MAIN]

@@ -26,7 +26,7 @@ from bot.dates import (
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, SessionAction, SessionChanged
 from bot.schedule.cache import Snapshot, SnapshotCache, page_of
-from bot.schedule.readmodels import KIND_LABELS, Page, SessionView, _root_of, headline
+from bot.schedule.readmodels import KIND_LABELS, Page, SessionInfo, _root_of, headline
 from bot.text import NOTES_LIMIT, TITLE_LIMIT, check_text
 from storage.db import Database
 from storage.models import (
@@ -45,7 +45,7 @@ __all__ = [
     "ScheduleService",
     "SessionDraft",
     "SessionEdit",
-    "SessionView",
+    "SessionInfo",
     "headline",
 ]
 
@@ -64,7 +64,7 @@ class PaperResolver(Protocol):
     async def store(self, uow: UnitOfWork, guild_id: int, specs: Sequence[Any]) -> list[Paper]: ...
 
 
-SavedHook = Callable[[UnitOfWork, SessionView], Awaitable[None]]
+SavedHook = Callable[[UnitOfWork, SessionInfo], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -143,7 +143,7 @@ class ScheduleService:
         uow: UnitOfWork,
         rows: Sequence[ReadingSession],
         papers: dict[int, list[LinkedPaper]] | None = None,
-    ) -> list[SessionView]:
+    ) -> list[SessionInfo]:
         """Views for many sessions with a small, fixed number of queries.
 
         ``papers`` may hold every session's papers already (a whole-server load).
@@ -173,7 +173,7 @@ class ScheduleService:
             if root is not None and root.id == row.id:
                 root = None
             views.append(
-                SessionView(
+                SessionInfo(
                     session=row,
                     papers=papers.get(row.id, []),  # type: ignore[arg-type]
                     continues=root,
@@ -182,7 +182,7 @@ class ScheduleService:
             )
         return views
 
-    async def views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionView]:
+    async def infos(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionInfo]:
         """Views of rows read in the caller's unit of work: straight from the database, never
         the cache (reminders must not post what another process already changed)."""
         return await self._views(uow, rows)
@@ -203,7 +203,7 @@ class ScheduleService:
             raise InvalidInput(f"Session #{session_id} {verb}.")
         return row
 
-    async def view(self, guild_id: int, session_id: int) -> SessionView:
+    async def get(self, guild_id: int, session_id: int) -> SessionInfo:
         snapshot = self.cache.fresh(guild_id)
         if snapshot is not None and session_id in snapshot.by_id:
             return snapshot.by_id[session_id]
@@ -213,13 +213,13 @@ class ScheduleService:
                 raise NotFound(f"There is no session #{session_id} in this server.")
             return (await self._views(uow, [row]))[0]
 
-    async def next(self, guild_id: int) -> SessionView | None:
+    async def next(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the next one."""
         snapshot = await self.cache.get(guild_id)
         items, _ = snapshot.upcoming(self.clock.now(), 0, 1)
         return items[0] if items else None
 
-    async def current_or_recent(self, guild_id: int) -> SessionView | None:
+    async def current_or_recent(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the most recent one that started."""
         now = self.clock.now()
         snapshot = await self.cache.get(guild_id)
@@ -259,13 +259,13 @@ class ScheduleService:
 
     async def everything(
         self, guild_id: int, *, include_cancelled: bool = False
-    ) -> list[SessionView]:
+    ) -> list[SessionInfo]:
         """Every session in chronological order (exports, the calendar feed)."""
         async with self.db.unit() as uow:
             rows = await uow.sessions.all(guild_id, include_cancelled=include_cancelled)
             return await self._views(uow, rows)
 
-    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[SessionView]:
+    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[SessionInfo]:
         async with self.db.unit() as uow:
             rows = await uow.sessions.search(guild_id, text, limit=limit)
             return await self._views(uow, rows)
@@ -482,7 +482,7 @@ class ScheduleService:
         *,
         actor_id: int | None,
         on_saved: SavedHook | None = None,
-    ) -> SessionView:
+    ) -> SessionInfo:
         """Schedule a session.
 
         ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
@@ -518,7 +518,7 @@ class ScheduleService:
         paper_refs: list[str],
         presenter_id: int | None,
         actor_id: int | None,
-    ) -> SessionView:
+    ) -> SessionInfo:
         """Schedule a continuation of the latest session, by default at the next meeting."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
@@ -556,7 +556,7 @@ class ScheduleService:
 
     async def edit(
         self, guild_id: int, session_id: int, changes: SessionEdit, *, actor_id: int | None
-    ) -> SessionView:
+    ) -> SessionInfo:
         title = check_text(changes.title, what="title", limit=TITLE_LIMIT)
         notes = check_text(changes.notes, what="notes", limit=NOTES_LIMIT, multiline=True)
         specs = await self._lookup_papers(guild_id, changes.paper_refs)
@@ -620,7 +620,7 @@ class ScheduleService:
         time_text: str | None,
         allow_past: bool = False,
         actor_id: int | None,
-    ) -> tuple[SessionView, datetime]:
+    ) -> tuple[SessionInfo, datetime]:
         """Reschedule; returns the view and the previous start time."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
@@ -638,7 +638,7 @@ class ScheduleService:
         await self._changed(SessionChanged(guild_id, session_id, SessionAction.MOVED, actor_id))
         return view, previous
 
-    async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionView:
+    async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionInfo:
         async with self.db.unit() as uow:
             row = await self._changeable(uow, guild_id, session_id, verb="is already cancelled")
             row.status = SessionStatus.CANCELLED

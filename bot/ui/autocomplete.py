@@ -32,7 +32,7 @@ async def session_choices(
     views = []
     if text.isdigit():
         try:
-            views = [await services.schedule.view(interaction.guild_id, int(text))]
+            views = [await services.schedule.get(interaction.guild_id, int(text))]
         except Exception:
             views = []
     views += await services.schedule.search(interaction.guild_id, current, limit=MAX_CHOICES)

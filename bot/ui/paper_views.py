@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.papers.arxiv import PaperMetadata
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.text import shorten
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
@@ -76,7 +76,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_T
             await report_error(interaction, error)
 
 
-def proposal_buttons(view: ProposalView) -> discord.ui.View:
+def proposal_buttons(view: ProposalInfo) -> discord.ui.View:
     """The components of a proposal message (persistent: no timeout)."""
     buttons = discord.ui.View(timeout=None)
     buttons.add_item(VoteButton(view.id, view.votes, is_open=view.is_open))

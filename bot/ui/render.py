@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 import discord
 
 from bot.dates import discord_timestamp, format_date, utc_to_local
-from bot.schedule.service import KIND_LABELS, Page, SessionView, headline
+from bot.schedule.service import KIND_LABELS, Page, SessionInfo, headline
 from bot.text import shorten
 from storage.models import GuildConfig, Paper, PaperRole, SessionKind, SessionStatus
 
@@ -74,7 +74,7 @@ def paper_line(paper: Paper, label: str | None = None, *, with_authors: bool = T
     return line
 
 
-def when(view: SessionView, config: GuildConfig) -> str:
+def when(view: SessionInfo, config: GuildConfig) -> str:
     local = utc_to_local(view.starts_at, config.timezone)
     return (
         f"{discord_timestamp(view.starts_at, 'F')} ({discord_timestamp(view.starts_at, 'R')}) · "
@@ -86,7 +86,7 @@ def event_url(guild_id: int, event_id: int) -> str:
     return f"https://discord.com/events/{guild_id}/{event_id}"
 
 
-def _papers_block(view: SessionView, limit: int) -> str:
+def _papers_block(view: SessionInfo, limit: int) -> str:
     lines = []
     for linked in view.papers:
         prefix = "See also: " if linked.role == PaperRole.SEE_ALSO else ""
@@ -105,7 +105,7 @@ def _fit_lines(lines: Sequence[str], limit: int) -> str:
     return text
 
 
-def session_embed(view: SessionView, config: GuildConfig) -> discord.Embed:
+def session_embed(view: SessionInfo, config: GuildConfig) -> discord.Embed:
     s = view.session
     prefix = f"#{view.id} · "
     embed = discord.Embed(
@@ -144,12 +144,12 @@ def session_embed(view: SessionView, config: GuildConfig) -> discord.Embed:
     return embed
 
 
-_LINES: weakref.WeakKeyDictionary[SessionView, dict[tuple[str, str], str]] = (
+_LINES: weakref.WeakKeyDictionary[SessionInfo, dict[tuple[str, str], str]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def session_line(view: SessionView, config: GuildConfig) -> str:
+def session_line(view: SessionInfo, config: GuildConfig) -> str:
     """One line of a list; memoised per view (a view never changes once made)."""
     key = (config.timezone, config.date_format)
     lines = _LINES.setdefault(view, {})
@@ -159,7 +159,7 @@ def session_line(view: SessionView, config: GuildConfig) -> str:
     return line
 
 
-def _session_line(view: SessionView, config: GuildConfig) -> str:
+def _session_line(view: SessionInfo, config: GuildConfig) -> str:
     s = view.session
     local = utc_to_local(view.starts_at, config.timezone)
     date_text = format_date(local.date(), config.date_format)
@@ -238,7 +238,7 @@ def _page_embed(
     return embed
 
 
-def choice_name(view: SessionView, config: GuildConfig) -> str:
+def choice_name(view: SessionInfo, config: GuildConfig) -> str:
     """An autocomplete label: '#12 · 07.02.2025 · RLHF Block. Part 2. …' (≤ 100 chars)."""
     local = utc_to_local(view.starts_at, config.timezone)
     prefix = f"#{view.id} · {format_date(local.date(), config.date_format)} · "

@@ -24,18 +24,18 @@ class Repository:
     one server never sees another's rows.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
 
-def dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` support for the session's backend."""
-    if session.bind.dialect.name == "postgresql":
+def dialect_insert(tx: AsyncSession, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the transaction's backend."""
+    if tx.bind.dialect.name == "postgresql":
         return pg_insert(table)
     return sqlite_insert(table)
 
 
-async def bulk_insert(session: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> None:
+async def bulk_insert(tx: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> None:
     """Insert many rows with one executemany; every row has the same keys.
 
     On SQLite the rows go to the driver directly, converted by the columns' own bind
@@ -49,7 +49,7 @@ async def bulk_insert(session: AsyncSession, table: Any, rows: Iterable[dict[str
     first = next(iterator, None)
     if first is None:
         return
-    conn = await session.connection()
+    conn = await tx.connection()
     dialect = conn.dialect
     if dialect.paramstyle != "qmark":
         await conn.execute(insert(table), [first, *iterator])

@@ -16,15 +16,15 @@ class CommentRepository(Repository):
             existing = await self.by_message(comment.message_id)
             if existing is not None:
                 return existing, False
-        self.session.add(comment)
-        await self.session.flush()
+        self.tx.add(comment)
+        await self.tx.flush()
         return comment, True
 
     async def by_message(self, message_id: int) -> Comment | None:
-        return await self.session.scalar(select(Comment).where(Comment.message_id == message_id))
+        return await self.tx.scalar(select(Comment).where(Comment.message_id == message_id))
 
     async def get(self, guild_id: int, comment_id: int) -> Comment | None:
-        row = await self.session.get(Comment, comment_id)
+        row = await self.tx.get(Comment, comment_id)
         if row is None or row.guild_id != guild_id:
             return None
         return row
@@ -36,7 +36,7 @@ class CommentRepository(Repository):
         if pinned_only:
             stmt = stmt.where(Comment.pinned.is_(True))
         stmt = stmt.order_by(Comment.created_at, Comment.id)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def page(
         self, guild_id: int, session_id: int, *, offset: int = 0, limit: int = 10
@@ -44,7 +44,7 @@ class CommentRepository(Repository):
         """Comments of a session in logging order, one page at a time."""
         return list(
             (
-                await self.session.scalars(
+                await self.tx.scalars(
                     select(Comment)
                     .where(Comment.guild_id == guild_id, Comment.session_id == session_id)
                     .order_by(Comment.created_at, Comment.id)
@@ -74,13 +74,13 @@ class CommentRepository(Repository):
                 | Comment.author_name.ilike(pattern, escape="\\")
             )
         stmt = stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def pinned_for(self, guild_id: int, session_ids: list[int]) -> dict[int, list[Comment]]:
         result: dict[int, list[Comment]] = {sid: [] for sid in session_ids}
         if not session_ids:
             return result
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(Comment)
             .where(
                 Comment.guild_id == guild_id,
@@ -95,7 +95,7 @@ class CommentRepository(Repository):
 
     async def count(self, guild_id: int, session_id: int) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count())
                 .select_from(Comment)
                 .where(Comment.guild_id == guild_id, Comment.session_id == session_id)
@@ -104,15 +104,15 @@ class CommentRepository(Repository):
         )
 
     async def remove(self, comment: Comment) -> None:
-        await self.session.delete(comment)
-        await self.session.flush()
+        await self.tx.delete(comment)
+        await self.tx.flush()
 
 
 class SummaryRepository(Repository):
     async def find(
         self, guild_id: int, session_id: int, model: str, input_hash: str
     ) -> Summary | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(Summary).where(
                 Summary.guild_id == guild_id,
                 Summary.session_id == session_id,
@@ -122,7 +122,7 @@ class SummaryRepository(Repository):
         )
 
     async def latest(self, guild_id: int, session_id: int) -> Summary | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(Summary)
             .where(Summary.guild_id == guild_id, Summary.session_id == session_id)
             .order_by(Summary.created_at.desc(), Summary.id.desc())
@@ -138,8 +138,8 @@ class SummaryRepository(Repository):
             existing.key_points = summary.key_points
             existing.open_questions = summary.open_questions
             existing.created_at = summary.created_at
-            await self.session.flush()
+            await self.tx.flush()
             return existing
-        self.session.add(summary)
-        await self.session.flush()
+        self.tx.add(summary)
+        await self.tx.flush()
         return summary

@@ -66,7 +66,7 @@ class MarkdownRepository(Repository):
             .where(self._window(guild_id, start, end))
             .order_by(ReadingSession.starts_at, ReadingSession.id)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def export_papers(
         self, guild_id: int, start: datetime | None, end: datetime | None
@@ -89,7 +89,7 @@ class MarkdownRepository(Repository):
             .where(self._window(guild_id, start, end), SessionPaper.guild_id == guild_id)
             .order_by(SessionPaper.session_id, SessionPaper.position)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def export_comments(
         self, guild_id: int, start: datetime | None, end: datetime | None
@@ -105,7 +105,7 @@ class MarkdownRepository(Repository):
             )
             .order_by(Comment.session_id, Comment.created_at, Comment.id)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def reading_topics(self, guild_id: int) -> Sequence[Row[Any]]:
         stmt = (
@@ -119,7 +119,7 @@ class MarkdownRepository(Repository):
             .where(ReadingTopic.guild_id == guild_id)
             .order_by(ReadingTopic.position, ReadingTopic.id)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def reading_items(self, guild_id: int) -> Sequence[Row[Any]]:
         stmt = (
@@ -137,7 +137,7 @@ class MarkdownRepository(Repository):
             .where(ReadingItem.guild_id == guild_id)
             .order_by(ReadingItem.topic_id, ReadingItem.position, ReadingItem.id)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     # ------------------------------------------------------------------------------ import
 
@@ -164,7 +164,7 @@ class MarkdownRepository(Repository):
             )
             .order_by(ReadingSession.starts_at, ReadingSession.id)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def session_papers(self, guild_id: int) -> Sequence[Row[Any]]:
         stmt = (
@@ -177,7 +177,7 @@ class MarkdownRepository(Repository):
             .where(SessionPaper.guild_id == guild_id)
             .order_by(SessionPaper.session_id, SessionPaper.position)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def comments_for_import(self, guild_id: int) -> Sequence[Row[Any]]:
         """Comments an import may match or replace: pinned ones and imported ones."""
@@ -189,7 +189,7 @@ class MarkdownRepository(Repository):
             )
             .order_by(Comment.session_id, Comment.created_at, Comment.id)
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def papers_by_keys(self, guild_id: int, keys: Sequence[str]) -> Sequence[Row[Any]]:
         rows: list[Row[Any]] = []
@@ -206,7 +206,7 @@ class MarkdownRepository(Repository):
         )
         for chunk in _chunks(list(dict.fromkeys(keys))):
             stmt = select(*columns).where(Paper.guild_id == guild_id, Paper.ref_key.in_(chunk))
-            rows.extend((await self.session.execute(stmt)).all())
+            rows.extend((await self.tx.execute(stmt)).all())
         return rows
 
     # ------------------------------------------------------------------------------ writes
@@ -221,12 +221,12 @@ class MarkdownRepository(Repository):
                 keys.append(row[key])
                 yield row
 
-        await bulk_insert(self.session, model.__table__, noted())
+        await bulk_insert(self.tx, model.__table__, noted())
         return keys
 
     async def _max_id(self, model: Any, guild_id: int) -> int:
         table = model.__table__
-        value = await self.session.scalar(
+        value = await self.tx.scalar(
             select(func.max(table.c.id)).where(table.c.guild_id == guild_id)
         )
         return int(value or 0)
@@ -246,11 +246,11 @@ class MarkdownRepository(Repository):
                 .values({name: bindparam(name) for name in names})
             )
             params = [{"_id": r["id"], **{n: r[n] for n in names}} for r in group]
-            await self.session.execute(stmt, params)
+            await self.tx.execute(stmt, params)
 
     async def _new_ids(self, model: Any, guild_id: int, floor: int) -> list[int]:
         table = model.__table__
-        found = await self.session.scalars(
+        found = await self.tx.scalars(
             select(table.c.id)
             .where(table.c.guild_id == guild_id, table.c.id > floor)
             .order_by(table.c.id)
@@ -266,7 +266,7 @@ class MarkdownRepository(Repository):
         ids = await self._new_ids(Paper, guild_id, floor)
         if len(ids) == len(keys):  # one executemany: ids follow the order of the rows
             return dict(zip(keys, ids, strict=True))
-        found = await self.session.execute(
+        found = await self.tx.execute(
             select(Paper.id, Paper.ref_key).where(Paper.guild_id == guild_id, Paper.id > floor)
         )
         return {r.ref_key: r.id for r in found.all()}
@@ -286,7 +286,7 @@ class MarkdownRepository(Repository):
         if len(ids) == len(starts):  # one executemany: ids follow the order of the rows
             return dict(zip(starts, ids, strict=True))
         wanted = set(starts)
-        found = await self.session.execute(
+        found = await self.tx.execute(
             select(ReadingSession.id, ReadingSession.starts_at).where(
                 ReadingSession.guild_id == guild_id, ReadingSession.id > floor
             )
@@ -301,26 +301,26 @@ class MarkdownRepository(Repository):
     ) -> None:
         """The papers of ``session_ids`` become exactly ``rows``."""
         for chunk in _chunks(list(session_ids)):
-            await self.session.execute(
+            await self.tx.execute(
                 delete(SessionPaper).where(
                     SessionPaper.guild_id == guild_id, SessionPaper.session_id.in_(chunk)
                 )
             )
-        await bulk_insert(self.session, SessionPaper.__table__, rows)
+        await bulk_insert(self.tx, SessionPaper.__table__, rows)
 
     async def insert_comments(self, rows: Iterable[dict[str, Any]]) -> None:
-        await bulk_insert(self.session, Comment.__table__, rows)
+        await bulk_insert(self.tx, Comment.__table__, rows)
 
     async def delete_comments(self, guild_id: int, ids: Sequence[int]) -> None:
         for chunk in _chunks(list(ids)):
-            await self.session.execute(
+            await self.tx.execute(
                 delete(Comment).where(Comment.guild_id == guild_id, Comment.id.in_(chunk))
             )
 
     async def insert_topic(self, row: dict[str, Any]) -> int:
         topic = ReadingTopic(**row)
-        self.session.add(topic)
-        await self.session.flush()
+        self.tx.add(topic)
+        await self.tx.flush()
         assert topic.id is not None
         return topic.id
 
@@ -328,7 +328,7 @@ class MarkdownRepository(Repository):
         await self._update(ReadingTopic, guild_id, rows)
 
     async def insert_items(self, rows: Iterable[dict[str, Any]]) -> None:
-        await bulk_insert(self.session, ReadingItem.__table__, rows)
+        await bulk_insert(self.tx, ReadingItem.__table__, rows)
 
     async def update_items(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(ReadingItem, guild_id, rows)

@@ -22,13 +22,13 @@ def url_key(url: str) -> str:
 
 class PaperRepository(Repository):
     async def get(self, guild_id: int, paper_id: int) -> Paper | None:
-        row = await self.session.get(Paper, paper_id)
+        row = await self.tx.get(Paper, paper_id)
         if row is None or row.guild_id != guild_id:
             return None
         return row
 
     async def by_key(self, guild_id: int, ref_key: str) -> Paper | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(Paper).where(Paper.guild_id == guild_id, Paper.ref_key == ref_key)
         )
 
@@ -36,19 +36,19 @@ class PaperRepository(Repository):
         keys = list(dict.fromkeys(ref_keys))
         if not keys:
             return {}
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(Paper).where(Paper.guild_id == guild_id, Paper.ref_key.in_(keys))
         )
         return {row.ref_key: row for row in rows.all()}
 
     async def add(self, paper: Paper) -> Paper:
-        self.session.add(paper)
-        await self.session.flush()
+        self.tx.add(paper)
+        await self.tx.flush()
         return paper
 
     async def touch(self, paper: Paper) -> None:
         paper.updated_at = utcnow()
-        await self.session.flush()
+        await self.tx.flush()
 
     async def search(self, guild_id: int, text: str, *, limit: int = 25) -> list[Paper]:
         stmt = select(Paper).where(Paper.guild_id == guild_id)
@@ -63,11 +63,11 @@ class PaperRepository(Repository):
                 )
             )
         stmt = stmt.order_by(Paper.updated_at.desc()).limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def count(self, guild_id: int) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count()).select_from(Paper).where(Paper.guild_id == guild_id)
             )
             or 0
@@ -81,24 +81,24 @@ class PaperRepository(Repository):
             .order_by(Paper.id)
             .limit(limit)
         )
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
 
 class ProposalRepository(Repository):
     async def add(self, proposal: Proposal) -> Proposal:
-        self.session.add(proposal)
-        await self.session.flush()
+        self.tx.add(proposal)
+        await self.tx.flush()
         return proposal
 
     async def get(self, guild_id: int, proposal_id: int) -> Proposal | None:
-        row = await self.session.get(Proposal, proposal_id)
+        row = await self.tx.get(Proposal, proposal_id)
         if row is None or row.guild_id != guild_id:
             return None
         return row
 
     async def with_paper(self, guild_id: int, proposal_id: int) -> tuple[Proposal, Paper] | None:
         row = (
-            await self.session.execute(
+            await self.tx.execute(
                 select(Proposal, Paper)
                 .join(Paper, Paper.id == Proposal.paper_id)
                 .where(Proposal.guild_id == guild_id, Proposal.id == proposal_id)
@@ -108,7 +108,7 @@ class ProposalRepository(Repository):
 
     async def for_paper(self, guild_id: int, paper_id: int) -> list[Proposal]:
         """Every proposal of a paper, oldest first."""
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(Proposal)
             .where(Proposal.guild_id == guild_id, Proposal.paper_id == paper_id)
             .order_by(Proposal.created_at, Proposal.id)
@@ -116,7 +116,7 @@ class ProposalRepository(Repository):
         return list(rows.all())
 
     async def delete(self, guild_id: int, proposal_id: int) -> bool:
-        result = await self.session.execute(
+        result = await self.tx.execute(
             delete(Proposal).where(Proposal.guild_id == guild_id, Proposal.id == proposal_id)
         )
         return bool(result.rowcount)
@@ -141,7 +141,7 @@ class ProposalRepository(Repository):
                 conditions.append(Proposal.id == int(text))
             stmt = stmt.where(or_(*conditions))
         stmt = stmt.order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(limit)
-        return [(p, paper) for p, paper in (await self.session.execute(stmt)).all()]
+        return [(p, paper) for p, paper in (await self.tx.execute(stmt)).all()]
 
     async def proposers(self, guild_id: int) -> dict[int, datetime]:
         """Members who proposed a paper or were named to present one: their first proposal.
@@ -151,7 +151,7 @@ class ProposalRepository(Repository):
         """
         result: dict[int, datetime] = {}
         for column in (Proposal.proposer_id, Proposal.presenter_id):
-            rows = await self.session.execute(
+            rows = await self.tx.execute(
                 select(column, func.min(Proposal.created_at))
                 .where(Proposal.guild_id == guild_id, column.is_not(None))
                 .group_by(column)
@@ -164,7 +164,7 @@ class ProposalRepository(Repository):
         return result
 
     async def open_for_paper(self, guild_id: int, paper_id: int) -> Proposal | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(Proposal).where(
                 Proposal.guild_id == guild_id,
                 Proposal.paper_id == paper_id,
@@ -191,11 +191,11 @@ class ProposalRepository(Repository):
             .offset(offset)
             .limit(limit)
         )
-        return [(p, paper, int(n)) for p, paper, n in (await self.session.execute(stmt)).all()]
+        return [(p, paper, int(n)) for p, paper, n in (await self.tx.execute(stmt)).all()]
 
     async def count_open(self, guild_id: int) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count())
                 .select_from(Proposal)
                 .where(Proposal.guild_id == guild_id, Proposal.status == ProposalStatus.OPEN)
@@ -205,20 +205,20 @@ class ProposalRepository(Repository):
 
     async def toggle_vote(self, guild_id: int, proposal_id: int, user_id: int) -> bool:
         """Add the member's vote, or remove it if present. True when the vote now exists."""
-        removed = await self.session.execute(
+        removed = await self.tx.execute(
             delete(Vote).where(Vote.proposal_id == proposal_id, Vote.user_id == user_id)
         )
         if removed.rowcount:
             return False
-        stmt = dialect_insert(self.session, Vote.__table__).values(
+        stmt = dialect_insert(self.tx, Vote.__table__).values(
             proposal_id=proposal_id, user_id=user_id, guild_id=guild_id, created_at=utcnow()
         )
-        await self.session.execute(stmt.on_conflict_do_nothing())
+        await self.tx.execute(stmt.on_conflict_do_nothing())
         return True
 
     async def vote_count(self, proposal_id: int) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id)
             )
             or 0
@@ -228,7 +228,7 @@ class ProposalRepository(Repository):
         counts = {pid: 0 for pid in proposal_ids}
         if not counts:
             return counts
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(Vote.proposal_id, func.count())
             .where(Vote.proposal_id.in_(list(counts)))
             .group_by(Vote.proposal_id)
@@ -240,8 +240,6 @@ class ProposalRepository(Repository):
     async def voters(self, proposal_id: int) -> Sequence[int]:
         return list(
             (
-                await self.session.scalars(
-                    select(Vote.user_id).where(Vote.proposal_id == proposal_id)
-                )
+                await self.tx.scalars(select(Vote.user_id).where(Vote.proposal_id == proposal_id))
             ).all()
         )

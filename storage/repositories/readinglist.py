@@ -39,7 +39,7 @@ class ListedItem:
 
 class ReadingListRepository(Repository):
     async def topic(self, guild_id: int, path: str) -> ReadingTopic | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingTopic).where(
                 ReadingTopic.guild_id == guild_id,
                 func.lower(ReadingTopic.path) == join_path(split_path(path)).lower(),
@@ -60,7 +60,7 @@ class ReadingListRepository(Repository):
             )
             topic = await self.topic(guild_id, sub_path)
             if topic is None:
-                siblings = await self.session.scalar(
+                siblings = await self.tx.scalar(
                     select(func.count())
                     .select_from(ReadingTopic)
                     .where(
@@ -77,15 +77,15 @@ class ReadingListRepository(Repository):
                     path=sub_path,
                     position=int(siblings or 0),
                 )
-                self.session.add(topic)
-                await self.session.flush()
+                self.tx.add(topic)
+                await self.tx.flush()
             parent = topic
         assert parent is not None
         return parent
 
     async def topics(self, guild_id: int) -> list[ReadingTopic]:
         """All topics, parents before children, in their order."""
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingTopic)
             .where(ReadingTopic.guild_id == guild_id)
             .order_by(ReadingTopic.position, ReadingTopic.id)
@@ -98,7 +98,7 @@ class ReadingListRepository(Repository):
         if not wanted:
             return []
         escaped = escape_like(wanted)
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingTopic)
             .where(
                 ReadingTopic.guild_id == guild_id,
@@ -116,9 +116,7 @@ class ReadingListRepository(Repository):
         if text.strip():
             pattern = f"%{escape_like(text.strip())}%"
             stmt = stmt.where(ReadingTopic.path.ilike(pattern, escape="\\"))
-        return list(
-            (await self.session.scalars(stmt.order_by(ReadingTopic.path).limit(limit))).all()
-        )
+        return list((await self.tx.scalars(stmt.order_by(ReadingTopic.path).limit(limit))).all())
 
     async def add_item(
         self,
@@ -131,14 +129,14 @@ class ReadingListRepository(Repository):
         added_by: int | None = None,
     ) -> tuple[ReadingItem, bool]:
         """Add a paper to a topic; an existing entry is returned with ``False``."""
-        existing = await self.session.scalar(
+        existing = await self.tx.scalar(
             select(ReadingItem).where(
                 ReadingItem.topic_id == topic.id, ReadingItem.paper_id == paper.id
             )
         )
         if existing is not None:
             return existing, False
-        position = await self.session.scalar(
+        position = await self.tx.scalar(
             select(func.count()).select_from(ReadingItem).where(ReadingItem.topic_id == topic.id)
         )
         item = ReadingItem(
@@ -151,8 +149,8 @@ class ReadingListRepository(Repository):
             position=int(position or 0),
             added_by=added_by,
         )
-        self.session.add(item)
-        await self.session.flush()
+        self.tx.add(item)
+        await self.tx.flush()
         return item, True
 
     async def items(
@@ -166,10 +164,10 @@ class ReadingListRepository(Repository):
         if topic_ids is not None:
             stmt = stmt.where(ReadingItem.topic_id.in_(list(topic_ids)))
         stmt = stmt.order_by(ReadingItem.topic_id, ReadingItem.position, ReadingItem.id)
-        return [ListedItem(i, p) for i, p in (await self.session.execute(stmt)).all()]
+        return [ListedItem(i, p) for i, p in (await self.tx.execute(stmt)).all()]
 
     async def items_for_paper(self, guild_id: int, paper_id: int) -> list[ReadingItem]:
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingItem).where(
                 ReadingItem.guild_id == guild_id, ReadingItem.paper_id == paper_id
             )
@@ -181,28 +179,28 @@ class ReadingListRepository(Repository):
         (walking up to its parents). Returns the topics deleted, each before its parent."""
         topic_ids = {item.topic_id for item in items}
         for item in items:
-            await self.session.delete(item)
-        await self.session.flush()
+            await self.tx.delete(item)
+        await self.tx.flush()
         removed: list[ReadingTopic] = []
         pending = sorted(topic_ids)
         while pending:
-            topic = await self.session.get(ReadingTopic, pending.pop())
+            topic = await self.tx.get(ReadingTopic, pending.pop())
             if topic is None or await self._has_content(topic):
                 continue
             removed.append(topic)
-            await self.session.delete(topic)
-            await self.session.flush()
+            await self.tx.delete(topic)
+            await self.tx.flush()
             if topic.parent_id is not None:
                 pending.append(topic.parent_id)
         return removed
 
     async def _has_content(self, topic: ReadingTopic) -> bool:
-        item = await self.session.scalar(
+        item = await self.tx.scalar(
             select(ReadingItem.id).where(ReadingItem.topic_id == topic.id).limit(1)
         )
         if item is not None:
             return True
-        child = await self.session.scalar(
+        child = await self.tx.scalar(
             select(ReadingTopic.id).where(ReadingTopic.parent_id == topic.id).limit(1)
         )
         return child is not None
@@ -220,7 +218,7 @@ class ReadingListRepository(Repository):
                 changed += item.read != read
                 item.read = read
                 item.read_at = at
-        await self.session.flush()
+        await self.tx.flush()
         return changed
 
     async def discussed_unread(
@@ -252,10 +250,10 @@ class ReadingListRepository(Repository):
             )
             .group_by(ReadingItem.id)
         )
-        found = {int(item_id): when for item_id, when in (await self.session.execute(stmt)).all()}
+        found = {int(item_id): when for item_id, when in (await self.tx.execute(stmt)).all()}
         if not found:
             return []
-        items = await self.session.scalars(
+        items = await self.tx.scalars(
             select(ReadingItem).where(ReadingItem.id.in_(list(found))).order_by(ReadingItem.id)
         )
         return [(item, found[item.id]) for item in items.all()]  # type: ignore[index]
@@ -268,5 +266,5 @@ class ReadingListRepository(Repository):
                 item.read = read
                 item.read_at = utcnow() if read else None
                 changed += 1
-        await self.session.flush()
+        await self.tx.flush()
         return changed

@@ -20,7 +20,7 @@ OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
 
 class ReminderRepository(Repository):
     async def get(self, guild_id: int, dedupe_key: str) -> ReminderDelivery | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReminderDelivery).where(
                 ReminderDelivery.guild_id == guild_id,
                 ReminderDelivery.dedupe_key == dedupe_key,
@@ -45,7 +45,7 @@ class ReminderRepository(Repository):
         over only when it is still ``claimed`` (or ``blocked``) and its lease is older than
         ``lease_expired_before``: the update is conditional, so two processes cannot both win.
         """
-        stmt = dialect_insert(self.session, ReminderDelivery.__table__).values(
+        stmt = dialect_insert(self.tx, ReminderDelivery.__table__).values(
             guild_id=guild_id,
             session_id=session_id,
             kind=kind,
@@ -57,10 +57,10 @@ class ReminderRepository(Repository):
             attempts=1,
             late=False,
         )
-        inserted = await self.session.execute(stmt.on_conflict_do_nothing())
+        inserted = await self.tx.execute(stmt.on_conflict_do_nothing())
         if inserted.rowcount:
             return await self.get(guild_id, dedupe_key)
-        taken = await self.session.execute(
+        taken = await self.tx.execute(
             update(ReminderDelivery)
             .where(
                 ReminderDelivery.guild_id == guild_id,
@@ -79,7 +79,7 @@ class ReminderRepository(Repository):
             return None
         row = await self.get(guild_id, dedupe_key)
         if row is not None:
-            await self.session.refresh(row)
+            await self.tx.refresh(row)
         return row
 
     async def mark(
@@ -104,11 +104,11 @@ class ReminderRepository(Repository):
             delivery.late = late
         if detail is not None:
             delivery.detail = detail
-        await self.session.flush()
+        await self.tx.flush()
 
     async def unfinished(self) -> list[ReminderDelivery]:
         """Claimed or blocked deliveries of every server (crash recovery at start-up)."""
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReminderDelivery)
             .where(ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]))
             .order_by(ReminderDelivery.due_at)
@@ -117,7 +117,7 @@ class ReminderRepository(Repository):
 
     async def keys_since(self, since: datetime) -> set[tuple[int, str]]:
         """``(guild_id, dedupe_key)`` of every delivery due at or after ``since``."""
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(ReminderDelivery.guild_id, ReminderDelivery.dedupe_key).where(
                 ReminderDelivery.due_at >= since
             )
@@ -138,7 +138,7 @@ class ReminderRepository(Repository):
         )
         if guild_ids is not None:
             stmt = stmt.where(ReminderDelivery.guild_id.in_(list(guild_ids)))
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def skip_blocked(self, guild_id: int, dedupe_key: str, detail: str) -> bool:
         """Give up a blocked delivery (its session was cancelled, moved or has started).
@@ -146,7 +146,7 @@ class ReminderRepository(Repository):
         Conditional on the row still being blocked: a delivery another process has claimed
         in the meantime is left to that process.
         """
-        result = await self.session.execute(
+        result = await self.tx.execute(
             update(ReminderDelivery)
             .where(
                 ReminderDelivery.guild_id == guild_id,
@@ -158,7 +158,7 @@ class ReminderRepository(Repository):
         return bool(result.rowcount)
 
     async def blocked(self, guild_id: int) -> list[ReminderDelivery]:
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReminderDelivery)
             .where(
                 ReminderDelivery.guild_id == guild_id,
@@ -169,7 +169,7 @@ class ReminderRepository(Repository):
         return list(rows.all())
 
     async def last_sent(self, guild_id: int) -> ReminderDelivery | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReminderDelivery)
             .where(
                 ReminderDelivery.guild_id == guild_id,

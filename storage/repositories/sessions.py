@@ -31,12 +31,12 @@ class LinkedPaper:
 
 class SessionRepository(Repository):
     async def add(self, session: ReadingSession) -> ReadingSession:
-        self.session.add(session)
-        await self.session.flush()
+        self.tx.add(session)
+        await self.tx.flush()
         return session
 
     async def get(self, guild_id: int, session_id: int) -> ReadingSession | None:
-        row = await self.session.get(ReadingSession, session_id)
+        row = await self.tx.get(ReadingSession, session_id)
         if row is None or row.guild_id != guild_id:
             return None
         return row
@@ -44,7 +44,7 @@ class SessionRepository(Repository):
     async def get_many(self, guild_id: int, ids: Sequence[int]) -> list[ReadingSession]:
         if not ids:
             return []
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingSession).where(
                 ReadingSession.guild_id == guild_id, ReadingSession.id.in_(list(ids))
             )
@@ -53,10 +53,10 @@ class SessionRepository(Repository):
 
     async def touch(self, row: ReadingSession) -> None:
         row.updated_at = utcnow()
-        await self.session.flush()
+        await self.tx.flush()
 
     async def delete(self, guild_id: int, session_id: int) -> bool:
-        result = await self.session.execute(
+        result = await self.tx.execute(
             delete(ReadingSession).where(
                 ReadingSession.guild_id == guild_id, ReadingSession.id == session_id
             )
@@ -80,7 +80,7 @@ class SessionRepository(Repository):
             )
             .order_by(ReadingSession.starts_at, ReadingSession.id)
         )
-        return [r for r in (await self.session.scalars(stmt)).all() if _ends_at(r) > now]
+        return [r for r in (await self.tx.scalars(stmt)).all() if _ends_at(r) > now]
 
     async def upcoming(
         self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
@@ -99,10 +99,10 @@ class SessionRepository(Repository):
         )
         if remaining is not None:
             stmt = stmt.limit(remaining)
-        return head + list((await self.session.scalars(stmt)).all())
+        return head + list((await self.tx.scalars(stmt)).all())
 
     async def count_upcoming(self, guild_id: int, now: datetime) -> int:
-        future = await self.session.scalar(
+        future = await self.tx.scalar(
             select(func.count())
             .select_from(ReadingSession)
             .where(self._active(guild_id), ReadingSession.starts_at > now)
@@ -121,11 +121,11 @@ class SessionRepository(Repository):
         )
         if limit is not None:
             stmt = stmt.limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def count_past(self, guild_id: int, now: datetime) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count())
                 .select_from(ReadingSession)
                 .where(self._active(guild_id), ReadingSession.starts_at <= now)
@@ -152,11 +152,11 @@ class SessionRepository(Repository):
         stmt = stmt.order_by(ReadingSession.starts_at, ReadingSession.id).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def count(self, guild_id: int, *, include_cancelled: bool = False) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count())
                 .select_from(ReadingSession)
                 .where(self._active(guild_id, include_cancelled))
@@ -166,7 +166,7 @@ class SessionRepository(Repository):
 
     async def next_after(self, guild_id: int, now: datetime) -> ReadingSession | None:
         """The first session that starts after ``now``."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
             .where(self._active(guild_id), ReadingSession.starts_at > now)
             .order_by(ReadingSession.starts_at, ReadingSession.id)
@@ -175,7 +175,7 @@ class SessionRepository(Repository):
 
     async def last_before(self, guild_id: int, when: datetime) -> ReadingSession | None:
         """The latest session that started at or before ``when``."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
             .where(self._active(guild_id), ReadingSession.starts_at <= when)
             .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
@@ -184,7 +184,7 @@ class SessionRepository(Repository):
 
     async def latest(self, guild_id: int) -> ReadingSession | None:
         """The session with the latest start time, past or future."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
             .where(self._active(guild_id))
             .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
@@ -193,7 +193,7 @@ class SessionRepository(Repository):
 
     async def by_thread(self, guild_id: int, thread_id: int) -> ReadingSession | None:
         """The session whose discussion thread is ``thread_id``."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
             .where(ReadingSession.guild_id == guild_id, ReadingSession.thread_id == thread_id)
             .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
@@ -202,7 +202,7 @@ class SessionRepository(Repository):
 
     async def at(self, guild_id: int, starts_at: datetime) -> ReadingSession | None:
         """A scheduled session starting exactly at ``starts_at`` (a clash)."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
             .where(self._active(guild_id), ReadingSession.starts_at == starts_at)
             .limit(1)
@@ -220,7 +220,7 @@ class SessionRepository(Repository):
         )
         if exclude_id is not None:
             stmt = stmt.where(ReadingSession.id != exclude_id)
-        rows = (await self.session.scalars(stmt)).all()
+        rows = (await self.tx.scalars(stmt)).all()
         return [r for r in rows if _ends_at(r) > start]
 
     async def start_times(
@@ -236,7 +236,7 @@ class SessionRepository(Repository):
         )
         if guild_ids is not None:
             stmt = stmt.where(ReadingSession.guild_id.in_(list(guild_ids)))
-        rows = await self.session.execute(stmt)
+        rows = await self.tx.execute(stmt)
         return [(int(g), int(i), s) for g, i, s in rows.all()]
 
     async def in_block(self, guild_id: int, block_name: str) -> list[ReadingSession]:
@@ -249,7 +249,7 @@ class SessionRepository(Repository):
             )
             .order_by(ReadingSession.block_part, ReadingSession.starts_at)
         )
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def block_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
         stmt = (
@@ -263,7 +263,7 @@ class SessionRepository(Repository):
             stmt = stmt.where(
                 ReadingSession.block_name.ilike(f"%{escape_like(prefix)}%", escape="\\")
             )
-        return [name for name in (await self.session.scalars(stmt)).all() if name]
+        return [name for name in (await self.tx.scalars(stmt)).all() if name]
 
     async def search(
         self, guild_id: int, text: str, *, limit: int = 25, include_cancelled: bool = False
@@ -286,11 +286,11 @@ class SessionRepository(Repository):
                 )
             )
         stmt = stmt.order_by(ReadingSession.starts_at.desc()).limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def last_presented(self, guild_id: int) -> dict[int, datetime]:
         """For each presenter, when they last presented (for a fair rotation)."""
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(ReadingSession.presenter_id, func.max(ReadingSession.starts_at))
             .where(self._active(guild_id), ReadingSession.presenter_id.is_not(None))
             .group_by(ReadingSession.presenter_id)
@@ -306,7 +306,7 @@ class SessionRepository(Repository):
     # Papers of a session
 
     async def papers(self, session_id: int) -> list[LinkedPaper]:
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(SessionPaper, Paper)
             .join(Paper, Paper.id == SessionPaper.paper_id)
             .where(SessionPaper.session_id == session_id)
@@ -319,7 +319,7 @@ class SessionRepository(Repository):
         result: dict[int, list[LinkedPaper]] = {sid: [] for sid in session_ids}
         if not session_ids:
             return result
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(SessionPaper, Paper)
             .join(Paper, Paper.id == SessionPaper.paper_id)
             .where(SessionPaper.session_id.in_(list(session_ids)))
@@ -331,7 +331,7 @@ class SessionRepository(Repository):
 
     async def papers_of_guild(self, guild_id: int) -> dict[int, list[LinkedPaper]]:
         """The papers of every session of a server, in one query."""
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(SessionPaper, Paper)
             .join(Paper, Paper.id == SessionPaper.paper_id)
             .where(SessionPaper.guild_id == guild_id)
@@ -351,9 +351,7 @@ class SessionRepository(Repository):
         papers: Sequence[tuple[Paper, str, str | None]],
     ) -> None:
         """Replace the papers of a session with ``(paper, role, label)`` in order."""
-        await self.session.execute(
-            delete(SessionPaper).where(SessionPaper.session_id == session_id)
-        )
+        await self.tx.execute(delete(SessionPaper).where(SessionPaper.session_id == session_id))
         seen: set[int] = set()
         for position, (paper, role, label) in enumerate(papers):
             if paper.id is None:
@@ -361,7 +359,7 @@ class SessionRepository(Repository):
             if paper.id in seen:
                 continue
             seen.add(paper.id)
-            self.session.add(
+            self.tx.add(
                 SessionPaper(
                     session_id=session_id,
                     paper_id=paper.id,
@@ -371,7 +369,7 @@ class SessionRepository(Repository):
                     label=label,
                 )
             )
-        await self.session.flush()
+        await self.tx.flush()
 
     async def sessions_with_paper(self, guild_id: int, paper_id: int) -> list[ReadingSession]:
         stmt = (
@@ -380,7 +378,7 @@ class SessionRepository(Repository):
             .where(ReadingSession.guild_id == guild_id, SessionPaper.paper_id == paper_id)
             .order_by(ReadingSession.starts_at)
         )
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
 
 def _ends_at(row: ReadingSession) -> datetime:

@@ -320,7 +320,7 @@ async def test_threads_open_on_announcement_and_import_needs_content(app: App) -
     await app.services.events.publish(
         SessionAnnounced(app.guild.id, sid, app.announcements.id, announcement.id)
     )
-    view = await app.services.schedule.view(app.guild.id, sid)
+    view = await app.services.schedule.get(app.guild.id, sid)
     thread_id = view.session.thread_id
     assert thread_id == announcement.id  # a thread opened on the announcement message
     thread = app.guild.channels[thread_id]
@@ -358,7 +358,7 @@ async def test_open_thread_by_command(app: App) -> None:
     await reply.final()
 
     assert not reply.ephemeral
-    view = await app.services.schedule.view(app.guild.id, sid)
+    view = await app.services.schedule.get(app.guild.id, sid)
     thread_id = view.session.thread_id
     assert thread_id is not None
     assert f"Opened <#{thread_id}> for the discussion of session #{sid}" in reply.content

@@ -382,5 +382,5 @@ async def test_a_new_thread_shows_in_the_schedule_at_once(
     before = await service.resolve_session(GUILD)  # loads the read snapshot
     assert before.id == sessions["now"] and before.session.thread_id is None
     await service.attach_thread(GUILD, sessions["now"], thread_id=777)
-    assert (await service.schedule.view(GUILD, sessions["now"])).session.thread_id == 777
+    assert (await service.schedule.get(GUILD, sessions["now"])).session.thread_id == 777
     assert (await service.resolve_session(GUILD)).session.thread_id == 777

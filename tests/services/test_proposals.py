@@ -9,7 +9,7 @@ import pytest
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.events import SessionAction
 from bot.papers.arxiv import ArxivService
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.schedule.service import SessionDraft
 from storage.db import Database
 from storage.models import PaperSource, ProposalStatus, SessionKind
@@ -34,7 +34,7 @@ async def env(db: Database, arxiv_service: ArxivService, fake_arxiv: FakeArxiv) 
     return await build_env(db, arxiv_service, fake_arxiv)
 
 
-async def propose(env: PaperEnv, ref: str, proposer: int = ALICE, **kw: object) -> ProposalView:
+async def propose(env: PaperEnv, ref: str, proposer: int = ALICE, **kw: object) -> ProposalInfo:
     spec = (await env.papers.lookup(GUILD, [ref], any_url=False))[0]
     return await env.proposals.propose(GUILD, spec, proposer_id=proposer, **kw)  # type: ignore[arg-type]
 

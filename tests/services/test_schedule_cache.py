@@ -77,7 +77,7 @@ async def test_writes_in_this_process_are_seen_at_once(sqlite_db: Database) -> N
     assert [v.id for v in (await service.page(GUILD)).items] == [view.id]
     await service.cancel(GUILD, view.id, actor_id=1)
     assert (await service.page(GUILD)).total == 0
-    assert (await service.view(GUILD, view.id)).session.status == SessionStatus.CANCELLED
+    assert (await service.get(GUILD, view.id)).session.status == SessionStatus.CANCELLED
 
 
 async def test_changes_by_another_process_show_after_max_age(sqlite_db: Database) -> None:

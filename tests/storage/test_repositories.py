@@ -323,32 +323,34 @@ async def test_summaries_by_input_hash(db: Database) -> None:
 
 async def test_reading_list_nested_topics_and_read_flags(db: Database) -> None:
     async with db.unit() as uow:
-        fusion = await uow.reading.ensure_topic(GUILD_A, " Representation Learning /  Fusion ")
-        again = await uow.reading.ensure_topic(GUILD_A, "representation learning/fusion")
+        fusion = await uow.readinglist.ensure_topic(GUILD_A, " Representation Learning /  Fusion ")
+        again = await uow.readinglist.ensure_topic(GUILD_A, "representation learning/fusion")
         assert again.id == fusion.id
         assert fusion.path == "Representation Learning/Fusion"
-        parent = await uow.reading.topic(GUILD_A, "Representation Learning")
+        parent = await uow.readinglist.topic(GUILD_A, "Representation Learning")
         assert parent is not None and fusion.parent_id == parent.id
         paper = await uow.papers.add(Paper(guild_id=GUILD_A, ref_key="url:x", title="Perceiver"))
-        item, created = await uow.reading.add_item(GUILD_A, fusion, paper, label="Jaegle et al.")
+        item, created = await uow.readinglist.add_item(
+            GUILD_A, fusion, paper, label="Jaegle et al."
+        )
         assert created and not item.read
-        _, created = await uow.reading.add_item(GUILD_A, fusion, paper)
+        _, created = await uow.readinglist.add_item(GUILD_A, fusion, paper)
         assert not created
-        assert await uow.reading.mark(GUILD_A, paper.id, read=True) == 1  # type: ignore[arg-type]
-        assert await uow.reading.mark(GUILD_A, paper.id, read=True) == 0  # type: ignore[arg-type]
+        assert await uow.readinglist.mark(GUILD_A, paper.id, read=True) == 1  # type: ignore[arg-type]
+        assert await uow.readinglist.mark(GUILD_A, paper.id, read=True) == 0  # type: ignore[arg-type]
     async with db.unit() as uow:
-        topics = await uow.reading.topics(GUILD_A)
+        topics = await uow.readinglist.topics(GUILD_A)
         assert [t.path for t in topics] == [
             "Representation Learning",
             "Representation Learning/Fusion",
         ]
-        items = await uow.reading.items(GUILD_A)
+        items = await uow.readinglist.items(GUILD_A)
         assert [(i.paper.title, i.item.read, i.item.label) for i in items] == [
             ("Perceiver", True, "Jaegle et al.")
         ]
-        assert await uow.reading.topics(GUILD_B) == []
-        assert await uow.reading.items(GUILD_B) == []
-        assert [t.path for t in await uow.reading.search_topics(GUILD_A, "fus")] == [
+        assert await uow.readinglist.topics(GUILD_B) == []
+        assert await uow.readinglist.items(GUILD_B) == []
+        assert [t.path for t in await uow.readinglist.search_topics(GUILD_A, "fus")] == [
             "Representation Learning/Fusion"
         ]
 
