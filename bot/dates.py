@@ -7,11 +7,17 @@ spellings, never guessed.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import re
+import unicodedata
 import zoneinfo
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+
+from dateutil import parser as dateutil_parser
 
 from bot.errors import InvalidInput
 
@@ -118,28 +124,37 @@ def parse_time(text: str) -> time:
 
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_WORDY_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})$")
-_WORDY_MDY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 
 
-def _make_date(year: int, month: int, day: int, original: str) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise InvalidInput(f"{original!r} is not a date that exists. {HELP_DATES}") from None
+def day_first(date_format: str) -> bool | None:
+    """Whether the server's date format writes the day before the month (None: it does not
+    say, as in YYYY-MM-DD)."""
+    return {
+        "DD.MM.YYYY": True,
+        "DD/MM/YYYY": True,
+        "D MMM YYYY": True,
+        "MM/DD/YYYY": False,
+        "MMM D, YYYY": False,
+    }.get(date_format)
 
 
-def _month(name: str, original: str) -> int:
-    month = _MONTH_LOOKUP.get(name.lower())
-    if month is None:
-        raise InvalidInput(f"I could not read the month in {original!r}. {HELP_DATES}")
-    return month
+def _next_occurrence(day: int, month: int, today: date) -> date:
+    """A day and month without a year: the next time it comes (today counts)."""
+    for year in (today.year, today.year + 1, today.year + 2, today.year + 3, today.year + 4):
+        with contextlib.suppress(ValueError):
+            candidate = date(year, month, day)
+            if candidate >= today:
+                return candidate
+    raise InvalidInput(f"{day:02d}.{month:02d} is not a date that exists. {HELP_DATES}")
 
 
-def parse_date(text: str, today: date) -> date:
-    """Read a calendar date; ``today`` (in the guild's zone) anchors relative words."""
+def parse_date(text: str, today: date, date_format: str = "DD.MM.YYYY") -> date:
+    """Read a calendar date a member typed; ``today`` (in the guild's zone) anchors relative
+    words and dates without a year.
+
+    Numbers separated by dots are day first (07.02.2025); with slashes or dashes the
+    server's date format settles 03/04/2025 when it writes slashes (DD/MM/YYYY or
+    MM/DD/YYYY), and otherwise such a date is refused as ambiguous, never guessed."""
     raw = " ".join(text.strip().split())
     low = raw.lower()
     if not raw:
@@ -158,26 +173,453 @@ def parse_date(text: str, today: date) -> date:
         if ahead == 0 and words[0] == "next":
             ahead = 7
         return today + timedelta(days=ahead)
-    if m := _ISO.match(low):
-        return _make_date(int(m[1]), int(m[2]), int(m[3]), raw)
-    if m := _DOTTED.match(low):
-        return _make_date(int(m[3]), int(m[2]), int(m[1]), raw)
-    if m := _SLASHED.match(low):
-        first, second, year = int(m[1]), int(m[2]), int(m[3])
-        if first <= 12 and second <= 12 and first != second:
-            raise InvalidInput(
-                f"{raw!r} is ambiguous: {first} {MONTHS[second - 1].title()} or "
-                f"{second} {MONTHS[first - 1].title()}? Write {year}-{second:02d}-{first:02d} "
-                f"or {first:02d}.{second:02d}.{year} instead."
-            )
-        if first > 12:
-            return _make_date(year, second, first, raw)
-        return _make_date(year, first, second, raw)
-    if m := _WORDY_DMY.match(low):
-        return _make_date(int(m[3]), _month(m[2], raw), int(m[1]), raw)
-    if m := _WORDY_MDY.match(low):
-        return _make_date(int(m[3]), _month(m[1], raw), int(m[2]), raw)
-    raise InvalidInput(f"I could not read the date {text.strip()[:40]!r}. {HELP_DATES}")
+    written = written_date(raw)
+    if written is None:
+        raise InvalidInput(f"I could not read the date {raw[:40]!r}. {HELP_DATES}")
+    if written.month is not None:
+        if written.year_given:
+            return _named_date(written, None, raw)
+        probe = _named_date(written, 2000, raw)
+        return _next_occurrence(probe.day, probe.month, today)
+    orders = written.orders()
+    if not orders:
+        raise InvalidInput(f"{raw!r} is not a date that exists. {HELP_DATES}")
+    readings = {o: written.build(o, today.year) for o in orders}
+    if len(set(readings.values())) > 1:
+        orders = _command_order(written, orders, raw, date_format)
+    day = readings[orders[0]]
+    if not written.year_given:
+        return _next_occurrence(day.day, day.month, today)
+    return day
+
+
+def _command_order(
+    written: WrittenDate, orders: tuple[str, ...], raw: str, date_format: str
+) -> tuple[str, ...]:
+    """The one reading of a date typed in a command whose numbers allow several."""
+    if "YMD" in orders:  # two-digit year first or last: dashes read year first, as ISO does
+        keep = ("YMD",) if written.separator == "-" else tuple(o for o in orders if o != "YMD")
+        orders = keep or orders
+        if len(orders) == 1:
+            return orders
+    prefer_day = True if written.separator == "." else None
+    if prefer_day is None and date_format in ("DD/MM/YYYY", "MM/DD/YYYY"):
+        prefer_day = day_first(date_format)
+    if prefer_day is None:
+        first, second = int(written.numbers[0]), int(written.numbers[1])
+        year = written.numbers[2] if len(written.numbers) == 3 else "YYYY"
+        raise InvalidInput(
+            f"{raw!r} is ambiguous: {first} {MONTHS[second - 1].title()} or "
+            f"{second} {MONTHS[first - 1].title()}? Write {year}-{second:02d}-{first:02d} "
+            f"or {first:02d}.{second:02d}.{year} instead, or set the server's date format "
+            "(DD/MM/YYYY or MM/DD/YYYY) with /setup."
+        )
+    wanted = ("DMY", "DM") if prefer_day else ("MDY", "MD")
+    return tuple(o for o in orders if o in wanted) or orders
+
+
+# ----------------------------------------------------------------------------------------
+# Written dates: the shape of a date before its numbers are assigned
+#
+# A date is reduced to its numbers in written order, a month named in words and whether a
+# year is given. Which number is the day, the month or the year is decided by the caller:
+# a date typed in a command follows the server's date format; a column of a table is
+# settled by all its dates together (read_date_column). Dates that name the month in words
+# ("10th Feb, 2017", "February 10, 2020", "08-Oct-2024") are read by dateutil.
+
+_WEEKDAY_WORDS = frozenset(WEEKDAYS) | frozenset(_WEEKDAY_ABBREV) | {"tues", "thur", "thurs"}
+_FILLER_WORDS = frozenset({"st", "nd", "rd", "th", "of", "the", "on", "den", "le"})
+_WORDS = re.compile(r"\d+|[^\W\d_]+")
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_CJK_MONTH_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_CJK_YEAR = re.compile(r"(\d{2,4})\s*年")
+_CLOCK = re.compile(
+    r"\b\d{1,2}[:h]\d{2}(?:\s*[ap]\.?m\b\.?)?|\b\d{1,2}\s*[ap]\.?m\b\.?", re.IGNORECASE
+)
+_SPACED_RANGE = re.compile(r"\s+(?:-|–|—|~|to|until|till)\s+", re.IGNORECASE)
+_NUMERIC_RANGE = re.compile(r"^(\d{1,2})\s*[-–—~]\s*\d{1,2}(?=\s*[/.]\s*\d)")
+_DAY_RANGE = re.compile(r"\b(\d{1,2})((?:st|nd|rd|th)?)\s*[-–—~]\s*\d{1,2}(?:st|nd|rd|th)?\b", re.I)
+_KEPT = frozenset(" /.,-'")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenDate:
+    """A date as written: ``numbers`` in written order (digit strings), the month when it is
+    named in words, whether a year is given, and the first separator between numbers."""
+
+    text: str
+    numbers: tuple[str, ...]
+    month: int | None = None
+    year_given: bool = True
+    separator: str = ""
+
+    def orders(self) -> tuple[str, ...]:
+        """The readings of a numeric date that give a real date ("DMY", "MDY", "YMD" with a
+        year; "DM", "MD" without)."""
+        numbers = self.numbers
+        if len(numbers) == 2:
+            candidates: tuple[str, ...] = ("DM", "MD")
+        elif len(numbers[0]) == 4:
+            candidates = ("YMD",)
+        elif len(numbers[2]) == 4:
+            candidates = ("DMY", "MDY")
+        else:
+            candidates = ("DMY", "MDY", "YMD")
+        return tuple(o for o in candidates if self._valid(o))
+
+    def _valid(self, order: str) -> bool:
+        try:
+            self.build(order, 2000)
+        except ValueError:
+            return False
+        return True
+
+    def build(self, order: str, year: int) -> date:
+        """The date under ``order``; ``year`` when the date has none. Raises ValueError."""
+        values = dict(zip(order, (int(n) for n in self.numbers), strict=True))
+        if "Y" in values:
+            year = values["Y"]
+            if year < 100:
+                year += 2000 if year < 70 else 1900
+        return date(year, values["M"], values["D"])
+
+
+def _clean_date_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    if "月" in text or "年" in text:
+        text = _CJK_MONTH_DAY.sub(
+            lambda m: f"{MONTHS[int(m[1]) - 1][:3]} {m[2]} " if 1 <= int(m[1]) <= 12 else m[0],
+            text,
+        )
+        text = _CJK_YEAR.sub(r" \1 ", text)
+    if "(" in text or "[" in text:
+        text = _BRACKETED.sub(" ", text)
+    if ":" in text or "m" in text.lower() or "h" in text:
+        text = _CLOCK.sub(" ", text)
+    return "".join(ch if ch.isalnum() or ch in _KEPT else " " for ch in text).strip(" ,.-/")
+
+
+def written_date(text: str) -> WrittenDate | None:
+    """The shape of the date ``text`` writes, or None when it is not a date with a day and
+    a month (``TBA``, ``2020/``, ``202?-??-??``, ``Week 3``).
+
+    Cleans what surrounds real dates: weekday names, ordinals, a time of day, notes in
+    brackets (``5.6（补）``), emoji (``October 31 🎃``), a range (``22-29/03/2018`` and
+    ``Oct 3-10, 2024`` mean their first day), and ``2023年3月6日``."""
+    if len(text) > 80:
+        return None
+    cleaned = _clean_date_text(text)
+    parts = _SPACED_RANGE.split(cleaned, maxsplit=1)
+    if len(parts) == 2 and any(ch.isdigit() for ch in parts[1]):
+        first, second = parts
+        if first.isdigit() and len(first) <= 2:  # "3 – 10 Oct 2024": the first day
+            second = re.sub(r"\d{1,2}", first, second, count=1)
+            first = second
+        later = written_date(second)
+        if later is not None and later.year_given and not _YEAR.search(first):
+            year = _YEAR.search(second)
+            if year is not None:
+                first = f"{first} {year[0]}"
+        cleaned = first
+    cleaned = _NUMERIC_RANGE.sub(r"\1", cleaned)
+    numbers: list[str] = []
+    month: int | None = None
+    residue = False
+    for word in _WORDS.findall(cleaned):
+        if word[0].isdigit():
+            numbers.append(word)
+            continue
+        low = word.lower()
+        named = _MONTH_LOOKUP.get(low)
+        if named is not None:
+            if month is not None:
+                return None
+            month = named
+        elif low not in _WEEKDAY_WORDS and low not in _FILLER_WORDS:
+            residue = True
+    if month is not None:
+        if len(numbers) > 1:
+            cleaned = _DAY_RANGE.sub(r"\1\2", cleaned)
+            numbers = [n for n in _WORDS.findall(cleaned) if n[0].isdigit()]
+        return _named_shape(cleaned, numbers, month, residue)
+    if residue or any(len(n) > 4 and len(n) != 8 for n in numbers):
+        return None
+    if len(numbers) == 1 and len(numbers[0]) == 8 and numbers[0][:2] in ("19", "20"):
+        value = numbers[0]
+        return WrittenDate(cleaned, (value[:4], value[4:6], value[6:]), separator="")
+    if len(numbers) not in (2, 3) or any(len(n) == 3 or len(n) > 4 for n in numbers):
+        return None
+    if len(numbers) == 2 and any(len(n) == 4 for n in numbers):
+        return None  # a month and a year: no day
+    if len(numbers) == 3 and len(numbers[1]) == 4:
+        return None
+    between = cleaned[len(numbers[0]) : len(numbers[0]) + 1] if cleaned[:1].isdigit() else ""
+    separator = between if between in ("/", ".", "-") else ""
+    return WrittenDate(cleaned, tuple(numbers), None, len(numbers) == 3, separator)
+
+
+def _named_shape(cleaned: str, numbers: list[str], month: int, residue: bool) -> WrittenDate | None:
+    days = [n for n in numbers if len(n) <= 2 and 1 <= int(n) <= 31]
+    years = [n for n in numbers if len(n) == 4]
+    if len(numbers) == 1 and days:
+        return None if residue else WrittenDate(cleaned, tuple(numbers), month, False)
+    if len(numbers) == 2 and (years or len(days) == 2) and days:
+        return WrittenDate(cleaned, tuple(numbers), month, True)
+    return None
+
+
+_DATEUTIL = dateutil_parser.parser()
+
+
+def _named_date(written: WrittenDate, year: int | None, original: str) -> date:
+    """A date that names its month, read by dateutil (``year`` when it has none)."""
+    default = datetime(year or 2000, 1, 1)
+    try:
+        parsed = _DATEUTIL.parse(written.text, default=default, fuzzy=True)
+    except (ValueError, OverflowError, dateutil_parser.ParserError):
+        raise InvalidInput(f"{original!r} is not a date that exists. {HELP_DATES}") from None
+    if parsed.month != written.month:
+        raise InvalidInput(f"I could not read the date {original[:40]!r}. {HELP_DATES}")
+    day = parsed.date()
+    if year is not None and not written.year_given and day.year != year:
+        day = day.replace(year=year)
+    return day
+
+
+# ----------------------------------------------------------------------------------------
+# A column of dates: all of a table's dates settle how each of them is read
+
+
+@dataclass(frozen=True, slots=True)
+class YearHint:
+    """Where a date without a year can take it from: one year, or the two years of an
+    academic year ("2022-2023": autumn dates in the first, the rest in the second)."""
+
+    years: tuple[int, ...]
+    source: str  # for the report: "the heading '2022-2023 (spring)'", "the front matter"
+
+
+def year_hint(text: str, source: str) -> YearHint | None:
+    """The year (or academic year) a heading or front-matter value names, if any."""
+    found = [int(y) for y in _YEAR.findall(unicodedata.normalize("NFKC", text))]
+    if not found:
+        return None
+    if len(found) >= 2 and found[1] == found[0] + 1:
+        return YearHint((found[0], found[1]), source)
+    return YearHint((found[0],), source)
+
+
+@dataclass(slots=True)
+class DateColumn:
+    """What a table's date cells say: a date per cell (None where there is none), why a
+    non-empty cell is not a date, and how the column was read (for the report)."""
+
+    days: list[date | None]
+    problems: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+_DAY_FIRST = ("DMY", "DM")
+_MONTH_FIRST = ("MDY", "MD")
+
+
+def read_date_column(
+    cells: Sequence[str],
+    *,
+    date_format: str = "DD.MM.YYYY",
+    hints: Sequence[YearHint] = (),
+    today: date | None = None,
+) -> DateColumn:
+    """Read every date of one table column together.
+
+    Day or month first is settled by a date whose first number is above 12 (or whose second
+    is), else by the server's date format; the column says which was chosen. A two-digit
+    year is first or last as the numbers, the year hints and the spacing of the dates agree.
+    A date without a year takes it from the dated rows around it, else from ``hints``
+    (the nearest first), else from ``today``; following dates keep the order of the file
+    (December then January is a new year)."""
+    shapes: list[WrittenDate | None] = []
+    column = DateColumn([None] * len(cells))
+    for index, cell in enumerate(cells):
+        shape = written_date(cell) if cell.strip() else None
+        shapes.append(shape)
+        if shape is None and cell.strip():
+            column.problems[index] = f"{_show(cell)} is not a date"
+    numeric = [(i, s, s.orders()) for i, s in enumerate(shapes) if s and s.month is None]
+    for index, shape, orders in numeric:
+        if not orders:
+            column.problems[index] = f"{_show(shape.text)} is not a date that exists"
+    prefer_day = _settle_day_first(numeric, cells, date_format, column.notes)
+    year_first = _settle_year_first(numeric, prefer_day, hints, column.notes)
+    for index, shape in enumerate(shapes):
+        if shape is None or index in column.problems:
+            continue
+        try:
+            column.days[index] = _read_one(shape, prefer_day, year_first)
+        except InvalidInput:
+            column.problems[index] = f"{_show(cells[index])} is not a date that exists"
+    _fill_years(shapes, column, hints, today or date.today())
+    return column
+
+
+def _show(text: str) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= 40 else flat[:39] + "…")
+
+
+def _settle_day_first(
+    numeric: list[tuple[int, WrittenDate, tuple[str, ...]]],
+    cells: Sequence[str],
+    date_format: str,
+    notes: list[str],
+) -> bool:
+    day_only: list[int] = []
+    month_only: list[int] = []
+    ambiguous: list[int] = []
+    for index, shape, orders in numeric:
+        day = any(o in _DAY_FIRST for o in orders)
+        month = any(o in _MONTH_FIRST for o in orders)
+        if day and not month:
+            day_only.append(index)
+        elif month and not day:
+            month_only.append(index)
+        elif day and month and len({shape.build(o, 2000) for o in orders if o != "YMD"}) > 1:
+            ambiguous.append(index)
+    if not ambiguous:
+        return not month_only or len(day_only) >= len(month_only)
+    if day_only or month_only:
+        prefer_day = len(day_only) >= len(month_only)
+        witness = (day_only if prefer_day else month_only)[0]
+        separator = {"DD.MM.YYYY": ".", "DD/MM/YYYY": "/", "MM/DD/YYYY": "/"}.get(date_format)
+        if day_first(date_format) == prefer_day and all(
+            shape.separator == separator for _, shape, _ in numeric
+        ):
+            return prefer_day  # written in the server's own date format: nothing to say
+        notes.append(
+            f"dates read {'day' if prefer_day else 'month'} first: "
+            f"{_show(cells[witness])} can only be read that way"
+        )
+        return prefer_day
+    preference = day_first(date_format)
+    prefer_day = True if preference is None else preference
+    notes.append(
+        f"dates such as {_show(cells[ambiguous[0]])} could be day or month first: read "
+        f"{'day' if prefer_day else 'month'} first, as the server's date format "
+        f"({date_format}) {'writes' if preference is not None else 'leaves open'}"
+    )
+    return prefer_day
+
+
+def _settle_year_first(
+    numeric: list[tuple[int, WrittenDate, tuple[str, ...]]],
+    prefer_day: bool,
+    hints: Sequence[YearHint],
+    notes: list[str],
+) -> bool:
+    """For two-digit years (22-01-19): is the year the first number or the last?"""
+    undecided = [(s, o) for _, s, o in numeric if "YMD" in o and len(o) > 1]
+    if not undecided:
+        return False
+    last = "DMY" if prefer_day else "MDY"
+    readings: dict[bool, list[date]] = {True: [], False: []}
+    for shape, orders in undecided:
+        readings[True].append(shape.build("YMD", 2000))
+        if last in orders:
+            readings[False].append(shape.build(last, 2000))
+    if len(readings[False]) < len(undecided):
+        choice = True
+        reason = "only that reading gives real dates"
+    else:
+        wanted = {y for hint in hints for y in hint.years}
+        score = {
+            flag: sum(1 for d in days if d.year in wanted or d.year - 1 in wanted)
+            for flag, days in readings.items()
+        }
+        if wanted and score[True] != score[False]:
+            choice = score[True] > score[False]
+            reason = f"the years match {hints[0].source}"
+        else:
+            spread = {flag: _spread(days) for flag, days in readings.items()}
+            choice = spread[True] < spread[False]
+            reason = "the dates then follow each other closely"
+    notes.append(
+        f"two-digit years read as the {'first' if choice else 'last'} number of each date: {reason}"
+    )
+    return choice
+
+
+def _spread(days: list[date]) -> int:
+    return sum(abs((b - a).days) for a, b in itertools.pairwise(days))
+
+
+def _read_one(shape: WrittenDate, prefer_day: bool, year_first: bool) -> date:
+    if shape.month is not None:
+        return _named_date(shape, None if shape.year_given else 2000, shape.text)
+    orders = shape.orders()
+    if len(orders) > 1:
+        if "YMD" in orders:
+            keep = ("YMD",) if year_first else tuple(o for o in orders if o != "YMD")
+            orders = keep or orders
+        wanted = _DAY_FIRST if prefer_day else _MONTH_FIRST
+        orders = tuple(o for o in orders if o in wanted or o == "YMD") or orders
+    try:
+        return shape.build(orders[0], 2000)
+    except (ValueError, IndexError):
+        raise InvalidInput("not a date") from None
+
+
+def _fill_years(
+    shapes: Sequence[WrittenDate | None], column: DateColumn, hints: Sequence[YearHint], today: date
+) -> None:
+    """Give dates without a year the year of their neighbours, a hint or ``today``."""
+    days = column.days
+    yearless = [i for i, s in enumerate(shapes) if s is not None and not s.year_given and days[i]]
+    if not yearless:
+        return
+    dated = [i for i, s in enumerate(shapes) if s is not None and s.year_given and days[i]]
+    previous: date | None = None
+    source = ""
+    for index in range(len(days)):
+        day = days[index]
+        if day is None:
+            continue
+        shape = shapes[index]
+        if shape is not None and shape.year_given:
+            previous = day
+            continue
+        if previous is None:
+            after = [days[i] for i in dated if i > index]
+            if after:
+                anchor = after[0]
+                source = source or "the dated rows around them"
+            elif hints:
+                hint = hints[0]
+                year = hint.years[0] if len(hint.years) == 1 or day.month >= 8 else hint.years[1]
+                anchor = date(year, day.month, 1)
+                source = source or hint.source
+            else:
+                anchor = date(today.year, day.month, 1)
+                source = source or f"nowhere in the file: the current year ({today.year}) is used"
+        else:
+            anchor = previous
+            source = source or ("the dated rows around them" if dated else "")
+        previous = days[index] = _nearest(day, anchor)
+    if source:
+        column.notes.append(f"dates without a year take it from {source}")
+
+
+def _nearest(day: date, anchor: date) -> date:
+    """``day`` in the year (of three around ``anchor``) that puts it closest to ``anchor``."""
+    best: date | None = None
+    for year in (anchor.year - 1, anchor.year, anchor.year + 1):
+        try:
+            candidate = day.replace(year=year)
+        except ValueError:  # 29 February
+            continue
+        if best is None or abs((candidate - anchor).days) < abs((best - anchor).days):
+            best = candidate
+    return best or day
 
 
 def split_date_time(text: str) -> tuple[str, str | None]:

@@ -16,6 +16,7 @@ import io
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 import discord
 from discord import app_commands
@@ -31,6 +32,7 @@ from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.render import escape
 from bot.ui.schedule_pin import pin_messages
 from bot.ui.views import Confirm
+from storage.models import GuildConfig
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +90,12 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
 
     # ------------------------------------------------------------------ /export markdown
 
-    def _day(self, text: str | None, zone: str, option: str):  # type: ignore[no-untyped-def]
+    def _day(self, text: str | None, config: GuildConfig, option: str) -> date | None:
         if not text:
             return None
-        today = utc_to_local(self.bot.clock.now(), zone).date()
+        today = utc_to_local(self.bot.clock.now(), config.timezone).date()
         try:
-            return parse_date(text, today)
+            return parse_date(text, today, config.date_format)
         except InvalidInput as exc:
             raise InvalidInput(f"{option}: {exc}") from None
 
@@ -115,8 +117,8 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         guild_id = guild_id_of(interaction)
         config = await self.services.guilds.get(guild_id)
         options = ExportOptions(
-            since=self._day(since, config.timezone, "since"),
-            until=self._day(until, config.timezone, "until"),
+            since=self._day(since, config, "since"),
+            until=self._day(until, config, "until"),
             upcoming=upcoming,
             reading_list=reading_list,
         )

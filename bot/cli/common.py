@@ -70,14 +70,15 @@ async def with_services(
         await db.close()
 
 
-def cli_date(text: str | None, option: str) -> date | None:
+def cli_date(text: str | None, option: str, date_format: str = "DD.MM.YYYY") -> date | None:
+    """A date option read as ``/export`` reads it, in the server's date format."""
     if text is None:
         return None
     from bot.dates import parse_date
     from bot.errors import InvalidInput
 
     try:
-        return parse_date(text, date.today())
+        return parse_date(text, date.today(), date_format)
     except InvalidInput as exc:
         raise CliError(f"{option}: {exc}") from None
 

@@ -1,36 +1,41 @@
 """Planning and applying the import of a README-style schedule into one server.
 
-``markdown_parse`` says what each line of the file means; the planner compares that with
-what the server holds and decides, row by row, what to create, update or leave alone (the
-preview), and ``apply`` writes exactly that in the caller's unit of work with bulk
-statements.
+``parse.py`` says what each line of the file means; the planner compares that with what the
+server holds and decides, row by row, what to create, update, leave alone or report as a
+conflict (the preview), and ``apply`` writes exactly that in the caller's unit of work with
+bulk statements.
 
-Sessions are identified by their date within the server. New sessions start at the
-server's meeting time, or at ``DEFAULT_MEETING_TIME`` (18:00) in the server's time zone when
-none is set; a Time column in the file wins. What the README shape cannot express (a paper
-session's own title, presenter, notes, length, the extra columns of another group's table)
-is kept as the server has it when a file does not say it.
+Merge, never loss:
+
+- sessions are identified by their date within the server; papers by their identity
+  (``bot.papers.identity``: arXiv id, canonical URL, else the title);
+- an empty cell never replaces a stored value, and a value the server lacks is filled in;
+- a stored paper is never renamed: a row's own link text is kept with that row (a label);
+- a different non-empty value is a conflict: reported on its line, the stored value kept,
+  unless the organizer asks to overwrite;
+- nothing is deleted: sessions and reading-list entries the file does not name stay.
+
+New sessions start at the server's meeting time, or at ``DEFAULT_MEETING_TIME`` (18:00) in
+the server's time zone when none is set; a Time column in the file wins.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.dates import format_date, local_to_utc, timezone
 from bot.errors import InvalidInput
-from bot.markdown.parse import (
+from bot.markdown.parsed import (
+    SKIPPED,
     Issue,
     PaperRef,
     ParsedDocument,
     ParsedRow,
     ParsedTopic,
-    cell_segments,
 )
 from bot.markdown.render import (
     CODE_LINKS,
@@ -38,16 +43,26 @@ from bot.markdown.render import (
     DEMO_LINKS,
     DEMO_NOTE,
     EXTRA,
-    IMPORT_KEYS,
     LAYOUT,
+    PRESENTER_CELL,
+    TITLE_FALLBACK,
     CellPaper,
     CellSession,
+    authors_text,
     canonical_comment,
     fingerprint,
     generic_authors_cell,
     generic_paper_cell,
     render_template,
     template,
+)
+from bot.markdown.report import ImportReport, RowChange
+from bot.markdown.rows import cell_segments, join_rows
+from bot.papers.identity import (
+    TITLE_PREFIX,
+    equivalent_keys,
+    is_stand_in_title,
+    normalise_title,
 )
 from storage.models import (
     CommentSource,
@@ -59,6 +74,8 @@ from storage.models import (
 )
 from storage.repositories import UnitOfWork
 from storage.repositories.readinglist import PATH_SEPARATOR
+
+__all__ = ["DEFAULT_MEETING_TIME", "ImportPlanner", "ImportReport", "RowChange"]
 
 DEFAULT_MEETING_TIME = time(18, 0)
 MAX_PATH = 1000
@@ -73,86 +90,6 @@ _KIND_NAMES = {
 }
 
 
-@dataclass(slots=True)
-class RowChange:
-    line: int
-    date_text: str
-    headline: str
-    fields: tuple[str, ...] = ()
-
-    def describe(self, verb: str) -> str:
-        what = f" ({', '.join(self.fields)})" if self.fields else ""
-        return f"line {self.line}: {verb} {self.date_text} · {self.headline}{what}"
-
-
-@dataclass(slots=True)
-class ImportReport:
-    dry_run: bool
-    created: list[RowChange] = field(default_factory=list)
-    updated: list[RowChange] = field(default_factory=list)
-    unchanged: int = 0
-    untouched: int = 0  # sessions of the server the file does not name
-    papers_created: int = 0
-    papers_updated: int = 0
-    comments_added: int = 0
-    comments_removed: int = 0
-    topics_created: int = 0
-    items_created: int = 0
-    items_updated: int = 0
-    group_name: str | None = None
-    issues: list[Issue] = field(default_factory=list)
-    session_ids: list[int] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.created
-            or self.updated
-            or self.papers_created
-            or self.papers_updated
-            or self.topics_created
-            or self.items_created
-            or self.items_updated
-            or self.group_name
-        )
-
-    def summary(self) -> str:
-        verb = "would be" if self.dry_run else ""
-        sessions = (
-            f"Sessions: {len(self.created)} {verb} created, {len(self.updated)} {verb} updated, "
-            f"{self.unchanged} unchanged"
-        )
-        sessions = re.sub(r"\s+", " ", sessions)
-        if self.untouched:
-            sessions += f"; {self.untouched} in the server but not in the file (left as they are)"
-        parts = [sessions + "."]
-        papers = f"Papers: {self.papers_created} new, {self.papers_updated} updated."
-        parts.append(papers)
-        if self.comments_added or self.comments_removed:
-            parts.append(f"Comments: {self.comments_added} added, {self.comments_removed} removed.")
-        if self.topics_created or self.items_created or self.items_updated:
-            parts.append(
-                f"Reading list: {self.topics_created} new topics, {self.items_created} new "
-                f"entries, {self.items_updated} updated."
-            )
-        if self.group_name:
-            parts.append(f"Group name: {self.group_name}.")
-        if self.issues:
-            parts.append(f"{len(self.issues)} line(s) need a look (listed below).")
-        return " ".join(parts)
-
-    def lines(self) -> list[str]:
-        """Every problem, then every change, line by line."""
-        verb = ("would create", "would update") if self.dry_run else ("created", "updated")
-        changes = [(c.line, c.describe(verb[0])) for c in self.created]
-        changes += [(c.line, c.describe(verb[1])) for c in self.updated]
-        problems = [f"⚠ {issue}" for issue in sorted(self.issues, key=lambda i: i.line)]
-        return problems + [text for _, text in sorted(changes)]
-
-    def text(self) -> str:
-        return "\n".join([self.summary(), *self.lines()]) + "\n"
-
-
 # ----------------------------------------------------------------------------------------
 # Planning an import
 
@@ -162,13 +99,16 @@ class _PaperPlan:
     ref: PaperRef
     title: str
     has_text: bool
+    line: int  # the first line naming the paper: its conflicts are reported there
     authors: tuple[str, ...] | None = None
     code: tuple[tuple[str, str], ...] | None = None
     demo: tuple[tuple[str, str], ...] | None = None
     # the final state (existing row merged with the file)
     id: int | None = None
+    existing: Any | None = None
     final: CellPaper | None = None
     changes: dict[str, Any] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -176,11 +116,13 @@ class _SessionPlan:
     row: ParsedRow
     existing: Any | None
     values: dict[str, Any]
-    papers: tuple[tuple[str, str, str | None], ...]  # (ref_key, role, label)
+    papers: tuple[tuple[str, str, str | None], ...]  # (plan key, role, label)
     comments_add: Sequence[str]
     comments_delete: Sequence[int]
     fields: tuple[str, ...]
+    conflicts: tuple[str, ...] = ()
     continues: _SessionPlan | Any | None = None
+    keep_continues: bool = False  # the stored content is kept: so is what it continues
     id: int | None = None
     papers_changed: bool = False
 
@@ -230,122 +172,261 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _quote(value: Any, limit: int = 60) -> str:
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v[1] if isinstance(v, list | tuple) else v) for v in value)
+    text = " ".join(str(value).split())
+    return repr(_short(text, limit))
+
+
+def _same_authors(stored: Sequence[str], wanted: Sequence[str]) -> bool:
+    """The same people, also when one side abbreviates ("Haotian Liu" / "H. Liu")."""
+    if list(stored) == list(wanted) or authors_text(stored) == authors_text(wanted):
+        return True
+    surnames = [n.split()[-1].casefold() for n in stored if n.split()]
+    return surnames == [n.split()[-1].casefold() for n in wanted if n.split()]
+
+
+def _urls(links: Sequence[Sequence[str]] | None) -> list[str]:
+    return [str(pair[1]) for pair in links or () if len(pair) == 2]
+
+
 class ImportPlanner:
     """Compares a parsed file with what one server holds; ``plan`` then ``apply``."""
 
     def __init__(
-        self, guild_id: int, config: GuildConfig, doc: ParsedDocument, now: datetime
+        self,
+        guild_id: int,
+        config: GuildConfig,
+        doc: ParsedDocument,
+        now: datetime,
+        *,
+        overwrite: bool = False,
     ) -> None:
         self.guild_id = guild_id
         self.config = config
         self.doc = doc
         self.now = now
+        self.overwrite = overwrite
         self.issues: list[Issue] = list(doc.issues)
         self.paper_plans: dict[str, _PaperPlan] = {}
+        self.alias: dict[str, str] = {}  # a key of the file → the plan that stands for it
         self.sessions: list[_SessionPlan] = []
         self.topics: list[_TopicPlan] = []
-        self.report = ImportReport(dry_run=True)
+        self.report = ImportReport(dry_run=True, overwrite=overwrite)
 
     # ------------------------------------------------------------------ loading
 
+    def _refs(self) -> list[PaperRef]:
+        refs = [p.ref for r in self.doc.rows for p in r.papers]
+        return refs + [i.ref for t in _walk(self.doc.topics) for i in t.items]
+
     async def load(self, uow: UnitOfWork) -> None:
         gid = self.guild_id
-        keys = [p.ref.ref_key for r in self.doc.rows for p in r.papers]
-        keys += [i.ref.ref_key for t in _walk(self.doc.topics) for i in t.items]
+        refs = self._refs()
         self.existing_sessions = await uow.markdown.sessions_for_import(gid)
         self.existing_links: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+        self.existing_titles: dict[int, str] = {}
         for link in await uow.markdown.session_papers(gid):
             self.existing_links[link.session_id].append((link.paper_id, link.role, link.label))
+            self.existing_titles[link.paper_id] = link.title
         self.existing_comments: dict[int, list[Any]] = defaultdict(list)
         for comment in await uow.markdown.comments_for_import(gid):
             self.existing_comments[comment.session_id].append(comment)
-        keys += [_toggle_slash(k) for k in keys if k.startswith("url:")]
-        self.existing_papers = {p.ref_key: p for p in await uow.markdown.papers_by_keys(gid, keys)}
+        wanted = {key: equivalent_keys(key) for key in dict.fromkeys(r.ref_key for r in refs)}
+        found = {
+            p.ref_key: p
+            for p in await uow.markdown.papers_by_keys(
+                gid, [k for keys in wanted.values() for k in keys]
+            )
+        }
+        self.existing_papers: dict[str, Any] = {}
+        for key, keys in wanted.items():
+            match = next((found[k] for k in keys if k in found), None)
+            if match is not None:
+                self.existing_papers[key] = match
+        # Papers named by a title, and stored papers known only by a title, match by title.
+        titles = [r.title for r in refs if r.ref_key not in self.existing_papers and r.title]
+        self.papers_by_title: dict[str, list[Any]] = defaultdict(list)
+        if titles:
+            for paper in await uow.markdown.papers_by_titles(gid, titles):
+                self.papers_by_title[normalise_title(paper.title)].append(paper)
         self.existing_topics = await uow.markdown.reading_topics(gid)
         self.existing_items = await uow.markdown.reading_items(gid)
 
     # ------------------------------------------------------------------ papers
 
+    def _key(self, ref: PaperRef) -> str:
+        return self.alias.get(ref.ref_key, ref.ref_key)
+
+    def _unify_titles(self) -> None:
+        """A paper named by its title only is the paper of the same title the file links
+        elsewhere ("Spline-based Transformers" in November, linked in October)."""
+        linked: dict[str, str] = {}
+        for ref in self._refs():
+            if not ref.ref_key.startswith(TITLE_PREFIX) and ref.text:
+                linked.setdefault(normalise_title(ref.text), ref.ref_key)
+        for ref in self._refs():
+            if ref.ref_key.startswith(TITLE_PREFIX) and ref.text:
+                target = linked.get(normalise_title(ref.text))
+                if target is not None:
+                    self.alias[ref.ref_key] = target
+
+    def _stored_match(self, plan: _PaperPlan) -> Any | None:
+        key = plan.ref.ref_key
+        existing = self.existing_papers.get(key)
+        if existing is not None:
+            return existing
+        candidates = self.papers_by_title.get(normalise_title(plan.title), [])
+        if key.startswith(TITLE_PREFIX):
+            return candidates[0] if candidates else None
+        # a stored paper known only by its title gets this link
+        return next((p for p in candidates if p.ref_key.startswith(TITLE_PREFIX)), None)
+
     def plan_papers(self, rows: list[ParsedRow]) -> None:
-        def note(ref: PaperRef) -> _PaperPlan:
-            plan = self.paper_plans.get(ref.ref_key)
+        self._unify_titles()
+
+        def note(ref: PaperRef, line: int) -> _PaperPlan:
+            key = self._key(ref)
+            plan = self.paper_plans.get(key)
             if plan is None:
-                plan = _PaperPlan(ref, ref.title, ref.text is not None)
-                self.paper_plans[ref.ref_key] = plan
+                plan = _PaperPlan(ref, ref.title, ref.text is not None, line)
+                self.paper_plans[key] = plan
             elif not plan.has_text and ref.text is not None:
                 plan.title, plan.has_text = ref.text, True
+            if plan.ref.url is None and ref.url is not None:
+                plan.ref = ref  # the linked reference stands for the paper
             return plan
 
         for row in rows:
             for paper in row.papers:
-                plan = note(paper.ref)
-                if row.single_paper and paper.role == PaperRole.MAIN:
-                    if plan.authors is None and row.authors is not None:
-                        plan.authors = row.authors
-                    if plan.code is None:
-                        plan.code = row.code_links
-                    if plan.demo is None:
-                        plan.demo = row.demo_links
+                plan = note(paper.ref, row.line)
+                if paper.role != PaperRole.MAIN:
+                    continue
+                if plan.authors is None and paper.authors:
+                    plan.authors = paper.authors
+                if plan.code is None and paper.code_links:
+                    plan.code = paper.code_links
+                if plan.demo is None and paper.demo_links:
+                    plan.demo = paper.demo_links
         for topic in _walk(self.doc.topics):
             for item in topic.items:
-                note(item.ref)
+                note(item.ref, item.line)
 
-        for key, plan in self.paper_plans.items():
-            existing = self.existing_papers.get(key)
-            if existing is None and key.startswith("url:"):
-                # the same page stored with or without its trailing slash (as /paper does)
-                existing = self.existing_papers.get(_toggle_slash(key))
-            ref = plan.ref
-            if existing is None:
-                plan.final = CellPaper(
-                    key, plan.title, ref.url, plan.authors or (), plan.code or (), plan.demo or ()
-                )
+        claimed: dict[int, str] = {}
+        for key, plan in list(self.paper_plans.items()):
+            existing = self._stored_match(plan)
+            if existing is not None and existing.id in claimed:
+                # two references of the file name one stored paper: one plan for both
+                self.alias[key] = claimed[existing.id]
+                for other, target in list(self.alias.items()):
+                    if target == key:
+                        self.alias[other] = claimed[existing.id]
+                del self.paper_plans[key]
                 continue
-            plan.id = existing.id
-            from_arxiv = existing.source == PaperSource.ARXIV
-            changes: dict[str, Any] = {}
-            if not from_arxiv:
-                if plan.has_text and existing.title != plan.title:
-                    changes["title"] = plan.title
-                if plan.authors is not None and tuple(existing.authors or ()) != plan.authors:
-                    changes["authors"] = list(plan.authors)
-                if ref.url and not existing.url:
-                    changes["url"] = ref.url
-            for column, wanted in (("code_links", plan.code), ("demo_links", plan.demo)):
-                current = tuple(tuple(p) for p in getattr(existing, column) or ())
-                if wanted is None or wanted == current or (from_arxiv and not wanted):
-                    continue
-                changes[column] = [list(p) for p in wanted]
-                if from_arxiv:
-                    changes["links_edited"] = True
-            plan.changes = changes
+            if existing is not None:
+                claimed[existing.id] = key
+            self._merge_paper(plan, existing)
+
+    def _merge_paper(self, plan: _PaperPlan, existing: Any | None) -> None:
+        ref = plan.ref
+        if existing is None:
             plan.final = CellPaper(
-                existing.ref_key,
-                changes.get("title", existing.title),
-                changes.get("url", existing.url),
-                changes.get("authors", existing.authors or []),
-                changes.get("code_links", existing.code_links or []),
-                changes.get("demo_links", existing.demo_links or []),
+                ref.ref_key,
+                plan.title,
+                ref.url,
+                plan.authors or (),
+                plan.code or (),
+                plan.demo or (),
+            )
+            return
+        plan.id = existing.id
+        plan.existing = existing
+        from_arxiv = existing.source == PaperSource.ARXIV
+        changes: dict[str, Any] = {}
+        name = _short(existing.title, 50)
+        if ref.url and existing.ref_key.startswith(TITLE_PREFIX):
+            # a paper the server knew only by its title: now it has a link
+            changes.update(ref_key=ref.ref_key, url=ref.url)
+            if ref.arxiv_id:
+                changes.update(arxiv_id=ref.arxiv_id, arxiv_version=ref.arxiv_version)
+        elif ref.url and not existing.url:
+            changes["url"] = ref.url
+        url = changes.get("url", existing.url)
+        if plan.has_text and is_stand_in_title(existing.title, url) and not from_arxiv:
+            changes["title"] = plan.title  # a title made up from the link is no title
+        if plan.authors and not from_arxiv:
+            stored = list(existing.authors or ())
+            if not stored:
+                changes["authors"] = list(plan.authors)
+            elif not _same_authors(stored, plan.authors):
+                self._conflict(
+                    plan, f"authors of {name!r}", stored, plan.authors, changes, "authors"
+                )
+        for column, wanted, what in (
+            ("code_links", plan.code, "code links"),
+            ("demo_links", plan.demo, "demo links"),
+        ):
+            if not wanted:
+                continue
+            current = [list(p) for p in getattr(existing, column) or ()]
+            new = [list(p) for p in wanted]
+            if set(_urls(current)) == set(_urls(new)):
+                continue
+            if not current or set(_urls(current)) <= set(_urls(new)):
+                changes[column] = new
+            else:
+                self._conflict(plan, f"{what} of {name!r}", current, new, changes, column)
+            if column in changes and from_arxiv:
+                changes["links_edited"] = True
+        plan.changes = changes
+        plan.final = CellPaper(
+            changes.get("ref_key", existing.ref_key),
+            changes.get("title", existing.title),
+            changes.get("url", existing.url),
+            changes.get("authors", existing.authors or []),
+            changes.get("code_links", existing.code_links or []),
+            changes.get("demo_links", existing.demo_links or []),
+        )
+
+    def _conflict(
+        self,
+        plan: _PaperPlan,
+        what: str,
+        stored: Any,
+        wanted: Any,
+        changes: dict[str, Any],
+        column: str,
+    ) -> None:
+        if self.overwrite:
+            changes[column] = [list(v) if isinstance(v, tuple) else v for v in wanted]
+            plan.conflicts.append(f"{what}: replaced {_quote(stored)} with {_quote(wanted)}")
+        else:
+            plan.conflicts.append(
+                f"{what}: the file says {_quote(wanted)}, the server keeps {_quote(stored)}"
             )
 
     def _label(self, ref: PaperRef) -> str | None:
-        final = self.paper_plans[ref.ref_key].final
+        final = self.paper_plans[self._key(ref)].final
         assert final is not None
         return ref.text if ref.text is not None and ref.text != final.title else None
 
     # ------------------------------------------------------------------ sessions
 
     def _rows(self) -> list[ParsedRow]:
+        """Rows by date; a second row with the date of another joins that session."""
         rows = sorted(self.doc.rows, key=lambda r: (r.day, r.line))
         out: list[ParsedRow] = []
         seen: dict[date, ParsedRow] = {}
         for row in rows:
             first = seen.get(row.day)
             if first is not None:
+                join_rows(first, row)
                 self.issues.append(
                     Issue(
                         row.line,
-                        f"a second row for {row.date_text} (line {first.line}); skipped",
+                        f"the same date as line {first.line} ({row.date_text}): joined to "
+                        "that session",
                     )
                 )
                 continue
@@ -361,12 +442,11 @@ class ImportPlanner:
         try:
             return local_to_utc(row.day, at, tz)
         except InvalidInput as exc:
-            self.issues.append(Issue(row.line, f"{exc} The row was skipped."))
+            self.issues.append(Issue(row.line, str(exc), SKIPPED))
             return None
 
     def plan_sessions(self, rows: list[ParsedRow]) -> None:
-        tz = self.config.timezone
-        zone = timezone(tz)
+        zone = timezone(self.config.timezone)
         by_date: dict[date, list[Any]] = defaultdict(list)
         for existing in self.existing_sessions:
             by_date[existing.starts_at.astimezone(zone).date()].append(existing)
@@ -389,7 +469,7 @@ class ImportPlanner:
             if existing is not None:
                 named.add(existing.id)
             plan = self._plan_session(row, existing, start)
-            if plan.values["kind"] == SessionKind.CONTINUE:
+            if plan.values["kind"] == SessionKind.CONTINUE and not plan.keep_continues:
                 plan.continues = previous or self._earlier(start, named)
                 if plan.continues is None:
                     self.issues.append(
@@ -408,6 +488,105 @@ class ImportPlanner:
         ]
         return earlier[-1] if earlier else None
 
+    def _file_papers(
+        self, row: ParsedRow
+    ) -> tuple[list[tuple[str, str, str | None]], list[CellPaper]]:
+        papers: list[tuple[str, str, str | None]] = []
+        finals: list[CellPaper] = []
+        seen: set[str] = set()
+        for paper in row.papers:
+            key, role = self._key(paper.ref), paper.role
+            if key in seen:
+                continue
+            seen.add(key)
+            final = self.paper_plans[key].final
+            assert final is not None
+            label = self._label(paper.ref)
+            papers.append((key, role, label))
+            finals.append(
+                CellPaper(
+                    final.ref_key,
+                    final.title,
+                    final.url,
+                    final.authors,
+                    final.code_links,
+                    final.demo_links,
+                    role,
+                    label,
+                )
+            )
+        return papers, finals
+
+    def _file_details(
+        self,
+        row: ParsedRow,
+        kind: str,
+        title: str | None,
+        papers: list[tuple[str, str, str | None]],
+        finals: list[CellPaper],
+    ) -> dict[str, Any]:
+        """What the row says that the import keeps in ``details``: the session's own links
+        and notes, the kept columns, a linked presenter, and the row's own wording."""
+        details: dict[str, Any] = {}
+        paper_urls = {
+            kind_: {u for f in finals if f.role == PaperRole.MAIN for u in _urls(getattr(f, kind_))}
+            for kind_ in ("code_links", "demo_links")
+        }
+        for paper in row.papers:  # the row's links of its paper (kept or in conflict)
+            paper_urls["code_links"].update(_urls(paper.code_links))
+            paper_urls["demo_links"].update(_urls(paper.demo_links))
+        own_code = [list(p) for p in row.code_links if p[1] not in paper_urls["code_links"]]
+        own_demo = [list(p) for p in row.demo_links if p[1] not in paper_urls["demo_links"]]
+        if own_code:
+            details[CODE_LINKS] = own_code
+        if own_demo:
+            details[DEMO_LINKS] = own_demo
+        if row.code_note:
+            details[CODE_NOTE] = row.code_note
+        if row.demo_note:
+            details[DEMO_NOTE] = row.demo_note
+        if row.extras:
+            details[EXTRA] = dict(row.extras)
+        if row.presenter_markup:
+            details[PRESENTER_CELL] = row.presenter_markup
+        block_name = row.block_name if kind == SessionKind.BLOCK_PART else None
+        block_part = row.block_part if kind == SessionKind.BLOCK_PART else None
+        if row.joined_lines:
+            return details  # several rows: written back in the generic form
+        cells = CellSession(kind, title, block_name, block_part, finals, details)
+        layout: dict[str, Any] = {}
+        index = {key: i for i, (key, _, _) in enumerate(papers)}
+        for name, source, markup, keys, generic in (
+            ("paper", row.paper_cell, row.paper_markup, row.paper_link_keys, generic_paper_cell),
+            (
+                "authors",
+                row.authors_cell,
+                row.authors_markup,
+                row.authors_link_keys,
+                generic_authors_cell,
+            ),
+        ):
+            # A layout is kept only where the row's wording differs from the generic one
+            # (compared once as written, then with the papers as they will be stored).
+            wanted = generic(cells)
+            if markup == wanted:
+                continue
+            segments = cell_segments(source)
+            positions = [index.get(self.alias.get(k, k)) if k is not None else None for k in keys]
+            own = template(segments, positions)
+            if render_template(own, finals) != wanted:
+                layout[name] = own
+        if layout:
+            layout["fp"] = fingerprint(
+                kind,
+                title,
+                block_name,
+                block_part,
+                [(f.ref_key, f.role) for f in finals],
+            )
+            details[LAYOUT] = layout
+        return details
+
     def _plan_session(self, row: ParsedRow, existing: Any | None, start: datetime) -> _SessionPlan:
         kind = _kind(row.kind, existing, bool(row.papers))
         title = row.title
@@ -418,80 +597,10 @@ class ImportPlanner:
             and existing.kind == SessionKind.PAPER
         ):
             title = existing.title  # the README has no place for a paper session's title
-        papers: list[tuple[str, str, str | None]] = []
-        finals: list[CellPaper] = []
-        for paper in row.papers:
-            key, role = paper.ref.ref_key, paper.role
-            final = self.paper_plans[key].final
-            assert final is not None
-            label = self._label(paper.ref)
-            papers.append((key, role, label))
-            finals.append(
-                CellPaper(
-                    key,
-                    final.title,
-                    final.url,
-                    final.authors,
-                    final.code_links,
-                    final.demo_links,
-                    role,
-                    label,
-                )
-            )
-
-        # Keys an import writes are replaced; others (and the extra columns of an earlier
-        # import, when this file has none: the README shape cannot carry them) are kept.
-        details: dict[str, Any] = {}
-        if existing is not None and existing.details:
-            replaced = _REPLACED_KEYS if row.has_extra_columns else _REPLACED_KEYS_BUT_EXTRA
-            details = {k: v for k, v in existing.details.items() if k not in replaced}
-        own_code: Sequence[tuple[str, str]] = row.code_links
-        own_demo: Sequence[tuple[str, str]] = row.demo_links
-        if row.single_paper:
-            main = next(f for f in finals if f.role == PaperRole.MAIN)
-            code_urls = {pair[1] for pair in main.code_links}
-            demo_urls = {pair[1] for pair in main.demo_links}
-            own_code = [pair for pair in own_code if pair[1] not in code_urls]
-            own_demo = [pair for pair in own_demo if pair[1] not in demo_urls]
-        if own_code:
-            details[CODE_LINKS] = [list(pair) for pair in own_code]
-        if own_demo:
-            details[DEMO_LINKS] = [list(pair) for pair in own_demo]
-        if row.code_note:
-            details[CODE_NOTE] = row.code_note
-        if row.demo_note:
-            details[DEMO_NOTE] = row.demo_note
-        if row.extras:
-            details[EXTRA] = row.extras
+        papers, finals = self._file_papers(row)
+        details = self._file_details(row, kind, title, papers, finals)
         block_name = row.block_name if kind == SessionKind.BLOCK_PART else None
         block_part = row.block_part if kind == SessionKind.BLOCK_PART else None
-        cells = CellSession(kind, title, block_name, block_part, finals, details)
-        layout: dict[str, Any] = {}
-        for name, source, markup, generic in (
-            ("paper", row.paper_cell, row.paper_markup, generic_paper_cell),
-            ("authors", row.authors_cell, row.authors_markup, generic_authors_cell),
-        ):
-            # A layout is kept only where the row's wording differs from the generic one
-            # (compared once as written, then with the papers as they will be stored).
-            wanted = generic(cells)
-            if markup == wanted:
-                continue
-            segments = cell_segments(source)
-            refs = [p.ref.ref_key for p in row.papers]
-            index = {key: i for i, (key, _, _) in enumerate(papers)}
-            own = template(segments, _link_positions(segments, refs, index))
-            if render_template(own, finals) != wanted:
-                layout[name] = own
-        if layout:
-            layout["fp"] = fingerprint(
-                kind,
-                title,
-                block_name,
-                block_part,
-                [(self.paper_plans[k].final.ref_key, r) for k, r, _ in papers],  # type: ignore[union-attr]
-            )
-            details[LAYOUT] = layout
-
         values: dict[str, Any] = {
             "starts_at": start,
             "kind": kind,
@@ -502,59 +611,20 @@ class ImportPlanner:
         }
         if row.duration is not None:
             values["duration_minutes"] = row.duration
-        if row.has_presenter_column:
+        if row.presenter_name is not None:
             values["presenter_name"] = row.presenter_name
-            if row.presenter_id is not None:
-                values["presenter_id"] = row.presenter_id
-        if row.extras:
-            values["notes"] = "\n".join(f"{k}: {v}" for k, v in row.extras.items())[:2000]
-
-        comments_add, comments_delete = self._comments(row.comments, existing)
-        fields: list[str] = []
-        papers_changed = bool(papers)
-        if existing is not None:
-            for name, value in values.items():
-                if getattr(existing, name) != value:
-                    fields.append(_FIELD_NAMES.get(name, name))
-            current = self.existing_links.get(existing.id, [])
-            wanted = [(self.paper_plans[k].id, r, lbl) for k, r, lbl in papers]
-            papers_changed = current != wanted
-            if papers_changed:
-                fields.append("papers")
-            elif any(self.paper_plans[k].changes for k, _, _ in papers):
-                fields.append("paper details")
-            if comments_add or comments_delete:
-                fields.append("comments")
-        return _SessionPlan(
-            row,
-            existing,
-            values,
-            tuple(papers),
-            comments_add,
-            comments_delete,
-            tuple(dict.fromkeys(fields)),
-            papers_changed=papers_changed,
-        )
-
-    def _comments(
-        self, wanted: tuple[str, ...], existing: Any | None
-    ) -> tuple[Sequence[str], Sequence[int]]:
-        if existing is None or existing.id not in self.existing_comments:
-            return wanted, ()
-        remaining = list(wanted)
-        delete: list[int] = []
-        for comment in self.existing_comments.get(existing.id, []) if existing else []:
-            canon = canonical_comment(comment.text)
-            if canon in remaining and (comment.pinned or comment.source == CommentSource.IMPORT):
-                remaining.remove(canon)
-            elif comment.source == CommentSource.IMPORT:
-                delete.append(comment.id)
-        return remaining, delete
+        if row.presenter_id is not None:
+            values["presenter_id"] = row.presenter_id
+        if existing is None:
+            return _SessionPlan(
+                row, None, values, tuple(papers), row.comments, (), (), papers_changed=bool(papers)
+            )
+        return _Merge(self, row, existing, values, papers).plan()
 
     def resolve_continues(self) -> None:
         """Mark sessions whose "continues" link changes (new targets are always a change)."""
         for plan in self.sessions:
-            if plan.existing is None:
+            if plan.existing is None or plan.keep_continues:
                 continue
             current = plan.existing.continues_id
             if plan.values["kind"] != SessionKind.CONTINUE:
@@ -583,14 +653,14 @@ class ImportPlanner:
                     existing = by_path.get(path.lower())
                     if existing is not None:
                         plan.id = existing.id
-                        if existing.name != name:
+                        if self.overwrite and existing.name != name:
                             plan.changes["name"] = name
-                        if existing.position != position:
+                        if self.overwrite and existing.position != position:
                             plan.changes["position"] = position
                     self.topics.append(plan)
                 seen = {key for key, *_ in plan.items}
                 for item in node.items:
-                    key = item.ref.ref_key
+                    key = self._key(item.ref)
                     if key in seen:
                         self.issues.append(
                             Issue(item.line, f"the same paper twice under {name!r}; skipped")
@@ -602,6 +672,7 @@ class ImportPlanner:
 
         visit(self.doc.topics, None)
         report = self.report
+        self._item_changes: dict[int, dict[str, Any]] = {}
         for topic in self.topics:
             if topic.id is None:
                 report.topics_created += 1
@@ -610,9 +681,26 @@ class ImportPlanner:
                 current = items.get((topic.id, paper_id)) if topic.id and paper_id else None
                 if current is None:
                     report.items_created += 1
-                elif (current.read, current.label, current.position) != (read, label, position):
+                    continue
+                change = self._item_change(current, read, label, position)
+                if change:
+                    self._item_changes[current.id] = change
                     report.items_updated += 1
         self._existing_items = items
+
+    def _item_change(
+        self, current: Any, read: bool, label: str | None, position: int
+    ) -> dict[str, Any]:
+        """A read mark is added, a missing label filled in; with overwrite the file's marks,
+        labels and order replace the stored ones."""
+        change: dict[str, Any] = {}
+        if (read and not current.read) or (self.overwrite and read != current.read):
+            change.update(read=read, read_at=self.now if read else None)
+        if label and (current.label is None or self.overwrite) and label != current.label:
+            change["label"] = label
+        if self.overwrite and position != current.position:
+            change["position"] = position
+        return change
 
     # ------------------------------------------------------------------ everything
 
@@ -629,12 +717,18 @@ class ImportPlanner:
             values = plan.values
             first = next(
                 (
-                    self.paper_plans[k].final.title
-                    for k, r, _ in plan.papers  # type: ignore[union-attr]
+                    self.paper_plans[k].final.title  # type: ignore[union-attr]
+                    for k, r, _ in plan.papers
                     if r == PaperRole.MAIN
                 ),
                 None,
             )
+            paper_conflicts = [
+                c
+                for k, _, _ in plan.papers
+                if self.paper_plans[k].line == row.line
+                for c in self.paper_plans[k].conflicts
+            ]
             change = RowChange(
                 row.line,
                 format_date(row.day, fmt),
@@ -648,19 +742,25 @@ class ImportPlanner:
                     )
                 ),
                 plan.fields,
+                (*plan.conflicts, *paper_conflicts),
+                row.joined_lines,
             )
             if plan.existing is None:
+                change.fields = ()
                 report.created.append(change)
+                report.comments_added += len(plan.comments_add)
+            elif change.conflicts and not self.overwrite:
+                report.conflicts.append(change)
                 report.comments_added += len(plan.comments_add)
             elif plan.fields:
                 report.updated.append(change)
                 report.comments_added += len(plan.comments_add)
                 report.comments_removed += len(plan.comments_delete)
             else:
-                report.unchanged += 1
+                report.unchanged_rows.append(change)
         report.papers_created = sum(1 for p in self.paper_plans.values() if p.id is None)
         report.papers_updated = sum(1 for p in self.paper_plans.values() if p.changes)
-        if not self.config.group_name and self.doc.title:
+        if not self.config.group_name and self.doc.title and self.doc.title != TITLE_FALLBACK:
             report.group_name = self.doc.title
         report.issues = sorted(self.issues, key=lambda issue: issue.line)
         return report
@@ -741,6 +841,8 @@ class ImportPlanner:
 
         continues: list[dict[str, Any]] = []
         for plan in self.sessions:
+            if plan.keep_continues:
+                continue
             target = plan.continues
             if plan.values["kind"] == SessionKind.CONTINUE:
                 target_id = target.id if target is not None else None
@@ -833,18 +935,237 @@ class ImportPlanner:
                             "created_at": now,
                         }
                     )
-                elif (current.read, current.label, current.position) != (read, label, position):
-                    change: dict[str, Any] = {
-                        "id": current.id,
-                        "label": label,
-                        "position": position,
-                        "read": read,
-                    }
-                    if current.read != read:
-                        change["read_at"] = now if read else None
-                    updates.append(change)
+                elif current.id in self._item_changes:
+                    updates.append({"id": current.id, **self._item_changes[current.id]})
         await store.insert_items(inserts)
         await store.update_items(gid, updates)
+
+
+class _Merge:
+    """What a row does to a stored session: fill what it lacks, add to it, leave it, or
+    report a conflict (and, with overwrite, replace)."""
+
+    def __init__(
+        self,
+        planner: ImportPlanner,
+        row: ParsedRow,
+        existing: Any,
+        values: dict[str, Any],
+        papers: list[tuple[str, str, str | None]],
+    ) -> None:
+        self.planner = planner
+        self.row = row
+        self.existing = existing
+        self.file = values
+        self.papers = papers
+        self.values: dict[str, Any] = {}
+        self.conflicts: list[str] = []
+        self.overwrite = planner.overwrite
+
+    def conflict(self, what: str, wanted: Any, stored: Any) -> bool:
+        """Report a conflict; True when the file's value is to be taken (overwrite)."""
+        if self.overwrite:
+            self.conflicts.append(f"{what}: replaced {_quote(stored)} with {_quote(wanted)}")
+        else:
+            self.conflicts.append(
+                f"{what}: the file says {_quote(wanted)}, the server keeps {_quote(stored)}"
+            )
+        return self.overwrite
+
+    def _stored_headline(self) -> str:
+        existing = self.existing
+        titles = [
+            self.planner.existing_titles.get(pid, "")
+            for pid, role, _ in self.planner.existing_links.get(existing.id, [])
+            if role == PaperRole.MAIN
+        ]
+        return _headline(
+            existing.kind,
+            existing.title,
+            existing.block_name,
+            existing.block_part,
+            ", ".join(t for t in titles if t) or None,
+        )
+
+    def _content(self) -> tuple[bool, bool]:
+        """(take the file's kind, title and papers; they differ from what is stored)."""
+        existing, file = self.existing, self.file
+        planner = self.planner
+        stored = planner.existing_links.get(existing.id, [])
+        wanted = [(planner.paper_plans[k].id, r, lbl) for k, r, lbl in self.papers]
+        content = (file["kind"], file["title"], file["block_name"], file["block_part"])
+        current = (existing.kind, existing.title, existing.block_name, existing.block_part)
+        if content == current and wanted == stored:
+            return True, False
+        file_empty = file["kind"] == SessionKind.TBA and not file["title"] and not self.papers
+        if file_empty:
+            return False, False
+        stored_empty = existing.kind == SessionKind.TBA and not existing.title and not stored
+        stored_ids = {pid for pid, _, _ in stored}
+        wanted_ids = {pid for pid, _, _ in wanted if pid is not None}
+        adds = (
+            stored_ids <= wanted_ids
+            and existing.title in (None, file["title"])
+            and existing.block_name in (None, file["block_name"])
+            and existing.block_part in (None, file["block_part"])
+        )
+        if stored_empty or adds:
+            return True, True
+        headline = _headline(
+            file["kind"],
+            file["title"],
+            file["block_name"],
+            file["block_part"],
+            ", ".join(
+                planner.paper_plans[k].final.title  # type: ignore[union-attr]
+                for k, r, _ in self.papers
+                if r == PaperRole.MAIN
+            )
+            or None,
+        )
+        what = "papers" if stored_ids != wanted_ids else "title"
+        return self.conflict(what, headline, self._stored_headline()), True
+
+    def plan(self) -> _SessionPlan:
+        existing, file, row = self.existing, self.file, self.row
+        values = self.values
+        take_content, differs = self._content()
+        for name in ("kind", "title", "block_name", "block_part"):
+            values[name] = file[name] if take_content else getattr(existing, name)
+        values["starts_at"] = self._start()
+        self._duration()
+        self._presenter()
+        values["details"] = self._details(take_content)
+        comments_add, comments_delete = self._comments()
+        fields: list[str] = []
+        for name, value in values.items():
+            if getattr(existing, name) != value:
+                fields.append(_FIELD_NAMES.get(name, name))
+        papers_changed = take_content and differs and self._papers_differ()
+        if papers_changed:
+            fields.append("papers")
+        elif any(self.planner.paper_plans[k].changes for k, _, _ in self.papers):
+            fields.append("paper details")
+        if comments_add or comments_delete:
+            fields.append("comments")
+        return _SessionPlan(
+            row,
+            existing,
+            values,
+            tuple(self.papers),
+            comments_add,
+            comments_delete,
+            tuple(dict.fromkeys(fields)),
+            tuple(self.conflicts),
+            keep_continues=not take_content,
+            papers_changed=papers_changed,
+        )
+
+    def _papers_differ(self) -> bool:
+        planner = self.planner
+        stored = planner.existing_links.get(self.existing.id, [])
+        wanted = [(planner.paper_plans[k].id, r, lbl) for k, r, lbl in self.papers]
+        return stored != wanted
+
+    def _start(self) -> datetime:
+        existing, row = self.existing, self.row
+        if row.start_time is None or self.file["starts_at"] == existing.starts_at:
+            return existing.starts_at  # type: ignore[no-any-return]
+        zone = self.planner.config.timezone
+        stored = existing.starts_at.astimezone(timezone(zone))
+        if self.conflict("time", f"{row.start_time:%H:%M}", f"{stored:%H:%M}"):
+            return self.file["starts_at"]  # type: ignore[no-any-return]
+        return existing.starts_at  # type: ignore[no-any-return]
+
+    def _duration(self) -> None:
+        existing, wanted = self.existing, self.file.get("duration_minutes")
+        if wanted is None or wanted == existing.duration_minutes:
+            return
+        usual = self.planner.config.session_minutes
+        if existing.duration_minutes == usual or self.conflict(
+            "length", f"{wanted} min", f"{existing.duration_minutes} min"
+        ):
+            self.values["duration_minutes"] = wanted
+
+    def _presenter(self) -> None:
+        existing, file = self.existing, self.file
+        name, member = file.get("presenter_name"), file.get("presenter_id")
+        if name is None and member is None:
+            return
+        if existing.presenter_name is None and existing.presenter_id is None:
+            self.values["presenter_name"] = name
+            self.values["presenter_id"] = member
+            return
+        if (name, member) == (existing.presenter_name, existing.presenter_id) or (
+            member is None and name == existing.presenter_name
+        ):
+            return
+        if member is not None and member == existing.presenter_id:
+            return
+        wanted = f"<@{member}>" if member is not None else name
+        stored = f"<@{existing.presenter_id}>" if existing.presenter_id else existing.presenter_name
+        if self.conflict("presenter", wanted, stored):
+            self.values["presenter_name"] = name
+            self.values["presenter_id"] = member
+
+    def _details(self, take_content: bool) -> dict[str, Any]:
+        existing = self.existing
+        stored: dict[str, Any] = dict(existing.details or {})
+        file: dict[str, Any] = self.file["details"]
+        out = dict(stored)
+        if take_content:
+            out.pop(LAYOUT, None)
+            if LAYOUT in file:
+                out[LAYOUT] = file[LAYOUT]
+        for key in (CODE_LINKS, DEMO_LINKS):
+            wanted = file.get(key)
+            if not wanted or wanted == stored.get(key):
+                continue
+            current = stored.get(key) or []
+            if (
+                not current
+                or set(_urls(current)) <= set(_urls(wanted))
+                or self.conflict(key.replace("_", " "), wanted, current)
+            ):
+                out[key] = wanted
+        for key, what in ((CODE_NOTE, "code note"), (DEMO_NOTE, "demo note")):
+            wanted = file.get(key)
+            if not wanted or wanted == stored.get(key):
+                continue
+            if not stored.get(key) or self.conflict(what, wanted, stored.get(key)):
+                out[key] = wanted
+        columns = dict(stored.get(EXTRA) or {})
+        for name, value in (file.get(EXTRA) or {}).items():
+            current = columns.get(name)
+            if current == value:
+                continue
+            if not current or self.conflict(name, value, current):
+                columns[name] = value
+        if columns:
+            out[EXTRA] = columns
+        if PRESENTER_CELL in file and self.values.get("presenter_name") is not None:
+            out[PRESENTER_CELL] = file[PRESENTER_CELL]
+        return out
+
+    def _comments(self) -> tuple[Sequence[str], Sequence[int]]:
+        """Comments the file adds; with overwrite, earlier imported ones it no longer has go.
+        Comments logged in Discord always stay."""
+        wanted = self.row.comments
+        stored = self.planner.existing_comments.get(self.existing.id, [])
+        remaining = list(wanted)
+        imported_missing: list[Any] = []
+        for comment in stored:
+            canon = canonical_comment(comment.text)
+            if canon in remaining:
+                remaining.remove(canon)
+            elif comment.source == CommentSource.IMPORT:
+                imported_missing.append(comment)
+        if not wanted or not imported_missing:
+            return remaining, ()
+        texts = [c.text for c in imported_missing]
+        if self.conflict("comments", list(wanted), texts):
+            return remaining, [c.id for c in imported_missing]
+        return (), ()
 
 
 _FIELD_NAMES = {
@@ -852,23 +1173,13 @@ _FIELD_NAMES = {
     "duration_minutes": "length",
     "block_name": "block",
     "block_part": "part",
-    "details": "layout or links",
+    "details": "links, notes or columns",
     "presenter_name": "presenter",
     "presenter_id": "presenter",
 }
 
 
 _NEW = -1
-_REPLACED_KEYS = frozenset(IMPORT_KEYS)
-_REPLACED_KEYS_BUT_EXTRA = _REPLACED_KEYS - {EXTRA}
-
-
-def _toggle_slash(key: str) -> str:
-    """A URL key with the trailing slash of its path added or removed."""
-    url = key.removeprefix("url:")
-    parts = urlsplit(url)
-    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
-    return "url:" + parts._replace(path=path).geturl()
 
 
 def _target_id(target: Any | None) -> int | None:
@@ -878,21 +1189,6 @@ def _target_id(target: Any | None) -> int | None:
     if isinstance(target, _SessionPlan):
         return target.existing.id if target.existing is not None else _NEW
     return int(target.id)
-
-
-def _link_positions(
-    segments: Sequence[Any], refs_in_order: list[str], index: dict[str, int]
-) -> list[int | None]:
-    """For each link of a cell, the position of its paper in the session."""
-    positions: list[int | None] = []
-    cursor = 0
-    for seg in segments:
-        if seg.kind not in ("l", "u"):
-            continue
-        key = refs_in_order[cursor] if cursor < len(refs_in_order) else None
-        positions.append(index.get(key) if key is not None else None)
-        cursor += 1
-    return positions
 
 
 def _walk(topics: list[ParsedTopic]) -> list[ParsedTopic]:

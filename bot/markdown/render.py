@@ -54,8 +54,11 @@ CODE_LINKS = "code_links"
 DEMO_LINKS = "demo_links"
 CODE_NOTE = "code_note"
 DEMO_NOTE = "demo_note"
-EXTRA = "columns"
-IMPORT_KEYS = (LAYOUT, CODE_LINKS, DEMO_LINKS, CODE_NOTE, DEMO_NOTE, EXTRA)
+EXTRA = "columns"  # {column name: cell markup} of columns the README shape has not
+PRESENTER_CELL = "presenter_cell"  # the Presenter cell as markup, when it holds links
+IMPORT_KEYS = (LAYOUT, CODE_LINKS, DEMO_LINKS, CODE_NOTE, DEMO_NOTE, EXTRA, PRESENTER_CELL)
+PRESENTER_LABEL = "Presenter"
+TIME_LABEL = "Time"
 
 
 @dataclass(slots=True)
@@ -83,6 +86,8 @@ class CellSession:
     papers: list[CellPaper] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
+    presenter: str | None = None  # markup: a name, a linked name, or <@member id>
+    time_text: str | None = None  # "16:00–17:30" when not the server's usual time
 
 
 # ----------------------------------------------------------------------------------------
@@ -204,11 +209,27 @@ def canonical_comment(text: str) -> str:
     return comment_markup(text, "\n")
 
 
+def labelled(label: str, markup: str) -> str:
+    """``**Week:** 3``: a value the README shape has no column for, in the Comments cell
+    (the import reads it back under its name)."""
+    return f"**{escape(label)}:** {markup}"
+
+
 def comments_cell(session: CellSession) -> str:
     parts: list[str] = []
     see_also = [p for p in session.papers if p.role == PaperRole.SEE_ALSO]
     if see_also:
         parts.append(SEE_ALSO + ", ".join(paper_link(p) for p in see_also))
+    if session.presenter:
+        parts.append(labelled(PRESENTER_LABEL, session.presenter))
+    if session.time_text:
+        parts.append(labelled(TIME_LABEL, escape(session.time_text)))
+    extra = session.details.get(EXTRA)
+    if isinstance(extra, dict):
+        for name, value in extra.items():
+            markup = comment_markup(str(value)) if value else ""
+            if markup and str(name).strip():
+                parts.append(labelled(str(name), markup))
     for text in session.comments:
         markup = comment_markup(text)
         if markup:
@@ -275,7 +296,7 @@ def render_template(items: Sequence[Sequence[Any]], papers: Sequence[CellPaper])
                 return None
             parts.append(paper_link(papers[index]))
             continue
-        if item[0] not in ("t", "b", "l", "u") or len(item) < 2:
+        if item[0] not in ("t", "b", "l", "u", "r") or len(item) < 2:
             return None
         url = str(item[2]) if len(item) > 2 else ""
         parts.append(render([Seg(str(item[0]), str(item[1]), url)]))

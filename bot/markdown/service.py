@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.clock import Clock
-from bot.dates import format_date, local_to_utc, timezone
+from bot.dates import format_date, local_to_utc, timezone, utc_to_local
 from bot.errors import InvalidInput
 from bot.events import EventBus, GuildSettingsChanged, ScheduleImported
 from bot.guilds import GuildSettingsService
@@ -38,12 +38,14 @@ from bot.markdown.importer import (
 )
 from bot.markdown.parse import Issue, ParsedDocument, parse_document
 from bot.markdown.render import (
+    PRESENTER_CELL,
     CellPaper,
     CellSession,
     ExportItem,
     ExportTopic,
     document,
 )
+from bot.markdown.syntax import escape
 from storage.db import Database
 from storage.models import GuildConfig
 
@@ -215,6 +217,7 @@ class MarkdownService:
         now = self.clock.now()
         zone = timezone(config.timezone)
         fmt = config.date_format
+        usual = config.meeting_time or DEFAULT_MEETING_TIME
         written = 0
 
         def rows() -> Iterator[tuple[str, CellSession]]:
@@ -224,17 +227,20 @@ class MarkdownService:
                 if options.upcoming and s.starts_at + timedelta(minutes=s.duration_minutes) <= now:
                     continue
                 written += 1
-                day = s.starts_at.astimezone(zone).date()
+                local = s.starts_at.astimezone(zone)
+                details = s.details or {}
                 yield (
-                    format_date(day, fmt),
+                    format_date(local.date(), fmt),
                     CellSession(
                         s.kind,
                         s.title,
                         s.block_name,
                         s.block_part,
                         papers.get(s.id, []),
-                        s.details or {},
+                        details,
                         comments.get(s.id, []),
+                        _presenter(s.presenter_id, s.presenter_name, details),
+                        _time_text(local, s.duration_minutes, usual, config.session_minutes),
                     ),
                 )
 
@@ -250,12 +256,18 @@ class MarkdownService:
         text: str,
         *,
         dry_run: bool = False,
+        overwrite: bool = False,
         actor_id: int | None = None,
     ) -> ImportReport:
         """Plan the import of ``text``; unless ``dry_run``, apply it in one transaction.
 
-        Raises :class:`InvalidInput` (nothing written) when the file is not a schedule."""
-        report = await self._import(guild_id, text, dry_run=dry_run, actor_id=actor_id)
+        What the server holds is never lost: empty cells keep stored values, and a value
+        the file has differently is a conflict that keeps the stored one, unless
+        ``overwrite``. Raises :class:`InvalidInput` (nothing written) when the file is not a
+        schedule; a dry run writes nothing at all, not even the server's settings row."""
+        report = await self._import(
+            guild_id, text, dry_run=dry_run, overwrite=overwrite, actor_id=actor_id
+        )
         if not dry_run and report.group_name:
             if self.guilds is not None:
                 await self.guilds.fresh(guild_id)
@@ -264,18 +276,24 @@ class MarkdownService:
             await self.events.publish(ScheduleImported(guild_id, tuple(report.session_ids)))
         return report
 
+    async def config(self, guild_id: int) -> GuildConfig:
+        """The server's settings as stored, or the defaults (nothing is written)."""
+        async with self.db.unit() as uow:
+            stored = await uow.guilds.get(guild_id)
+        return stored or GuildConfig(guild_id=guild_id, timezone=self.default_timezone)
+
     async def _import(
-        self, guild_id: int, text: str, *, dry_run: bool, actor_id: int | None
+        self, guild_id: int, text: str, *, dry_run: bool, overwrite: bool, actor_id: int | None
     ) -> ImportReport:
         async with self.db.unit() as uow:
-            config = await uow.guilds.get_or_create(
-                guild_id, default_timezone=self.default_timezone
-            )
+            stored = await uow.guilds.get(guild_id)
+            config = stored or GuildConfig(guild_id=guild_id, timezone=self.default_timezone)
+            today = utc_to_local(self.clock.now(), config.timezone).date()
             with _collector_paused():
-                doc = parse_document(text, date_format=config.date_format)
+                doc = parse_document(text, date_format=config.date_format, today=today)
             if not doc.is_schedule:
                 raise InvalidInput(_not_a_schedule(doc))
-            planner = ImportPlanner(guild_id, config, doc, self.clock.now())
+            planner = ImportPlanner(guild_id, config, doc, self.clock.now(), overwrite=overwrite)
             await planner.load(uow)
             with _collector_paused():
                 report = planner.plan()
@@ -283,6 +301,8 @@ class MarkdownService:
                 raise InvalidInput(_not_a_schedule(doc, planner.issues))
             report.dry_run = dry_run
             if not dry_run:
+                if stored is None:
+                    await uow.guilds.get_or_create(guild_id, default_timezone=config.timezone)
                 await planner.apply(uow, actor_id)
         return report
 
@@ -299,6 +319,25 @@ def _not_a_schedule(doc: ParsedDocument, issues: list[Issue] | None = None) -> s
         "This file is not a schedule: it has no table with Date and Paper columns and no "
         f"reading list of <details> topics. Nothing was imported.{detail}"
     )
+
+
+def _presenter(member: int | None, name: str | None, details: dict[str, Any]) -> str | None:
+    """The presenter as the Comments cell writes it: a linked name as the file had it, a
+    name, or the member (``<@id>``, inert text outside Discord)."""
+    if member:
+        return escape(f"<@{member}>")
+    if not name:
+        return None
+    cell = details.get(PRESENTER_CELL)
+    return str(cell) if isinstance(cell, str) and cell else escape(name)
+
+
+def _time_text(local: datetime, minutes: int, usual: time, usual_minutes: int) -> str | None:
+    """The time of a session that does not start at the usual time or lasts another time."""
+    if local.time() == usual and minutes == usual_minutes:
+        return None
+    end = local + timedelta(minutes=minutes)
+    return f"{local:%H:%M}–{end:%H:%M}"
 
 
 def _topic_tree(topic_rows: Sequence[Any], item_rows: Sequence[Any]) -> list[ExportTopic]:

@@ -7,8 +7,10 @@ back unchanged: ``tokenize(render(segments)) == segments`` for every segment lis
 ``@everyone`` stays text, whoever typed it.
 
 Segments are small tuples: ``Seg("t", text)`` plain text, ``Seg("b", text)`` bold text,
-``Seg("l", label, url)`` a link with a label, ``Seg("u", "", url)`` a raw URL. Only http(s)
-links are links; anything else (``javascript:``, relative paths) stays text.
+``Seg("l", label, url)`` a link with a label, ``Seg("u", "", url)`` a raw URL,
+``Seg("r", label, path)`` a link to a path relative to the file (``[Summary](notes/a.md)``,
+``[Intro](#intro)``): kept as written, never a paper. Links with any other scheme
+(``javascript:``, ``data:``) stay text.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-TEXT, BOLD, LINK, URL = "t", "b", "l", "u"
+TEXT, BOLD, LINK, URL, RELATIVE = "t", "b", "l", "u", "r"
 
 
 class Seg(NamedTuple):
@@ -86,6 +88,8 @@ def render(segments: Iterable[Seg], newline: str = "<br>") -> str:
         elif kind == URL:
             urls.append(len(out))
             out.append(encode_url(url))
+        elif kind == RELATIVE:
+            out.append(f"[{escape(text, newline)}]({encode_url(url)})")
         else:
             out.append(f"**{escape(text, newline)}**")
         kinds.append(kind)
@@ -198,9 +202,14 @@ def tokenize(markup: str) -> list[Seg]:
             decoded = html.unescape(match.group(0)).replace("\r", "\n")
             _append_text(out, _ENTITY_CONTROL.sub("", decoded))
         elif group == "link":
-            url = http_url(_unescape_dest(match.group("dest") or ""))
+            dest = _unescape_dest(match.group("dest") or "")
+            url = http_url(dest)
             if url is None:
-                _append_text(out, match.group(0))
+                label = plain_text(match.group("label"))
+                if label and _RELATIVE_PATH.match(dest):
+                    out.append(Seg(RELATIVE, label, encode_url(dest)))
+                else:
+                    _append_text(out, match.group(0))
                 continue
             label = plain_text(match.group("label"))
             out.append(Seg(LINK, label, url) if label else Seg(URL, "", url))
@@ -224,6 +233,10 @@ def tokenize(markup: str) -> list[Seg]:
     return out
 
 
+# A path relative to the file: no scheme, no "//" host, no spaces or control characters.
+_RELATIVE_PATH = re.compile(r"^(?![A-Za-z][A-Za-z0-9+.-]*:|//|\\)[^\s\x00-\x1f<>]+$")
+
+
 def plain(segments: Iterable[Seg]) -> str:
     """What a reader sees: link labels (or the URL of a raw link), bold as text."""
     return "".join([s[2] if s[0] == URL else s[1] for s in segments])
@@ -241,7 +254,8 @@ def link_segments(segments: Iterable[Seg]) -> list[Seg]:
 
 
 def text_outside_links(segments: Iterable[Seg]) -> str:
-    return "".join([s[1] for s in segments if s[0] == TEXT or s[0] == BOLD])
+    """The text a reader sees besides the http(s) links (a relative link counts as text)."""
+    return "".join([s[1] for s in segments if s[0] != LINK and s[0] != URL])
 
 
 def canonical(markup: str, newline: str = "\n") -> str:
@@ -314,3 +328,46 @@ def is_alignment_row(line: str, columns: int) -> bool:
 
 def table_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
+
+
+# ----------------------------------------------------------------------------------------
+# Raw HTML links and what a reader sees
+
+_HTML_LINK = re.compile(
+    r"<a\s[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+))[^>]*>(.*?)</a\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_STRUCK = re.compile(r"~~(?=\S)(.+?)~~")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_]{1,2})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+
+
+def html_links(markup: str) -> str:
+    """Raw ``<a href="…"> Title </a>`` rewritten as the markdown link it is."""
+    if "<a" not in markup and "<A" not in markup:
+        return markup
+
+    def rewrite(match: re.Match[str]) -> str:
+        url = (match[1] or match[2] or match[3] or "").strip()
+        label = " ".join(html.unescape(_TAG.sub("", match[4])).split())
+        if not url:
+            return escape(label)
+        target = f"<{url}>" if _URL_UNSAFE.search(url) and "<" not in url else url
+        return f"[{escape(label)}]({target})" if label else url
+
+    return _HTML_LINK.sub(rewrite, markup)
+
+
+def reader_text(markup: str) -> str:
+    """What a reader sees of a cell, on one line: link labels, no tags, no emphasis marks,
+    and nothing that is struck out (``~~Valeria~~ Mathias`` is Mathias)."""
+    text = markup
+    if "<" in text:
+        text = _TAG.sub(" ", _BR.sub(" ", html_links(text)))
+    if "~~" in text:
+        text = _STRUCK.sub(" ", text)
+    text = plain_text(text)
+    if "*" in text or "_" in text:
+        text = _EMPHASIS.sub(r"\2", text)
+    return " ".join(text.split())

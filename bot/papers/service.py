@@ -23,12 +23,18 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.papers.arxiv import ArxivService, PaperMetadata, _normalise_title
 from bot.papers.arxiv_ids import ArxivId, UrlKind, classify_url, parse_arxiv_ref
+from bot.papers.identity import (
+    canonical_url,
+    equivalent_keys,
+    of_arxiv,
+    of_url,
+    title_from_url,
+)
 from bot.papers.links import Link, Links, extract_links
 from bot.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
 from storage.db import Database
 from storage.models import Paper, PaperSource, ReadingItem, ReadingSession
 from storage.repositories import UnitOfWork
-from storage.repositories.papers import arxiv_key, url_key
 
 MAX_REFS = 100
 MAX_AUTHORS = 50
@@ -103,7 +109,7 @@ def classify_ref(text: str) -> RefKind:
     if _URLISH.match(text):
         if classify_url(text) == UrlKind.PAPER:
             return RefKind.PAPER_URL
-        host = urlsplit(_canonical_url(text)).netloc.removeprefix("www.")
+        host = urlsplit(canonical_url(text)).netloc.removeprefix("www.")
         if host == "arxiv.org" or host.endswith(".arxiv.org"):
             parse_arxiv_ref(text)  # "an arXiv link but not to a paper"
         return RefKind.OTHER_URL
@@ -227,28 +233,6 @@ class PaperDetails:
     reading: list[tuple[str, ReadingItem]] = field(default_factory=list)  # (topic path, item)
 
 
-def _canonical_url(url: str) -> str:
-    url = url.strip()
-    if url.lower().startswith("www."):
-        url = "https://" + url
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.lower(), fragment="").geturl()
-
-
-def _toggle_slash(url: str) -> str:
-    """The URL with a trailing slash on its path added or removed."""
-    parts = urlsplit(url)
-    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
-    return parts._replace(path=path).geturl()
-
-
-def _title_from_url(url: str) -> str:
-    parts = urlsplit(url)
-    tail = [p for p in parts.path.split("/") if p]
-    name = tail[-1] if tail else parts.netloc
-    return f"{parts.netloc}{'/' + name if tail else ''}"
-
-
 def apply_metadata(paper: Paper, meta: PaperMetadata, now_links: Links | None = None) -> None:
     """Copy arXiv metadata onto a stored paper; organizer-edited links are kept."""
     paper.arxiv_id = meta.arxiv_id
@@ -283,7 +267,7 @@ class PaperService:
         wanted = _normalise_title(title)
         for meta in candidates:
             if _normalise_title(meta.title) == wanted:
-                return PaperSpec(arxiv_key(meta.arxiv_id), meta.ref, meta)
+                return PaperSpec(of_arxiv(meta.ref).key, meta.ref, meta)
         if not candidates:
             raise NotFound(
                 f"arXiv has no paper titled {title[:80]!r}. Paste its arXiv id or link instead."
@@ -316,15 +300,17 @@ class PaperService:
                 parse_arxiv_ref(text)  # raises InvalidInput saying what is wrong with the id
             if _is_arxiv(text):
                 ref = parse_arxiv_ref(text)
-                specs.append(PaperSpec(arxiv_key(ref.id), ref))
+                specs.append(PaperSpec(of_arxiv(ref).key, ref))
             elif _URLISH.match(text):
-                url = _canonical_url(text)
+                identity = of_url(canonical_url(text))
+                if identity is None:
+                    raise InvalidInput("That link is too long to be stored.")
+                url = identity.url or text
                 kind = classify_url(url)
-                if kind == UrlKind.ARXIV:  # pragma: no cover - parse_arxiv_ref took it
-                    ref = parse_arxiv_ref(url)
-                    specs.append(PaperSpec(arxiv_key(ref.id), ref))
+                if identity.arxiv is not None:  # pragma: no cover - parse_arxiv_ref took it
+                    specs.append(PaperSpec(identity.key, identity.arxiv))
                 elif kind == UrlKind.PAPER or any_url:
-                    specs.append(PaperSpec(url_key(url), url=url, title=_title_from_url(url)))
+                    specs.append(PaperSpec(identity.key, url=url, title=title_from_url(url)))
                 else:
                     raise InvalidInput(
                         f"{text[:80]} does not look like a paper (an arXiv, OpenReview, "
@@ -339,7 +325,9 @@ class PaperService:
             specs = await self._stored_specs(guild_id, specs, stored_ids)
         resolved: list[PaperSpec] = []
         for item in specs:
-            resolved.append(await self._by_title(item) if isinstance(item, str) else item)
+            if isinstance(item, str):  # a title: the server's own paper first, else arXiv
+                item = await self._stored_title(guild_id, item) or await self._by_title(item)
+            resolved.append(item)
 
         arxiv_specs = [s for s in resolved if s.arxiv_id is not None and s.metadata is None]
         if arxiv_specs:
@@ -373,6 +361,17 @@ class PaperService:
         for spec in resolved:
             unique.setdefault(spec.ref_key, spec)
         return list(unique.values())
+
+    async def _stored_title(self, guild_id: int, title: str) -> PaperSpec | None:
+        """The server's paper with exactly this title (as an import stores papers named
+        without a link), so a title never creates the same paper twice."""
+        async with self.db.unit() as uow:
+            found = await uow.papers.by_title(guild_id, title, limit=1)
+        if not found:
+            return None
+        paper = found[0]
+        ref = ArxivId(paper.arxiv_id, paper.arxiv_version) if paper.arxiv_id else None
+        return PaperSpec(paper.ref_key, ref, url=paper.url, title=paper.title)
 
     async def _stored_specs(
         self, guild_id: int, specs: list[PaperSpec | str], ids: list[int]
@@ -415,7 +414,7 @@ class PaperService:
         """A paper outside arXiv with the title and authors a member gave."""
         if classify_ref(url) not in (RefKind.PAPER_URL, RefKind.OTHER_URL):
             raise InvalidInput(f"{url[:80]!r} is not a link to a paper.")
-        canonical = _canonical_url(url)
+        canonical = canonical_url(url)
         if len(canonical) > URL_LIMIT:
             raise InvalidInput(f"That link is longer than {URL_LIMIT} characters.")
         if classify_url(canonical) != UrlKind.PAPER:
@@ -426,8 +425,10 @@ class PaperService:
         clean_title = check_text(title, what="paper title", limit=TITLE_LIMIT)
         if clean_title is None:
             raise InvalidInput("Give the paper's title.")
+        identity = of_url(canonical)
+        assert identity is not None  # within URL_LIMIT
         return PaperSpec(
-            url_key(canonical),
+            identity.key,
             url=canonical,
             title=clean_title,
             authors=parse_authors(authors),
@@ -448,12 +449,12 @@ class PaperService:
             assert match is not None
             return await uow.papers.get(guild_id, int(match["id"]))
         if kind == RefKind.ARXIV:
-            return await uow.papers.by_key(guild_id, arxiv_key(parse_arxiv_ref(ref).id))
+            return await uow.papers.by_key(guild_id, of_arxiv(parse_arxiv_ref(ref)).key)
         if kind in (RefKind.PAPER_URL, RefKind.OTHER_URL):
-            url = _canonical_url(ref)
-            return await uow.papers.by_key(guild_id, url_key(url)) or await uow.papers.by_key(
-                guild_id, url_key(_toggle_slash(url))
-            )
+            identity = of_url(canonical_url(ref))
+            if identity is None:
+                return None
+            return await self._by_identity(uow, guild_id, identity.key)
         found = await uow.papers.by_title(guild_id, " ".join(ref.split()))
         return found[0] if found else None
 
@@ -538,8 +539,8 @@ class PaperService:
         for spec in specs:
             paper = existing.get(spec.ref_key)
             if paper is None and spec.url and not spec.arxiv_id:
-                # The same page with or without a trailing slash is the same paper.
-                paper = await uow.papers.by_key(guild_id, url_key(_toggle_slash(spec.url)))
+                # The same page with or without a trailing slash (…) is the same paper.
+                paper = await self._by_identity(uow, guild_id, spec.ref_key)
             if paper is None:
                 paper = Paper(
                     guild_id=guild_id,
@@ -559,7 +560,7 @@ class PaperService:
                 spec.given
                 and spec.title
                 and paper.source != PaperSource.ARXIV
-                and (paper.title == _title_from_url(paper.url or "") or not paper.authors)
+                and (paper.title == title_from_url(paper.url or "") or not paper.authors)
             ):
                 # The member typed the details of a paper outside arXiv: theirs are better
                 # than a title made up from the link, or than nothing.
@@ -573,6 +574,12 @@ class PaperService:
             existing[spec.ref_key] = paper
             papers.append(paper)
         return papers
+
+    @staticmethod
+    async def _by_identity(uow: UnitOfWork, guild_id: int, key: str) -> Paper | None:
+        """The stored paper ``key`` names, under any of its equivalent keys."""
+        found = await uow.papers.by_keys(guild_id, equivalent_keys(key))
+        return next((found[k] for k in equivalent_keys(key) if k in found), None)
 
     async def resolve(
         self, uow: UnitOfWork, guild_id: int, refs: Sequence[str], *, actor_id: int | None

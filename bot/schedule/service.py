@@ -290,7 +290,7 @@ class ScheduleService:
         date_part, inline_time = split_date_time(date_text)
         if time_text and inline_time:
             raise InvalidInput("Give the time either in the date or in the time option, not both.")
-        day = parse_date(date_part, self._today(config))
+        day = parse_date(date_part, self._today(config), config.date_format)
         if (time_text or inline_time) is not None:
             at = parse_time(time_text or inline_time or "")
         elif config.meeting_time is not None:

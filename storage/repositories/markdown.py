@@ -62,6 +62,8 @@ class MarkdownRepository(Repository):
                 ReadingSession.block_name,
                 ReadingSession.block_part,
                 ReadingSession.details,
+                ReadingSession.presenter_id,
+                ReadingSession.presenter_name,
             )
             .where(self._window(guild_id, start, end))
             .order_by(ReadingSession.starts_at, ReadingSession.id)
@@ -173,7 +175,9 @@ class MarkdownRepository(Repository):
                 SessionPaper.paper_id,
                 SessionPaper.role,
                 SessionPaper.label,
+                Paper.title,
             )
+            .join(Paper, Paper.id == SessionPaper.paper_id)
             .where(SessionPaper.guild_id == guild_id)
             .order_by(SessionPaper.session_id, SessionPaper.position)
         )
@@ -206,6 +210,28 @@ class MarkdownRepository(Repository):
         )
         for chunk in _chunks(list(dict.fromkeys(keys))):
             stmt = select(*columns).where(Paper.guild_id == guild_id, Paper.ref_key.in_(chunk))
+            rows.extend((await self.tx.execute(stmt)).all())
+        return rows
+
+    async def papers_by_titles(self, guild_id: int, titles: Sequence[str]) -> Sequence[Row[Any]]:
+        """Papers whose title is one of ``titles`` (compared in lower case)."""
+        rows: list[Row[Any]] = []
+        columns = (
+            Paper.id,
+            Paper.ref_key,
+            Paper.title,
+            Paper.url,
+            Paper.authors,
+            Paper.code_links,
+            Paper.demo_links,
+            Paper.source,
+            Paper.links_edited,
+        )
+        wanted = list(dict.fromkeys(t.strip().lower() for t in titles if t.strip()))
+        for chunk in _chunks(wanted):
+            stmt = select(*columns).where(
+                Paper.guild_id == guild_id, func.lower(Paper.title).in_(chunk)
+            )
             rows.extend((await self.tx.execute(stmt)).all())
         return rows
 

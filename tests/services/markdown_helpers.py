@@ -47,6 +47,8 @@ async def snapshot(db: Database, guild_id: int) -> dict[str, Any]:
             sessions.append(
                 {
                     "starts_at": row.starts_at,
+                    "minutes": row.duration_minutes,
+                    "presenter": (row.presenter_id, row.presenter_name),
                     "kind": row.kind,
                     "title": row.title,
                     "block": (row.block_name, row.block_part),

@@ -399,38 +399,74 @@ async def test_a_dry_run_writes_nothing(db: Database) -> None:
     preview = await _import(db, dry_run=True)
     assert preview.dry_run and len(preview.created) == 35
     assert "Sessions: 35 would be created" in preview.summary()
-    assert preview.lines()[3] == "line 6: would create 01.02.2024 · Visual Instruction Tuning"
+    assert preview.lines()[0] == "line 6: would create 01.02.2024 · Visual Instruction Tuning"
     async with db.unit() as uow:
         assert await uow.sessions.count(GUILD) == 0
         assert await uow.papers.count(GUILD) == 0
         assert await uow.readinglist.topics(GUILD) == []
-        assert (await uow.guilds.get(GUILD)).group_name is None  # type: ignore[union-attr]
+        assert await uow.guilds.get(GUILD) is None  # not even the server's settings row
 
 
-async def test_reimport_after_edits_updates_in_place(db: Database) -> None:
-    await _import(db)
-    edited = (
-        README.replace("Code Reading Group", "Code Reading Group: LLaVA")
-        .replace("Fig. 2 is unclear.", "Figure 2 is unclear.")
-        .replace("[Demo](https://llava.hliu.cc/)", "[Demo](https://llava.example.org/)")
-        .replace("- [ ] Nagrani et al.", "- [x] Nagrani et al.")
-        .replace(
-            "| 24.02.2025 |",
-            "| 03.03.2025 | [Direct Preference Optimization](https://arxiv.org/abs/2305.18290) "
-            "| Rafailov et al. |\n| 24.02.2025 |",
-        )
+EDITED = (
+    README.replace("Code Reading Group", "Code Reading Group: LLaVA")
+    .replace("Fig. 2 is unclear.", "Figure 2 is unclear.")
+    .replace("[Demo](https://llava.hliu.cc/)", "[Demo](https://llava.example.org/)")
+    .replace("- [ ] Nagrani et al.", "- [x] Nagrani et al.")
+    .replace(
+        "| 24.02.2025 |",
+        "| 03.03.2025 | [Direct Preference Optimization](https://arxiv.org/abs/2305.18290) "
+        "| Rafailov et al. |\n| 24.02.2025 |",
     )
-    report = await _import(db, edited)
+)
+
+
+async def test_a_reimport_keeps_what_is_stored_and_reports_the_conflicts(db: Database) -> None:
+    await _import(db)
+    before = await snapshot(db, GUILD)
+    report = await _import(db, EDITED)
     assert [c.date_text for c in report.created] == ["03.03.2025"]
+    assert report.updated == []
+    conflicts = {c.date_text: c.conflicts for c in report.conflicts}
+    assert conflicts == {
+        "01.02.2024": (
+            "demo links of 'Visual Instruction Tuning': the file says "
+            "'https://llava.example.org/', the server keeps 'https://llava.hliu.cc/'",
+        ),
+        "29.02.2024": (
+            "comments: the file says 'Figure 2 is unclear. How do they obtain a vector for a "
+            "bag-…', the server keeps 'Fig. 2 is unclear. How do they obtain a vector for a "
+            "bag-of…'",
+        ),
+        "02.07.2024": (
+            "title: the file says 'Code Reading Group: LLaVA', the server keeps "
+            "'Code Reading Group'",
+        ),
+    }
+    assert report.unchanged == 32 and report.items_updated == 1  # a read mark is added
+    assert "3 in conflict (the server's values are kept" in report.summary()
+    assert any(line.startswith("line 25: conflict 02.07.2024 · Code Reading Group") for line in report.lines())
+    after = await snapshot(db, GUILD)
+    assert after["sessions"][:34] == before["sessions"][:34]  # nothing stored changed
+    assert after["papers"]["arxiv:2304.08485"] == before["papers"]["arxiv:2304.08485"]
+    async with db.unit() as uow:
+        nagrani = [i for i in await uow.readinglist.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"]
+        assert [i.item.read for i in nagrani] == [True]
+    again = await _import(db, EDITED)
+    assert (again.created, again.updated, len(again.conflicts)) == ([], [], 3)
+
+
+async def test_overwrite_replaces_what_differs(db: Database) -> None:
+    await _import(db)
+    report = await _import(db, EDITED, overwrite=True)
+    assert [c.date_text for c in report.created] == ["03.03.2025"]
+    assert report.conflicts == []
     updated = {c.date_text: c.fields for c in report.updated}
     assert updated == {
         "01.02.2024": ("paper details",),
         "29.02.2024": ("comments",),
         "02.07.2024": ("title",),
     }
-    assert report.unchanged == 32
     assert report.comments_added == 1 and report.comments_removed == 1
-    assert report.items_updated == 1
     async with db.unit() as uow:
         assert await uow.sessions.count(GUILD) == 36
         rows = await uow.sessions.all(GUILD)
@@ -447,10 +483,7 @@ async def test_reimport_after_edits_updates_in_place(db: Database) -> None:
         ]
         llava = await uow.papers.by_key(GUILD, "arxiv:2304.08485")
         assert llava is not None and llava.demo_links == [["Demo", "https://llava.example.org/"]]
-        nagrani = [
-            i for i in await uow.readinglist.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"
-        ]
-        assert [i.item.read for i in nagrani] == [True]
+    assert not (await _import(db, EDITED)).changed
 
 
 async def test_comments_logged_in_discord_are_kept(db: Database) -> None:
@@ -556,6 +589,7 @@ async def test_papers_the_server_already_has_are_reused(db: Database) -> None:
         )
     report = await _import(db)
     assert report.papers_created == 47 and report.papers_updated == 2
+    assert report.conflicts == []
     async with db.unit() as uow:
         assert await uow.papers.count(GUILD) == 49
         llava = await uow.papers.by_key(GUILD, "arxiv:2304.08485")
@@ -563,10 +597,15 @@ async def test_papers_the_server_already_has_are_reused(db: Database) -> None:
         assert llava.authors[0] == "Haotian Liu"  # arXiv's metadata wins
         assert llava.demo_links == [["Demo", "https://llava.hliu.cc/"]] and llava.links_edited
         distill = await uow.papers.by_key(GUILD, "url:https://distill.pub/2021/multimodal-neurons")
-        assert (
-            distill is not None
-            and distill.title == "Multimodal Neurons in Artificial Neural Networks"
-        )
+        # never renamed by another file's link text (that text belongs to the row)...
+        assert distill is not None and distill.title == "Multimodal Neurons"
+        assert distill.authors[:2] == ["Goh", "Cammarata"]  # ...but what it lacked is filled
+        neurons = next(
+            r for r in await uow.sessions.all(GUILD)
+            if utc_to_local(r.starts_at, "Europe/Berlin").date() == date(2024, 7, 23)
+        )  # fmt: skip
+        (row_paper,) = await uow.sessions.papers(neurons.id)  # type: ignore[arg-type]
+        assert row_paper.label == "Multimodal Neurons in Artificial Neural Networks"
         first = (await uow.sessions.all(GUILD))[0]
         (linked,) = await uow.sessions.papers(first.id)  # type: ignore[arg-type]
         assert linked.label == "Visual Instruction Tuning"  # the README's link text

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.markdown.parse import parse_clock, parse_day
+from bot.markdown.parse import parse_clock
 from bot.markdown.render import abbreviate_author, comment_markup
 from bot.markdown.syntax import (
     Seg,
@@ -127,31 +127,6 @@ def test_comment_markup_is_one_line() -> None:
     assert comment_markup(text) == (
         "First line<br>second \\| line with [a link](https://x.y) and \\<b\\>"
     )
-
-
-@pytest.mark.parametrize(
-    ("text", "fmt", "day"),
-    [
-        ("07.02.2025", "DD.MM.YYYY", (2025, 2, 7)),
-        ("2025-02-07", "DD.MM.YYYY", (2025, 2, 7)),
-        ("Thu 07.02.2025", "DD.MM.YYYY", (2025, 2, 7)),
-        ("Jan 9, 2025", "DD.MM.YYYY", (2025, 1, 9)),
-        ("9 January 2025", "DD.MM.YYYY", (2025, 1, 9)),
-        ("03/04/2025", "MM/DD/YYYY", (2025, 3, 4)),
-        ("03/04/2025", "DD/MM/YYYY", (2025, 4, 3)),
-        ("25/04/2025", "DD.MM.YYYY", (2025, 4, 25)),
-    ],
-)
-def test_parse_day(text: str, fmt: str, day: tuple[int, int, int]) -> None:
-    assert parse_day(text, fmt).timetuple()[:3] == day
-
-
-@pytest.mark.parametrize("text", ["03/04/2025", "31.02.2025", "soon", ""])
-def test_parse_day_refuses(text: str) -> None:
-    from bot.errors import InvalidInput
-
-    with pytest.raises(InvalidInput):
-        parse_day(text, "DD.MM.YYYY")
 
 
 def test_parse_clock() -> None:

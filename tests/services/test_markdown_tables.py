@@ -15,7 +15,7 @@ from bot.markdown.service import decode_markdown
 from bot.markdown.syntax import plain_text, split_row
 from storage.db import Database
 from storage.models import Comment, CommentSource, Paper, PaperRole, ReadingSession, SessionKind
-from tests.services.markdown_helpers import GUILD, OTHER_GUILD, make_service
+from tests.services.markdown_helpers import GUILD, OTHER_GUILD, make_service, snapshot
 
 LONG = "x" * 2990 + " end|of|it"
 HOSTILE = [
@@ -144,29 +144,35 @@ PRESENTER_TABLE = """| Date | Presenter | Paper | Why should we care | Conferenc
 
 async def test_a_week_time_place_table(db: Database) -> None:
     report = await make_service(db).import_text(GUILD, WEEK_TABLE)
-    assert len(report.created) == 3
+    assert len(report.created) == 2
     assert [str(i) for i in report.issues] == [
-        "line 3: not part of the schedule table or the reading list; ignored"
+        "line 9: skipped: no meeting on 2024-09-26 ('Reading week')"
     ]
     async with db.unit() as uow:
         rows = await uow.sessions.all(GUILD)
         papers = await uow.sessions.papers_for([r.id for r in rows])  # type: ignore[misc]
-    first, second, third = rows
+    first, second = rows
     local = utc_to_local(first.starts_at, "Europe/Berlin")
     assert (local.date().isoformat(), local.time()) == ("2024-09-12", time(16, 0))
     assert first.details["columns"] == {"Week": "1", "Place": "Room 101"}
-    assert first.notes == "Week: 1\nPlace: Room 101"
+    assert first.notes is None  # the organizers' notes stay theirs
     assert [lp.paper.title for lp in papers[first.id]] == ["Attention Is All You Need"]
     assert second.kind == SessionKind.PAPER and second.duration_minutes == 90
     assert [lp.paper.ref_key for lp in papers[second.id]] == [
         "arxiv:1810.04805",
         "arxiv:1907.11692",
     ]
-    assert (third.kind, third.title) == (SessionKind.SPECIAL, "Reading week")
-    assert utc_to_local(third.starts_at, "Europe/Berlin").time() == time(18, 0)  # no time given
-    assert third.details["columns"] == {"Week": "3", "Place": "Online"}
     again = await make_service(db).import_text(GUILD, WEEK_TABLE)
     assert not again.changed
+    # the columns the README shape has not, and the time, come back from the export
+    exported = (await make_service(db).export(GUILD)).text
+    assert (
+        "| 12.09.2024 | [Attention Is All You Need](https://arxiv.org/abs/1706.03762) |  |  |  "
+        "| **Time:** 16:00–17:00<br><br>**Week:** 1<br><br>**Place:** Room 101 |"
+    ) in exported
+    copy = await make_service(db).import_text(OTHER_GUILD, exported)
+    assert copy.issues == [] and len(copy.created) == 2
+    assert await snapshot(db, OTHER_GUILD) == await snapshot(db, GUILD)
 
 
 async def test_a_presenter_table_with_unknown_columns(db: Database) -> None:
@@ -177,18 +183,23 @@ async def test_a_presenter_table_with_unknown_columns(db: Database) -> None:
         mamba = await uow.papers.by_key(GUILD, "arxiv:2312.00752")
     assert first.presenter_name == "Alice" and first.presenter_id is None
     assert second.presenter_id == 123456789012345678
-    assert first.details["columns"] == {
-        "Why should we care": "Linear-time sequence models",
-        "Conference": "COLM 2024",
-    }
-    assert second.details["columns"] == {"Why should we care": "Interpretability at scale"}
+    assert first.details["columns"] == {"Conference": "COLM 2024"}
+    assert "columns" not in second.details
+    async with db.unit() as uow:
+        notes = [c.text for c in await uow.comments.for_session(GUILD, first.id)]  # type: ignore[arg-type]
+    assert notes == ["Linear-time sequence models"]  # "Why should we care" reads as Comments
     assert mamba is not None
     assert mamba.code_links == [["GitHub", "https://github.com/state-spaces/mamba"]]  # "Repo"
     exported = (await make_service(db).export(GUILD)).text
     assert (
         "| 09.01.2025 | [Mamba](https://arxiv.org/abs/2312.00752) |  "
-        "| [GitHub](https://github.com/state-spaces/mamba) |  |  |"
+        "| [GitHub](https://github.com/state-spaces/mamba) |  | **Presenter:** Alice<br><br>"
+        "**Conference:** COLM 2024<br><br>Linear-time sequence models |"
     ) in exported
+    assert "**Presenter:** \\<@123456789012345678\\>" in exported
+    copy = await make_service(db).import_text(OTHER_GUILD, exported)
+    assert copy.issues == []
+    assert await snapshot(db, OTHER_GUILD) == await snapshot(db, GUILD)
 
 
 BROKEN = """# Broken
@@ -217,24 +228,30 @@ Some words between the table and the list.
 async def test_problems_are_reported_line_by_line(db: Database) -> None:
     report = await make_service(db).import_text(GUILD, BROKEN)
     assert [str(i) for i in report.issues] == [
-        "line 5: '32.01.2024' is not a date that exists; the row was skipped",
-        "line 6: '03/04/2024' is ambiguous (day/month or month/day?); the row was skipped",
+        "line 3: dates such as '03/04/2024' could be day or month first: read day first, as "
+        "the server's date format (DD.MM.YYYY) writes",
+        "line 5: skipped: '32.01.2024' is not a date that exists",
         "line 7: 1 cell(s) beyond the last column were ignored",
-        "line 8: a second row for 05.02.2024 (line 7); skipped",
-        "line 9: the row has no date; skipped",
-        "line 12: not part of the schedule table or the reading list; ignored",
+        "line 8: the same date as line 7 (05.02.2024): joined to that session",
+        "line 9: no date: continues the session of line 8",
         "line 17: text after the link ignored: '(a note after the link)'",
         "line 20: </details> without a matching <details>; ignored",
     ]
-    assert [c.date_text for c in report.created] == ["05.02.2024", "12.02.2024"]
+    assert [c.date_text for c in report.created] == ["05.02.2024", "12.02.2024", "03.04.2024"]
+    assert report.created[0].joined == (8, 9)
     async with db.unit() as uow:
-        first, second = await uow.sessions.all(GUILD)
+        first, second, third = await uow.sessions.all(GUILD)
         assert second.continues_id == first.id
+        papers = await uow.sessions.papers_for([first.id, third.id])  # type: ignore[list-item]
         items = await uow.readinglist.items(GUILD)
+    assert [lp.paper.title for lp in papers[first.id]] == ["C", "D", "E"]  # nothing lost
+    assert [lp.paper.title for lp in papers[third.id]] == ["B"]
     assert sorted((i.paper.title, i.item.read) for i in items) == [
         ("A paper without a link", False),
         ("F", True),
     ]
+    again = await make_service(db).import_text(GUILD, BROKEN)
+    assert not again.changed and not again.conflicts
 
 
 @pytest.mark.parametrize(
