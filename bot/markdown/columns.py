@@ -96,8 +96,8 @@ _WORDS: tuple[tuple[str, str], ...] = (
     ("venue", VENUE),
     ("week", INDEX),
 )
-# Headers of what a session is about that are not paper titles: plain text under them is
-# the session's topic unless it reads like a citation.
+# Headers of what a session is about (its topic, or its paper: plain text under either is
+# a paper only when it reads like a citation).
 TOPIC_NAMES = frozenset(
     {
         "topic", "topics", "topics covered", "content", "contents", "description",
@@ -156,7 +156,6 @@ class Columns:
 
     roles: dict[str, int] = field(default_factory=dict)
     extras: dict[int, str] = field(default_factory=dict)
-    topic_header: bool = False  # the paper column is headed Topic/Content/Description…
     labels: dict[int, str] = field(default_factory=dict)  # every column's name
 
     def index(self, role: str) -> int | None:
@@ -175,11 +174,6 @@ def map_headers(cells: Sequence[str]) -> Columns:
             columns.extras[index] = label
             continue
         columns.roles[role] = index
-        if role == PAPER:
-            paper_words = ("paper", "papers", "title", "reading", "article")
-            columns.topic_header = key in TOPIC_NAMES or (
-                not any(w in paper_words for w in key.split()) and key not in _ALIASES
-            )
     if PAPER_LINK in columns.roles and PAPER not in columns.roles:
         columns.roles[PAPER] = columns.roles.pop(PAPER_LINK)  # "Paper link" alone is the paper
     return columns

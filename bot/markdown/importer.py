@@ -290,10 +290,10 @@ class ImportPlanner:
             key = self._key(ref)
             plan = self.paper_plans.get(key)
             if plan is None:
-                plan = _PaperPlan(ref, ref.title, ref.text is not None, line)
+                plan = _PaperPlan(ref, ref.title, ref.has_title, line)
                 self.paper_plans[key] = plan
-            elif not plan.has_text and ref.text is not None:
-                plan.title, plan.has_text = ref.text, True
+            elif not plan.has_text and ref.has_title:
+                plan.title, plan.has_text = ref.title, True
             if plan.ref.url is None and ref.url is not None:
                 plan.ref = ref  # the linked reference stands for the paper
             return plan
@@ -338,6 +338,7 @@ class ImportPlanner:
                 plan.authors or (),
                 plan.code or (),
                 plan.demo or (),
+                abbreviate=False,
             )
             return
         plan.id = existing.id
@@ -353,7 +354,12 @@ class ImportPlanner:
         elif ref.url and not existing.url:
             changes["url"] = ref.url
         url = changes.get("url", existing.url)
-        if plan.has_text and is_stand_in_title(existing.title, url) and not from_arxiv:
+        if (
+            plan.has_text
+            and plan.title != existing.title
+            and is_stand_in_title(existing.title, url)
+            and not from_arxiv
+        ):
             changes["title"] = plan.title  # a title made up from the link is no title
         if plan.authors and not from_arxiv:
             stored = list(existing.authors or ())
@@ -387,6 +393,7 @@ class ImportPlanner:
             changes.get("authors", existing.authors or []),
             changes.get("code_links", existing.code_links or []),
             changes.get("demo_links", existing.demo_links or []),
+            abbreviate=existing.source != PaperSource.IMPORT,
         )
 
     def _conflict(
@@ -513,6 +520,7 @@ class ImportPlanner:
                     final.demo_links,
                     role,
                     label,
+                    final.abbreviate,
                 )
             )
         return papers, finals
@@ -576,6 +584,8 @@ class ImportPlanner:
             own = template(segments, positions)
             if render_template(own, finals) != wanted:
                 layout[name] = own
+        if layout and not _shows_every_link(layout, kind, finals):
+            layout = {}  # the row's wording lacks a paper's link (it came from another column)
         if layout:
             layout["fp"] = fingerprint(
                 kind,
@@ -1180,6 +1190,22 @@ _FIELD_NAMES = {
 
 
 _NEW = -1
+
+
+def _shows_every_link(layout: dict[str, Any], kind: str, finals: Sequence[CellPaper]) -> bool:
+    """Whether the cells written from ``layout`` (and the generic ones) link every paper."""
+    main = {i for i, f in enumerate(finals) if f.role != PaperRole.SEE_ALSO}
+    shown: set[int] = set()
+    for name, generic_shows in (
+        ("paper", kind == SessionKind.PAPER),
+        ("authors", kind != SessionKind.PAPER),
+    ):
+        cell = layout.get(name)
+        if cell is None:
+            shown |= main if generic_shows else set()
+        else:
+            shown |= {item[1] for item in cell if item and item[0] == "p"}
+    return all(i in shown for i in main if finals[i].url)
 
 
 def _target_id(target: Any | None) -> int | None:

@@ -387,7 +387,6 @@ class _Reader:
                     day=previous.day,
                     date_text=previous.date_text,
                     has_presenter=has_presenter,
-                    paper_header=not columns.topic_header,
                 )
                 join_rows(previous, part)
                 self.issue(row_line, f"no date: continues the session of line {previous.line}")
@@ -413,7 +412,6 @@ class _Reader:
                 day=day,
                 date_text=date_text,
                 has_presenter=has_presenter,
-                paper_header=not columns.topic_header,
             )
             self.doc.rows.append(parsed)
             previous = parsed
@@ -573,7 +571,6 @@ def _infer_paper_column(columns: Columns, body: list[tuple[int, list[str]]]) -> 
     if best is not None and (best[0] or best[1]):
         columns.roles[PAPER] = best[2]
         columns.extras.pop(best[2], None)
-        columns.topic_header = True
 
 
 def parse_document(

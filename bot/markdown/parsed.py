@@ -35,10 +35,15 @@ class PaperRef:
     arxiv_version: int | None
     text: str | None  # the link text as written; None for a raw URL
     fallback_title: str
+    names: bool = True  # the text names the paper ("[here](…)" does not)
 
     @property
     def title(self) -> str:
-        return self.text or self.fallback_title
+        return (self.text if self.names else None) or self.fallback_title
+
+    @property
+    def has_title(self) -> bool:
+        return self.text is not None and self.names
 
 
 @dataclass(slots=True)

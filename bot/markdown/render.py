@@ -73,6 +73,7 @@ class CellPaper:
     demo_links: Sequence[Sequence[str]] = ()
     role: str = PaperRole.MAIN
     label: str | None = None
+    abbreviate: bool = True  # names are abbreviated, except those an imported file gave
 
 
 @dataclass(slots=True)
@@ -163,8 +164,8 @@ def generic_authors_cell(session: CellSession) -> str:
                 if index and name in seen:
                     continue
                 seen.add(name)
-                names.append(name)
-        return escape(authors_text(names))
+                names.append(abbreviate_author(name) if paper.abbreviate else name.strip())
+        return escape(", ".join(n for n in names if n))
     return ", ".join(paper_link(p) for p in main)
 
 

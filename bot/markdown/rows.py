@@ -31,7 +31,7 @@ from bot.markdown.columns import (
 )
 from bot.markdown.columns import _role as role_of_header
 from bot.markdown.parsed import Issue, PaperRef, ParsedRow, RowPaper
-from bot.markdown.render import canonical_comment
+from bot.markdown.render import PRESENTER_LABEL, TIME_LABEL, canonical_comment
 from bot.markdown.syntax import (
     BOLD,
     LINK,
@@ -308,12 +308,11 @@ def cell_segments(markup: str) -> list[Seg]:
 class RowReader:
     """Reads one row's cells; notes what it had to decide on the way."""
 
-    __slots__ = ("issues", "line", "paper_header")
+    __slots__ = ("issues", "line")
 
-    def __init__(self, line: int, issues: list[Issue], *, paper_header: bool = True) -> None:
+    def __init__(self, line: int, issues: list[Issue]) -> None:
         self.line = line
         self.issues = issues
-        self.paper_header = paper_header
 
     def note(self, message: str) -> None:
         self.issues.append(Issue(self.line, message))
@@ -328,9 +327,9 @@ class RowReader:
 
     def ref(self, seg: Seg) -> PaperRef | None:
         text = self.text(one_line(seg.text), "link text") or None
-        if text is not None and text.lower().strip(" .:") in _GENERIC_LINK_TEXT:
-            text = None  # "[here](…)": the link names the paper, not its text
         ref = paper_ref(seg.url, text)
+        if ref is not None and text is not None and text.lower().strip(" .:") in _GENERIC_LINK_TEXT:
+            ref.names = False  # "[here](…)": the link names the paper, not its text
         if ref is None:
             self.note("a link longer than 2,000 characters was left out")
         return ref
@@ -368,11 +367,10 @@ class RowReader:
             if segments[0].kind == BOLD and (label := LABEL_PREFIX.match(segments[0].text)):
                 name = one_line(label["label"])
                 value = render(strip_segments(segments[1:]), "\n")
-                role = role_of_header(header_key(name))
-                if role in (PRESENTER, TIME):
-                    known.append((role, value))
+                if name in (PRESENTER_LABEL, TIME_LABEL):  # as the export writes them
+                    known.append((PRESENTER if name == PRESENTER_LABEL else TIME, value))
                     continue
-                if role != COMMENTS and value:
+                if role_of_header(header_key(name)) != COMMENTS and value:
                     labelled[name] = self.text(value, "comment")
                     continue
             outside = text_outside_links(segments)
@@ -443,10 +441,9 @@ def interpret_row(
     day: date,
     date_text: str,
     has_presenter: bool,
-    paper_header: bool = True,
 ) -> ParsedRow:
     """The session one row describes (the caller has read its date)."""
-    row = RowReader(line, issues, paper_header=paper_header)
+    row = RowReader(line, issues)
     defused_any = False
     for name in _DEFUSED_ROLES:
         value = cells.get(name)
@@ -618,7 +615,7 @@ def _read_paper_cell(
     if block is not None:
         name, block_part, segments = block
         block_name = row.text(name[:MAX_NAME], "block name")
-    found = row.paper_links(segments, lone=row.paper_header)
+    found = row.paper_links(segments, lone=True)
     author_found = row.paper_links(authors_segments, lone=False)
     refs = [ref for _, ref in found] + [ref for _, ref in author_found]
     prose = one_line("".join(s.text for s in segments if s.kind in (TEXT, BOLD)))

@@ -47,7 +47,7 @@ from bot.markdown.render import (
 )
 from bot.markdown.syntax import escape
 from storage.db import Database
-from storage.models import GuildConfig
+from storage.models import GuildConfig, PaperSource
 
 __all__ = [
     "DEFAULT_MEETING_TIME",
@@ -209,6 +209,7 @@ class MarkdownService:
                     p.demo_links or (),
                     p.role,
                     p.label,
+                    p.source != PaperSource.IMPORT,
                 )
             )
         comments: dict[int, list[str]] = defaultdict(list)

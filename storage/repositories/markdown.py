@@ -85,6 +85,7 @@ class MarkdownRepository(Repository):
                 Paper.authors,
                 Paper.code_links,
                 Paper.demo_links,
+                Paper.source,
             )
             .join(Paper, Paper.id == SessionPaper.paper_id)
             .join(ReadingSession, ReadingSession.id == SessionPaper.session_id)
