@@ -437,7 +437,8 @@ def read_date_column(
     is), else by the server's date format; the column says which was chosen. A two-digit
     year is first or last as the numbers, the year hints and the spacing of the dates agree.
     A date without a year takes it from the dated rows around it, else from ``hints``
-    (the nearest first), else from ``today``; following dates keep the order of the file
+    (the nearest first), else the first is the one nearest ``today``; following dates keep
+    the order of the file
     (December then January is a new year)."""
     shapes: list[WrittenDate | None] = []
     column = DateColumn([None] * len(cells))
@@ -599,8 +600,11 @@ def _fill_years(
                 anchor = date(year, day.month, 1)
                 source = source or hint.source
             else:
-                anchor = date(today.year, day.month, 1)
-                source = source or f"nowhere in the file: the current year ({today.year}) is used"
+                anchor = today
+                year = _nearest(day, today).year
+                source = source or (
+                    f"nowhere in the file: the dates nearest to today are used (from {year})"
+                )
         else:
             anchor = previous
             source = source or ("the dated rows around them" if dated else "")

@@ -577,7 +577,7 @@ class ImportPlanner:
             # A layout is kept only where the row's wording differs from the generic one
             # (compared once as written, then with the papers as they will be stored).
             wanted = generic(cells)
-            if markup == wanted:
+            if markup == wanted or (name == "authors" and _authors_are_data(row, kind)):
                 continue
             segments = cell_segments(source)
             positions = [index.get(self.alias.get(k, k)) if k is not None else None for k in keys]
@@ -1190,6 +1190,12 @@ _FIELD_NAMES = {
 
 
 _NEW = -1
+
+
+def _authors_are_data(row: ParsedRow, kind: str) -> bool:
+    """The Authors cell of a one-paper row names that paper's authors: data of the paper
+    (merged, or in conflict), not wording of the row."""
+    return kind == SessionKind.PAPER and any(p.authors for p in row.papers)
 
 
 def _shows_every_link(layout: dict[str, Any], kind: str, finals: Sequence[CellPaper]) -> bool:

@@ -444,12 +444,17 @@ async def test_a_reimport_keeps_what_is_stored_and_reports_the_conflicts(db: Dat
     }
     assert report.unchanged == 32 and report.items_updated == 1  # a read mark is added
     assert "3 in conflict (the server's values are kept" in report.summary()
-    assert any(line.startswith("line 25: conflict 02.07.2024 · Code Reading Group") for line in report.lines())
+    assert any(
+        line.startswith("line 25: conflict 02.07.2024 · Code Reading Group")
+        for line in report.lines()
+    )
     after = await snapshot(db, GUILD)
     assert after["sessions"][:34] == before["sessions"][:34]  # nothing stored changed
     assert after["papers"]["arxiv:2304.08485"] == before["papers"]["arxiv:2304.08485"]
     async with db.unit() as uow:
-        nagrani = [i for i in await uow.readinglist.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"]
+        nagrani = [
+            i for i in await uow.readinglist.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"
+        ]
         assert [i.item.read for i in nagrani] == [True]
     again = await _import(db, EDITED)
     assert (again.created, again.updated, len(again.conflicts)) == ([], [], 3)
