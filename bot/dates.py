@@ -240,6 +240,7 @@ _SPACED_RANGE = re.compile(r"\s+(?:-|–|—|~|to|until|till)\s+", re.IGNORECASE
 _NUMERIC_RANGE = re.compile(r"^(\d{1,2})\s*[-–—~]\s*\d{1,2}(?=\s*[/.]\s*\d)")
 _DAY_RANGE = re.compile(r"\b(\d{1,2})((?:st|nd|rd|th)?)\s*[-–—~]\s*\d{1,2}(?:st|nd|rd|th)?\b", re.I)
 _KEPT = frozenset(" /.,-'")
+_SEPARATOR = re.compile(r"\d\s*([/.-])\s*\d")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
 
 
@@ -354,8 +355,8 @@ def written_date(text: str) -> WrittenDate | None:
         return None  # a month and a year: no day
     if len(numbers) == 3 and len(numbers[1]) == 4:
         return None
-    between = cleaned[len(numbers[0]) : len(numbers[0]) + 1] if cleaned[:1].isdigit() else ""
-    separator = between if between in ("/", ".", "-") else ""
+    between = _SEPARATOR.search(cleaned)
+    separator = between[1] if between else ""
     return WrittenDate(cleaned, tuple(numbers), None, len(numbers) == 3, separator)
 
 

@@ -333,3 +333,22 @@ async def test_calendar_has_stable_uids_and_cancellations(schedule: ScheduleServ
     )
     assert str(events2[session_uid(GUILD, b.id)]["status"]) == "CANCELLED"
     assert "arxiv.org/abs/2304.08485" in str(events1[session_uid(GUILD, a.id)]["description"])
+
+
+async def test_dates_follow_the_servers_date_format(
+    schedule: ScheduleService, sqlite_db: Database
+) -> None:
+    """A date as the bot shows it on a DD/MM/YYYY server (03/04/2025) is 3 April there, in
+    /session add and /session move alike; on a MM/DD/YYYY server it is 4 March."""
+    async with sqlite_db.unit() as uow:
+        await uow.guilds.update(GUILD, date_format="DD/MM/YYYY")
+    view = await schedule.add(GUILD, SessionDraft(date_text="03/04/2025", kind="tba"), actor_id=1)
+    assert view.starts_at.date().isoformat() == "2025-04-03"
+    moved, _ = await schedule.move(
+        GUILD, view.id, date_text="10/04/2025", time_text=None, actor_id=1
+    )
+    assert moved.starts_at.date().isoformat() == "2025-04-10"
+    async with sqlite_db.unit() as uow:
+        await uow.guilds.update(GUILD, date_format="MM/DD/YYYY")
+    other = await schedule.add(GUILD, SessionDraft(date_text="03/04/2025", kind="tba"), actor_id=1)
+    assert other.starts_at.date().isoformat() == "2025-03-04"

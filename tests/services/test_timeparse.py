@@ -147,3 +147,30 @@ def test_date_formats() -> None:
     assert format_date(day, "YYYY-MM-DD") == "2024-02-01"
     assert format_date(day, "D MMM YYYY") == "1 Feb 2024"
     assert format_date(day, "MMM D, YYYY") == "Feb 1, 2024"
+
+
+@pytest.mark.parametrize(
+    ("text", "date_format", "expected"),
+    [
+        ("03/04/2025", "DD/MM/YYYY", date(2025, 4, 3)),
+        ("03/04/2025", "MM/DD/YYYY", date(2025, 3, 4)),
+        ("03-04-2025", "DD/MM/YYYY", date(2025, 4, 3)),
+        ("Thu 07.02.2025", "DD.MM.YYYY", date(2025, 2, 7)),
+        ("Jan 9, 2025", "MM/DD/YYYY", date(2025, 1, 9)),
+        ("Sep 12, 2025", "MMM D, YYYY", date(2025, 9, 12)),
+        ("12 Sep 2025", "D MMM YYYY", date(2025, 9, 12)),
+        ("12.09", "DD.MM.YYYY", date(2025, 9, 12)),  # no year: the next one
+        ("Jan 9", "DD.MM.YYYY", date(2026, 1, 9)),
+        ("2025年3月6日", "DD.MM.YYYY", date(2025, 3, 6)),
+    ],
+)
+def test_dates_in_the_servers_format(text: str, date_format: str, expected: date) -> None:
+    assert parse_date(text, TODAY, date_format) == expected
+
+
+def test_every_format_the_bot_shows_reads_back() -> None:
+    from bot.dates import DATE_FORMATS
+
+    day = date(2025, 4, 3)
+    for name in DATE_FORMATS:
+        assert parse_date(format_date(day, name), TODAY, name) == day, name
