@@ -29,9 +29,9 @@ from bot.errors import InvalidInput, PermissionDenied, ServiceUnavailable
 from bot.events import GuildSettingsChanged, ScheduleImported, SessionChanged
 from bot.markdown.service import ExportOptions, ImportReport, decode_markdown
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.import_views import CANCEL, OVERWRITE, ImportChoice
 from bot.ui.render import escape
 from bot.ui.schedule_pin import pin_messages
-from bot.ui.views import Confirm
 from storage.models import GuildConfig
 
 log = logging.getLogger(__name__)
@@ -323,40 +323,42 @@ class ImportCog(commands.GroupCog, group_name="import", group_description="Read 
         text = decode_markdown(data, limit=limit)
         preview = await services.markdown.import_text(guild_id, text, dry_run=True)
         content, truncated = _report_text(preview)
-        if not preview.changed:
+        if not preview.changed and not preview.conflicts:
             await interaction.followup.send(
                 "Nothing to import: the server already has everything in this file.\n" + content,
                 ephemeral=True,
                 **({"file": _report_file(preview)} if truncated else {}),
             )
             return
-        confirm = Confirm(
-            owner_id=interaction.user.id, confirm_label="Import", cancel_label="Cancel"
-        )
+        choice = ImportChoice(owner_id=interaction.user.id, conflicts=len(preview.conflicts))
         message = await interaction.followup.send(
             content,
-            view=confirm,
+            view=choice,
             ephemeral=True,
             wait=True,
             **({"file": _report_file(preview)} if truncated else {}),
         )
-        confirm.message = message
-        await confirm.wait()
-        if confirm.interaction is None:
+        choice.message = message
+        await choice.wait()
+        if choice.interaction is None:
             await message.edit(
                 content="Nothing was imported (no answer within a minute).", view=None
             )
             return
-        await confirm.interaction.response.defer()
-        if not confirm.value:
-            await confirm.interaction.edit_original_response(
+        await choice.interaction.response.defer()
+        if choice.choice == CANCEL:
+            await choice.interaction.edit_original_response(
                 content="Nothing was imported.", view=None, attachments=[]
             )
             return
-        report = await services.markdown.import_text(guild_id, text, actor_id=interaction.user.id)
-        done, _ = _report_text(report)
-        await confirm.interaction.edit_original_response(
-            content=f"Imported. {done}", view=None, attachments=[]
+        report = await services.markdown.import_text(
+            guild_id, text, overwrite=choice.choice == OVERWRITE, actor_id=interaction.user.id
+        )
+        done, truncated = _report_text(report)
+        await choice.interaction.edit_original_response(
+            content=f"Imported. {done}",
+            view=None,
+            attachments=[_report_file(report)] if truncated else [],
         )
 
 

@@ -83,3 +83,36 @@ def test_one_line_errors(tmp_path: Path) -> None:
         assert one_line(result).startswith(start), (args, result.stderr)
     listed = run_bot(tmp_path, "export", "--guild", "7", **env)
     assert listed.returncode == 0 and listed.stdout.count("\n| ") == 2  # nothing was written
+
+
+def test_import_refusals_dry_runs_and_overwrite(tmp_path: Path) -> None:
+    import sqlite3
+
+    env = _env(tmp_path)
+    bad_guild = run_bot(tmp_path, "import", "--guild", "abc", str(README), **env)
+    assert bad_guild.returncode == 2
+    assert one_line(bad_guild).startswith("error: python -m bot import: argument --guild: 'abc'")
+
+    dry = run_bot(tmp_path, "import", "--guild", "7", str(README), "--dry-run", **env)
+    assert dry.returncode == 0, dry.stderr
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        for table in ("guild_settings", "reading_sessions", "papers", "reading_topics"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+    assert run_bot(tmp_path, "import", "--guild", "7", str(README), **env).returncode == 0
+    edited = tmp_path / "edited.md"
+    edited.write_text(
+        README.read_text(encoding="utf-8").replace("Code Reading Group", "Code Reading Club"),
+        encoding="utf-8",
+    )
+    kept = run_bot(tmp_path, "import", "--guild", "7", str(edited), **env)
+    assert kept.returncode == 0, kept.stderr
+    assert "1 in conflict" in kept.stdout
+    assert (
+        "line 25: conflict 02.07.2024 · Code Reading Group — title: the file says "
+        "'Code Reading Club', the server keeps 'Code Reading Group'"
+    ) in kept.stdout
+    assert kept.stdout.rstrip().endswith("import again with --overwrite to replace them")
+    replaced = run_bot(tmp_path, "import", "--guild", "7", str(edited), "--overwrite", **env)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "line 25: updated 02.07.2024 · Code Reading Club (title)" in replaced.stdout

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import calendar, markdown, run
-from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError
+from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError, OneLineParser
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
 
@@ -22,7 +22,7 @@ COMMAND_MODULES = (run, markdown, calendar)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m bot",
         description="Reading group assistant: a Discord bot for a paper reading group.",
     )

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.settings import Settings
 from storage.db import Database, StorageError
@@ -22,6 +22,13 @@ EXIT_CONFIG = 2
 
 # Discord ids (snowflakes) are positive and fit a signed 64-bit column.
 SNOWFLAKE_MAX = 2**63 - 1
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes (a bad ``--guild``, a missing argument) as one line, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 class CliError(Exception):

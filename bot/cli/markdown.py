@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument("--guild", type=guild_id, required=True, help="server id")
     imp.add_argument("file", type=Path, help="markdown file to import")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace stored values the file has differently (default: keep them, report "
+        "each conflict)",
+    )
     imp.set_defaults(handler=_cmd_import)
 
 
@@ -31,14 +37,14 @@ async def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.errors import UserError
     from bot.markdown.service import ExportOptions
 
-    options = ExportOptions(
-        since=cli_date(args.since, "--since"),
-        until=cli_date(args.until, "--until"),
-        upcoming=args.upcoming,
-        reading_list=not args.no_reading_list,
-    )
-
     async def write(services: Services) -> int:
+        date_format = (await services.markdown.config(args.guild)).date_format
+        options = ExportOptions(
+            since=cli_date(args.since, "--since", date_format),
+            until=cli_date(args.until, "--until", date_format),
+            upcoming=args.upcoming,
+            reading_list=not args.no_reading_list,
+        )
         try:
             result = await services.markdown.export(args.guild, options)
         except UserError as exc:
@@ -70,12 +76,19 @@ async def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(services: Services) -> int:
         try:
-            report = await services.markdown.import_text(args.guild, text, dry_run=args.dry_run)
+            report = await services.markdown.import_text(
+                args.guild, text, dry_run=args.dry_run, overwrite=args.overwrite
+            )
         except UserError as exc:
             raise CliError(f"{args.file}: {exc}") from None
         sys.stdout.write(report.text())
         if args.dry_run:
             print("dry run: nothing was written")
+        elif report.conflicts:
+            print(
+                f"{len(report.conflicts)} row(s) in conflict kept the server's values; "
+                "import again with --overwrite to replace them"
+            )
         return EXIT_OK
 
     return await with_services(settings, run)

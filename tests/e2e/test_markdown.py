@@ -201,3 +201,33 @@ async def test_members_cannot_pin_and_unpin_removes_it(app: App) -> None:
     assert app.discord.pins(app.channel) == []
     config = await app.services.guilds.get(app.guild.id)
     assert config.export_pin_channel_id is None and config.export_pin_message_ids == []
+
+
+async def test_a_conflicting_import_offers_to_keep_or_overwrite(app: App) -> None:
+    await app.services.markdown.import_text(app.guild.id, README.decode())
+    edited = README.replace(b"Code Reading Group", b"Code Reading Club")
+    reply = await app.slash(app.organizer, "import markdown", file=("README.md", edited))
+    await reply.final()
+    assert "1 in conflict (the server's values are kept" in reply.content
+    labels = [c["label"] for row in reply.components for c in row["components"]]
+    assert labels == ["Import, keep the server's values", "Import and overwrite", "Cancel"]
+    report = reply.files[0].data.decode()
+    assert (
+        "line 25: conflict 02.07.2024 · Code Reading Group — title: the file says "
+        "'Code Reading Club', the server keeps 'Code Reading Group'"
+    ) in report
+
+    await app.discord.click(app.organizer, reply, label="Import, keep the server's values")
+    await app.until(lambda: reply.content.startswith("Imported."), "the import to finish")
+    async with app.services.db.unit() as uow:
+        titles = [s.title for s in await uow.sessions.all(app.guild.id) if s.kind == "special"]
+    assert titles == ["Code Reading Group"]
+
+    again = await app.slash(app.organizer, "import markdown", file=("README.md", edited))
+    await again.final()
+    await app.discord.click(app.organizer, again, label="Import and overwrite")
+    await app.until(lambda: again.content.startswith("Imported."), "the overwrite to finish")
+    assert "Sessions: 0 created, 1 updated" in again.content
+    async with app.services.db.unit() as uow:
+        titles = [s.title for s in await uow.sessions.all(app.guild.id) if s.kind == "special"]
+    assert titles == ["Code Reading Club"]
