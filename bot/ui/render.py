@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 import discord
 
 from bot.dates import discord_timestamp, format_date, utc_to_local
+from bot.markdown.syntax import LINK, URL, tokenize
 from bot.schedule.service import KIND_LABELS, Page, SessionInfo, headline
 from bot.text import shorten
 from storage.models import GuildConfig, Paper, PaperRole, SessionKind, SessionStatus
@@ -30,6 +31,20 @@ def escape(text: str) -> str:
     """Plain text for Discord markdown: no formatting, no mentions."""
     text = discord.utils.escape_markdown(text, as_needed=False)
     return discord.utils.escape_mentions(text)
+
+
+def cell_text(markup: str) -> str:
+    """A cell kept from an imported table as Discord text: its http(s) links as links,
+    everything else escaped (relative links, which lead nowhere here, as their text)."""
+    parts: list[str] = []
+    for kind, text, url in tokenize(markup):
+        if kind == LINK and (target := safe_url(url)):
+            parts.append(f"[{escape(text)}]({target})")
+        elif kind == URL:
+            parts.append(safe_url(url) or escape(url))
+        else:
+            parts.append(escape(text))
+    return " ".join("".join(parts).split("\n"))
 
 
 def safe_url(url: str | None) -> str | None:
@@ -137,6 +152,17 @@ def session_embed(view: SessionInfo, config: GuildConfig) -> discord.Embed:
         embed.add_field(name="Continues", value=shorten(value, FIELD_VALUE), inline=False)
     if s.notes:
         embed.add_field(name="Notes", value=shorten(escape(s.notes), FIELD_VALUE), inline=False)
+    columns = (s.details or {}).get("columns")
+    if isinstance(columns, dict) and columns:
+        lines = [
+            f"**{escape(str(name))}:** {cell_text(str(value))}"
+            for name, value in columns.items()
+            if str(value).strip()
+        ]
+        if lines:
+            embed.add_field(
+                name="From the imported table", value=_fit_lines(lines, FIELD_VALUE), inline=False
+            )
     if s.discord_event_id and s.status != SessionStatus.CANCELLED:
         embed.add_field(
             name="Event", value=f"[Discord event]({event_url(s.guild_id, s.discord_event_id)})"
