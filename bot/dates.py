@@ -590,8 +590,9 @@ def _fill_years(
         if shape is not None and shape.year_given:
             previous = day
             continue
+        anchor: date
         if previous is None:
-            after = [days[i] for i in dated if i > index]
+            after = [d for i in dated if i > index and (d := days[i]) is not None]
             if after:
                 anchor = after[0]
                 source = source or "the dated rows around them"

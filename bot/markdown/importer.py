@@ -80,7 +80,7 @@ __all__ = ["DEFAULT_MEETING_TIME", "ImportPlanner", "ImportReport", "RowChange"]
 DEFAULT_MEETING_TIME = time(18, 0)
 MAX_PATH = 1000
 
-_KIND_NAMES = {
+_KIND_NAMES: dict[str, str] = {
     SessionKind.PAPER: "paper",
     SessionKind.CONTINUE: "continue",
     SessionKind.BLOCK_PART: "block part",
@@ -455,8 +455,8 @@ class ImportPlanner:
     def plan_sessions(self, rows: list[ParsedRow]) -> None:
         zone = timezone(self.config.timezone)
         by_date: dict[date, list[Any]] = defaultdict(list)
-        for existing in self.existing_sessions:
-            by_date[existing.starts_at.astimezone(zone).date()].append(existing)
+        for stored in self.existing_sessions:
+            by_date[stored.starts_at.astimezone(zone).date()].append(stored)
         named: set[int] = set()
         previous: _SessionPlan | None = None
         for row in rows:
@@ -467,7 +467,7 @@ class ImportPlanner:
                     Issue(
                         row.line,
                         f"the server has {len(candidates)} sessions on {row.date_text}; the "
-                        f"first (#{existing.id}) is the one this row updates",
+                        f"first (#{candidates[0].id}) is the one this row updates",
                     )
                 )
             start = self._start(row, existing)
@@ -805,8 +805,8 @@ class ImportPlanner:
                 for p in new_papers
             ),
         )
-        for plan in new_papers:
-            plan.id = ids[plan.ref.ref_key]
+        for paper in new_papers:
+            paper.id = ids[paper.ref.ref_key]
         await store.update_papers(
             gid,
             [
