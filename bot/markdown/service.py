@@ -318,8 +318,9 @@ def _not_a_schedule(doc: ParsedDocument, issues: list[Issue] | None = None) -> s
             f"07.02.2025). Nothing was imported.{detail}"
         )
     return (
-        "This file is not a schedule: it has no table with Date and Paper columns and no "
-        f"reading list of <details> topics. Nothing was imported.{detail}"
+        "This file is not a schedule: it has no table of dated sessions (a Date column and "
+        "what each session is about) and no reading list. Nothing was imported."
+        f"{detail}"
     )
 
 
