@@ -241,6 +241,7 @@ _NUMERIC_RANGE = re.compile(r"^(\d{1,2})\s*[-–—~]\s*\d{1,2}(?=\s*[/.]\s*\d)"
 _DAY_RANGE = re.compile(r"\b(\d{1,2})((?:st|nd|rd|th)?)\s*[-–—~]\s*\d{1,2}(?:st|nd|rd|th)?\b", re.I)
 _KEPT = frozenset(" /.,-'")
 _SEPARATOR = re.compile(r"\d\s*([/.-])\s*\d")
+_SIMPLE_DATE = re.compile(r"^\s*(\d{1,4})([./-])(\d{1,2})\2(\d{2}|\d{4})\s*$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
 
 
@@ -258,32 +259,45 @@ class WrittenDate:
     def orders(self) -> tuple[str, ...]:
         """The readings of a numeric date that give a real date ("DMY", "MDY", "YMD" with a
         year; "DM", "MD" without)."""
-        numbers = self.numbers
-        if len(numbers) == 2:
-            candidates: tuple[str, ...] = ("DM", "MD")
-        elif len(numbers[0]) == 4:
-            candidates = ("YMD",)
-        elif len(numbers[2]) == 4:
-            candidates = ("DMY", "MDY")
-        else:
-            candidates = ("DMY", "MDY", "YMD")
-        return tuple(o for o in candidates if self._valid(o))
-
-    def _valid(self, order: str) -> bool:
-        try:
-            self.build(order, 2000)
-        except ValueError:
-            return False
-        return True
+        return _orders(self.numbers)
 
     def build(self, order: str, year: int) -> date:
         """The date under ``order``; ``year`` when the date has none. Raises ValueError."""
-        values = dict(zip(order, (int(n) for n in self.numbers), strict=True))
-        if "Y" in values:
-            year = values["Y"]
+        return _build(order, self.numbers, year)
+
+
+def _build(order: str, numbers: tuple[str, ...], year: int) -> date:
+    day = month = 0
+    for letter, number in zip(order, numbers, strict=True):
+        if letter == "D":
+            day = int(number)
+        elif letter == "M":
+            month = int(number)
+        else:
+            year = int(number)
             if year < 100:
                 year += 2000 if year < 70 else 1900
-        return date(year, values["M"], values["D"])
+    return date(year, month, day)
+
+
+@cache
+def _orders(numbers: tuple[str, ...]) -> tuple[str, ...]:
+    if len(numbers) == 2:
+        candidates: tuple[str, ...] = ("DM", "MD")
+    elif len(numbers[0]) == 4:
+        candidates = ("YMD",)
+    elif len(numbers[2]) == 4:
+        candidates = ("DMY", "MDY")
+    else:
+        candidates = ("DMY", "MDY", "YMD")
+    valid = []
+    for order in candidates:
+        try:
+            _build(order, numbers, 2000)
+        except ValueError:
+            continue
+        valid.append(order)
+    return tuple(valid)
 
 
 def _clean_date_text(text: str) -> str:
@@ -310,6 +324,10 @@ def written_date(text: str) -> WrittenDate | None:
     ``Oct 3-10, 2024`` mean their first day), and ``2023年3月6日``."""
     if len(text) > 80:
         return None
+    if simple := _SIMPLE_DATE.match(text):  # the common forms: 07.02.2025, 2025-02-07
+        parts = (simple[1], simple[3], simple[4])
+        if not (len(parts[1]) == 4 or (len(parts[0]) == 4 and len(parts[2]) == 4)):
+            return WrittenDate(text.strip(), parts, None, True, simple[2])
     cleaned = _clean_date_text(text)
     parts = _SPACED_RANGE.split(cleaned, maxsplit=1)
     if len(parts) == 2 and any(ch.isdigit() for ch in parts[1]):

@@ -169,6 +169,7 @@ def link_name(url: str, column: str) -> str:
 
 
 _SEPARATORS = re.compile(r"^[\s,;+&/·–—-]*$")
+_ARXIV_LINK = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\d{4}\.\d")
 _JOINERS = re.compile(r"[\s,;+&/·–—\-]+|\b(?:and|und|et|y|or)\b|[和与、及]")
 _GENERIC_LINK_TEXT = frozenset(
     {"here", "link", "pdf", "paper", "arxiv", "this", "url", "web", "site", "page", "slides"}
@@ -341,8 +342,8 @@ class RowReader:
         only = lone and len(links) == 1 and is_separators(text_outside_links(segments))
         found: list[tuple[Seg, PaperRef]] = []
         for seg in links:
-            url_kind = classify_url(seg.url)
-            if not (only or url_kind is not UrlKind.OTHER or _title_like(seg.text)):
+            paperish = only or _title_like(seg.text) or _ARXIV_LINK.match(seg.url)
+            if not paperish and classify_url(seg.url) is UrlKind.OTHER:
                 continue
             ref = self.ref(seg)
             if ref is not None:
@@ -621,10 +622,7 @@ def _read_paper_cell(
     prose = one_line("".join(s.text for s in segments if s.kind in (TEXT, BOLD)))
     full = row.text(one_line(plain(segments)), "title")
     others = bool(
-        authors_segments
-        or cell_segments(cells.get(CODE, ""))
-        or cell_segments(cells.get(DEMO, ""))
-        or link_cell
+        authors_segments or cells.get(CODE, "").strip() or cells.get(DEMO, "").strip() or link_cell
     )
     if block is not None:
         kind = SessionKind.BLOCK_PART
