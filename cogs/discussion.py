@@ -18,26 +18,18 @@ from bot.app import ReadingGroupBot
 from bot.container import Services
 from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
-from bot.events import SessionAnnounced
 from bot.guilds import is_organizer
-from bot.schedule.service import SessionInfo, headline
-from bot.text import shorten
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
 from bot.ui.paging import PageRenderer, send_paged
+from bot.ui.reactions.thread_opener import THREAD_PERMISSION_NOTICE, thread_name
 
 log = logging.getLogger(__name__)
 
 MENU_NAME = "Log as discussion comment"
 PAGE_SOURCE = "comments"
-THREAD_NAME_LIMIT = 100
-THREAD_NOTICE_KEY = "session_thread_permission"
-THREAD_PERMISSION_NOTICE = (
-    "I could not open the session's discussion thread: give my role Create Public Threads "
-    "and Send Messages in the announcement channel."
-)
 
 
 async def comment_choices(
@@ -47,10 +39,6 @@ async def comment_choices(
         return []
     found = await services_of(interaction).discussion.search(interaction.guild_id, current)
     return [app_commands.Choice(name=comment_choice(c), value=c.id) for c in found][:25]  # type: ignore[misc]
-
-
-def thread_name(view: SessionInfo) -> str:
-    return shorten(f"Discussion: {headline(view)}", THREAD_NAME_LIMIT)
 
 
 def message_text(message: discord.Message) -> str:
@@ -111,12 +99,10 @@ class DiscussionCog(
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
-        self.services.events.subscribe(SessionAnnounced, self.on_session_announced)
         self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
-        self.services.events.unsubscribe(SessionAnnounced, self.on_session_announced)
         self.bot.page_sources.remove(PAGE_SOURCE)
 
     async def _confirm(self, interaction: discord.Interaction, text: str) -> None:
@@ -326,29 +312,6 @@ class DiscussionCog(
         await interaction.followup.send(
             f"Opened {thread.mention} for the discussion of session {session_title(view)}."
         )
-
-    async def on_session_announced(self, event: SessionAnnounced) -> None:
-        """Open the session's thread on its announcement, when the server wants threads."""
-        config = await self.services.guilds.get(event.guild_id)
-        if not config.threads_enabled:
-            return
-        view = await self.services.schedule.get(event.guild_id, event.session_id)
-        if view.session.thread_id:
-            return
-        channel = self.bot.get_channel(event.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            thread = await channel.get_partial_message(event.message_id).create_thread(
-                name=thread_name(view), auto_archive_duration=10080
-            )
-        except discord.Forbidden:
-            if await self.services.guilds.first_notice(event.guild_id, THREAD_NOTICE_KEY):
-                notices.add(THREAD_PERMISSION_NOTICE)
-            log.warning("no permission to open a session thread in guild %s", event.guild_id)
-            return
-        await self.services.discussion.attach_thread(event.guild_id, view.id, thread.id)
-        await self.services.guilds.clear_notice(event.guild_id, THREAD_NOTICE_KEY)
 
     @app_commands.command(
         name="import-thread", description="Copy a session thread's messages into the log"

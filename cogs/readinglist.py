@@ -70,8 +70,6 @@ class ReadingListCog(
         return self.bot.services
 
     async def cog_load(self) -> None:
-        # Built now so it follows the schedule (marks discussed papers read) from the start.
-        _ = self.services.readinglist
         self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
 
     async def cog_unload(self) -> None:
