@@ -14,14 +14,14 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.dates import parse_date, utc_to_local
 from bot.errors import InvalidInput, PermissionDenied, ServiceUnavailable
 from bot.markdown.service import ExportOptions, ImportReport, decode_markdown
+from bot.ui import options
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.render import escape
 from bot.ui.views import Confirm
 
@@ -50,15 +50,7 @@ def _report_file(report: ImportReport) -> discord.File:
     return discord.File(io.BytesIO(report.text().encode("utf-8")), filename="import-report.txt")
 
 
-class ExportCog(commands.GroupCog, group_name="export", group_description="The README"):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
+class ExportCog(FeatureCog, group_name="export", group_description="The README"):
     # ------------------------------------------------------------------ /export markdown
 
     def _day(self, text: str | None, zone: str, option: str):  # type: ignore[no-untyped-def]
@@ -81,8 +73,8 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         self,
         interaction: discord.Interaction,
         upcoming: bool = False,
-        since: app_commands.Range[str, 1, 40] | None = None,
-        until: app_commands.Range[str, 1, 40] | None = None,
+        since: options.DayText | None = None,
+        until: options.DayText | None = None,
         reading_list: bool = True,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -169,11 +161,7 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         await interaction.followup.send("The pinned schedule was removed.", ephemeral=True)
 
 
-class ImportCog(commands.GroupCog, group_name="import", group_description="Read a README"):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
+class ImportCog(FeatureCog, group_name="import", group_description="Read a README"):
     @app_commands.command(
         name="markdown", description="Import a README schedule and reading list (organizers)"
     )

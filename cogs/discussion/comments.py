@@ -11,16 +11,16 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
 from bot.guilds import is_organizer
+from bot.ui import options
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
+from bot.ui.cog import FeatureCog
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
 from bot.ui.paging import PageRenderer, send_paged
@@ -85,25 +85,22 @@ def import_report(result: ImportResult) -> str:
 
 
 class DiscussionCog(
-    commands.GroupCog, group_name="comment", group_description="The discussion log of a session"
+    FeatureCog, group_name="comment", group_description="The discussion log of a session"
 ):
+    page_source = PAGE_SOURCE
+
     def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
         self.menu.guild_only = True
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
+        super().__init__(bot)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
-        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
+        await super().cog_load()
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
-        self.bot.page_sources.remove(PAGE_SOURCE)
+        await super().cog_unload()
 
     async def _confirm(self, interaction: discord.Interaction, text: str) -> None:
         """Answer after the comment was saved; a Discord failure here loses nothing."""
@@ -145,7 +142,7 @@ class DiscussionCog(
     @app_commands.command(name="add", description="Log a comment on a session")
     @app_commands.describe(
         text="Your comment or question, e.g. 'Fig. 2 is unclear.'",
-        session="The session (default: the one in progress or the last one)",
+        session=options.SESSION_DEFAULT,
     )
     @app_commands.autocomplete(session=session_choices)
     async def add(
@@ -174,8 +171,8 @@ class DiscussionCog(
 
     @app_commands.command(name="list", description="The comments logged on a session")
     @app_commands.describe(
-        session="The session (default: the one in progress or the last one)",
-        private="Show the list only to you",
+        session=options.SESSION_DEFAULT,
+        private=options.PRIVATE_LIST,
     )
     @app_commands.autocomplete(session=session_choices)
     async def list_(
@@ -198,7 +195,7 @@ class DiscussionCog(
 
         return render
 
-    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+    async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The list a page button of /comment list shows (the session id)."""
         if not state.isdigit():
             raise NotFound("This list can no longer be paged; run /comment list again.")
@@ -246,8 +243,7 @@ class DiscussionCog(
                 f"Pinned comment #{pinned.id}: it goes to the Comments column of the exported "
                 f"schedule.\n> {plain(comment_preview(pinned, 300))}"
             )
-        text += "".join(f"\n⚠️ {n}" for n in collected)
-        await self._confirm(interaction, text)
+        await self._confirm(interaction, notices.appended(text, collected))
 
     # ------------------------------------------------------------------ threads
 
@@ -271,7 +267,7 @@ class DiscussionCog(
     @app_commands.command(
         name="open-thread", description="Open the discussion thread of a session here"
     )
-    @app_commands.describe(session="The session (default: the one in progress or the last one)")
+    @app_commands.describe(session=options.SESSION_DEFAULT)
     @app_commands.autocomplete(session=session_choices)
     async def open_thread(
         self, interaction: discord.Interaction, session: int | None = None
@@ -374,7 +370,3 @@ class DiscussionCog(
         if not isinstance(channel, discord.Thread):
             raise NotFound("The session's thread is not a thread any more.")
         return channel
-
-
-async def setup(bot: ReadingGroupBot) -> None:
-    await bot.add_cog(DiscussionCog(bot))
