@@ -16,8 +16,8 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
 from bot.papers.service import split_refs
-from bot.schedule.cache import block_name_key
 from bot.schedule.calendar import build_calendar
+from bot.schedule.readmodels import block_name_key
 from bot.schedule.service import SessionDraft, SessionEdit, SessionInfo
 from bot.ui import options
 from bot.ui.autocomplete import block_choices, session_choices

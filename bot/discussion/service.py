@@ -331,7 +331,6 @@ class DiscussionService:
                 raise NotFound(f"There is no session #{session_id} in this server.")
             row.thread_id = thread_id
             await uow.sessions.touch(row)
-        self.schedule.invalidate(guild_id)  # the read snapshot holds the old row
         return await self.schedule.get(guild_id, session_id)
 
     async def import_messages(
