@@ -19,7 +19,6 @@ from storage.models import GuildConfig, Paper, PaperRole, SessionKind, SessionSt
 EMBED_TITLE = 256
 EMBED_DESCRIPTION = 4096
 FIELD_VALUE = 1024
-EMBED_TOTAL = 6000
 CHOICE_NAME = 100
 COLOUR = discord.Colour.blurple()
 

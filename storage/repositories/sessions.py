@@ -82,25 +82,6 @@ class SessionRepository(Repository):
         )
         return [r for r in (await self.tx.scalars(stmt)).all() if _ends_at(r) > now]
 
-    async def upcoming(
-        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
-    ) -> list[ReadingSession]:
-        """Sessions that have not ended yet (the one in progress first), soonest first."""
-        running = await self.running(guild_id, now)
-        head = running[offset:] if limit is None else running[offset : offset + limit]
-        remaining = None if limit is None else limit - len(head)
-        if remaining == 0:
-            return head
-        stmt = (
-            select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
-            .offset(max(0, offset - len(running)))
-        )
-        if remaining is not None:
-            stmt = stmt.limit(remaining)
-        return head + list((await self.tx.scalars(stmt)).all())
-
     async def page(
         self, guild_id: int, now: datetime, scope: str, *, limit: int, offset: int
     ) -> tuple[list[ReadingSession], int]:
@@ -139,38 +120,6 @@ class SessionRepository(Repository):
             )
             rows = list((await self.tx.scalars(stmt)).all())
         return head + rows, int(total or 0) + len(running)
-
-    async def count_upcoming(self, guild_id: int, now: datetime) -> int:
-        future = await self.tx.scalar(
-            select(func.count())
-            .select_from(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
-        )
-        return int(future or 0) + len(await self.running(guild_id, now))
-
-    async def past(
-        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
-    ) -> list[ReadingSession]:
-        """Sessions that have started, most recent first."""
-        stmt = (
-            select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at <= now)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
-            .offset(offset)
-        )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list((await self.tx.scalars(stmt)).all())
-
-    async def count_past(self, guild_id: int, now: datetime) -> int:
-        return int(
-            await self.tx.scalar(
-                select(func.count())
-                .select_from(ReadingSession)
-                .where(self._active(guild_id), ReadingSession.starts_at <= now)
-            )
-            or 0
-        )
 
     async def all(
         self,
