@@ -90,8 +90,9 @@ class SessionRepository(Repository):
         """One page of ``upcoming`` (not ended, the one in progress first), ``past`` (started,
         latest first) or ``all`` (chronological) sessions, and how many the scope holds.
 
-        A count and the page, both on the (guild_id, status, starts_at) index; ``upcoming``
-        first reads the sessions of the last day, of which some may still run.
+        One query reads the page and counts the scope, both on the (guild_id, status,
+        starts_at) index; ``upcoming`` first reads the sessions of the last day, of which some
+        may still run.
         """
         running: list[ReadingSession] = []
         where: ColumnElement[bool]
@@ -110,19 +111,23 @@ class SessionRepository(Repository):
             head = []
             where = true()
             order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
-        total = await self.tx.scalar(
-            select(func.count()).select_from(ReadingSession).where(self._active(guild_id), where)
+        count = (
+            select(func.count())
+            .select_from(ReadingSession)
+            .where(self._active(guild_id), where)
+            .scalar_subquery()
         )
-        rows: list[ReadingSession] = []
-        if limit > 0:
-            stmt = (
-                select(ReadingSession)
-                .where(self._active(guild_id), where)
-                .order_by(*order)
-                .offset(offset)
-                .limit(limit)
-            )
-            rows = list((await self.tx.scalars(stmt)).all())
+        stmt = (
+            select(ReadingSession, count)
+            .where(self._active(guild_id), where)
+            .order_by(*order)
+            .offset(offset)
+            .limit(max(limit, 1))
+        )
+        found = (await self.tx.execute(stmt)).all()
+        # The count rides along with the page; a page past the end asks for it alone.
+        total = found[0][1] if found else await self.tx.scalar(select(count))
+        rows = [row[0] for row in found][: max(limit, 0)]
         return head + rows, int(total or 0) + len(running)
 
     async def all(
