@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from bot.clock import Clock, SystemClock
 from bot.discussion.service import DiscussionService
-from bot.events import EventBus
+from bot.events import EventBus, Subscriber
 from bot.guilds import GuildSettingsService
 from bot.llm.service import LLMService
 from bot.markdown.service import MarkdownService
@@ -45,7 +45,7 @@ class Services:
     @cached_property
     def arxiv(self) -> ArxivService:
         if "arxiv" in self.overrides:
-            return self.overrides["arxiv"]  # type: ignore[no-any-return]
+            return cast(ArxivService, self.overrides["arxiv"])
         return ArxivService(
             self.settings.arxiv_api_url, min_interval=self.settings.arxiv_min_interval_seconds
         )
@@ -95,10 +95,11 @@ class Services:
 
     @cached_property
     def readinglist(self) -> ReadingListService:
-        """The reading list; follows the schedule on the event bus from its first use."""
-        service = ReadingListService(self.db, self.events, self.clock, self.papers)
-        service.attach()
-        return service
+        return ReadingListService(self.db, self.events, self.clock, self.papers)
+
+    def subscribers(self) -> list[Subscriber]:
+        """The services that follow other services' events (connected by the bot at start)."""
+        return [self.readinglist]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""
@@ -112,5 +113,5 @@ class Services:
     @cached_property
     def llm(self) -> LLMService:
         if "llm" in self.overrides:
-            return self.overrides["llm"]  # type: ignore[no-any-return]
+            return cast(LLMService, self.overrides["llm"])
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)

@@ -325,9 +325,9 @@ def written_date(text: str) -> WrittenDate | None:
     if len(text) > 80:
         return None
     if simple := _SIMPLE_DATE.match(text):  # the common forms: 07.02.2025, 2025-02-07
-        parts = (simple[1], simple[3], simple[4])
-        if not (len(parts[1]) == 4 or (len(parts[0]) == 4 and len(parts[2]) == 4)):
-            return WrittenDate(text.strip(), parts, None, True, simple[2])
+        found = (simple[1], simple[3], simple[4])
+        if not (len(found[1]) == 4 or (len(found[0]) == 4 and len(found[2]) == 4)):
+            return WrittenDate(text.strip(), found, None, True, simple[2])
     cleaned = _clean_date_text(text)
     parts = _SPACED_RANGE.split(cleaned, maxsplit=1)
     if len(parts) == 2 and any(ch.isdigit() for ch in parts[1]):
@@ -395,12 +395,12 @@ def _named_date(written: WrittenDate, year: int | None, original: str) -> date:
     """A date that names its month, read by dateutil (``year`` when it has none)."""
     default = datetime(year or 2000, 1, 1)
     try:
-        parsed = _DATEUTIL.parse(written.text, default=default, fuzzy=True)
+        parsed: datetime = _DATEUTIL.parse(written.text, default=default, fuzzy=True)
     except (ValueError, OverflowError, dateutil_parser.ParserError):
         raise InvalidInput(f"{original!r} is not a date that exists. {HELP_DATES}") from None
     if parsed.month != written.month:
         raise InvalidInput(f"I could not read the date {original[:40]!r}. {HELP_DATES}")
-    day = parsed.date()
+    day: date = parsed.date()
     if year is not None and not written.year_given and day.year != year:
         day = day.replace(year=year)
     return day
