@@ -169,11 +169,19 @@ def link_name(url: str, column: str) -> str:
 
 
 _SEPARATORS = re.compile(r"^[\s,;+&/·–—-]*$")
+_PAPER_SPLIT = re.compile(r"\s*\n\s*|\s+/\s+|\s*;\s+")
 _ARXIV_LINK = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\d{4}\.\d")
 _JOINERS = re.compile(r"[\s,;+&/·–—\-]+|\b(?:and|und|et|y|or)\b|[和与、及]")
 _GENERIC_LINK_TEXT = frozenset(
-    {"here", "link", "pdf", "paper", "arxiv", "this", "url", "web", "site", "page", "slides"}
+    {"here", "link", "pdf", "paper", "arxiv", "this", "url", "web", "site", "page"}
 )
+# The text of a link to what a session used rather than what it read: never a paper alone.
+_MATERIAL_LINK_TEXT = frozenset(
+    {
+        "slides", "slide", "deck", "ppt", "pptx", "video", "recording", "youtube", "blog",
+        "notes", "summary", "code", "demo", "colab", "talk", "poster", "homepage", "website",
+    }
+)  # fmt: skip
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
@@ -339,7 +347,12 @@ class RowReader:
         """The links of a cell that are papers: to arXiv or a paper elsewhere, or whose text
         reads like a title; with ``lone``, also a cell's only link."""
         links = link_segments(segments)
-        only = lone and len(links) == 1 and is_separators(text_outside_links(segments))
+        only = (
+            lone
+            and len(links) == 1
+            and is_separators(text_outside_links(segments))
+            and links[0].text.strip(" .:").lower() not in _MATERIAL_LINK_TEXT
+        )
         found: list[tuple[Seg, PaperRef]] = []
         for seg in links:
             paperish = only or _title_like(seg.text) or _ARXIV_LINK.match(seg.url)
@@ -651,7 +664,7 @@ def _read_paper_cell(
         own_authors = tuple(row.text(n, "authors") for n in split[1])
     elif others or citation_like(full):
         kind = SessionKind.PAPER
-        chunks = [one_line(c) for c in plain(segments).split("\n") if c.strip()]
+        chunks = [one_line(c) for c in _PAPER_SPLIT.split(plain(segments).strip()) if c.strip()]
         if len(chunks) > 1 and all(citation_like(c) for c in chunks):
             refs = [title_ref(strip_title(row.text(c, "title"))) for c in chunks]
         else:

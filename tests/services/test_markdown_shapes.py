@@ -183,3 +183,20 @@ async def test_files_that_are_not_schedules_are_refused_in_one_line(
     with pytest.raises(InvalidInput) as info:
         await make_service(sqlite_db).import_text(GUILD, text)
     assert "\n" not in str(info.value)
+
+
+def test_plain_citations_slash_separated_and_links_to_materials() -> None:
+    text = (
+        "| Date | Paper |\n|---|---|\n"
+        "| 2024-01-05 | Deep Residual Learning for Image Recognition. / Attention Is All You Need. |\n"
+        "| 2024-01-12 | [Slides](https://drive.google.com/x) |\n"
+        "| 2024-01-19 | 9. Failure Detection / 10. Leader Election |\n"
+        "| 2024-01-26 | [GPT-2](https://cdn.openai.com/language_models_are_unsupervised.pdf) and "
+        "[T5](https://jmlr.org/papers/v21/20-074.html) |\n"
+    )
+    assert _rows(text) == [
+        ("2024-01-05", "paper", ["Deep Residual Learning for Image Recognition", "Attention Is All You Need"], None),
+        ("2024-01-12", "special", [], None),  # a link to slides is not a paper
+        ("2024-01-19", "special", [], None),  # chapters of a book: a topic
+        ("2024-01-26", "paper", ["GPT-2", "T5"], None),
+    ]  # fmt: skip
