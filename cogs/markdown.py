@@ -28,6 +28,7 @@ from bot.errors import InvalidInput, PermissionDenied, ServiceUnavailable
 from bot.events import GuildSettingsChanged, ScheduleImported, SessionChanged
 from bot.markdown.service import ExportOptions, ImportReport, decode_markdown
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.publish import publish_flow
 from bot.ui.render import escape
 from bot.ui.schedule_pin import pin_messages
 from bot.ui.views import Confirm
@@ -136,6 +137,14 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
             file=discord.File(io.BytesIO(data), filename=result.filename),
             ephemeral=True,
         )
+
+    # ------------------------------------------------------------------ /export publish
+
+    @app_commands.command(
+        name="publish", description="Publish the schedule to the group's GitHub README (organizers)"
+    )
+    async def publish(self, interaction: discord.Interaction) -> None:
+        await publish_flow(interaction, self.services)
 
     # ------------------------------------------------------------------ /export pin
 
