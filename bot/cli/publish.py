@@ -53,7 +53,7 @@ async def _cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
             if args.dry_run:
                 print("dry run: nothing was published")
                 return EXIT_OK
-            result = await services.publish.publish(plan, actor="the command line")
+            result = await services.publish.publish(plan, actor="python -m bot publish")
         except TokenMissing as exc:
             raise CliError(str(exc), EXIT_CONFIG) from None
         except UserError as exc:

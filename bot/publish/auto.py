@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.events import (
     CommentsChanged,
     EventBus,
@@ -29,7 +30,6 @@ from bot.events import (
     ScheduleImported,
     SessionChanged,
 )
-from bot.publish.github import PublishError
 from bot.publish.service import PublishService
 from storage.db import Database
 
@@ -129,12 +129,13 @@ class AutoPublisher:
         return outcomes
 
     async def _auto(self, guild_id: int, started: datetime) -> AutoOutcome:
-        again = self.clock.now() + DEBOUNCE
         try:
             target = await self.publisher.target(guild_id)
             if target is None or not target.auto:
                 async with self.db.unit() as uow:
-                    await uow.publish.finish(guild_id, started_at=self.clock.now(), again_at=again)
+                    await uow.publish.finish(
+                        guild_id, started_at=self.clock.now(), again_at=self.clock.now()
+                    )
                 return AutoOutcome(guild_id, "off")
             rendered = await self.publisher.render(guild_id, target)
             if rendered.digest == target.published_hash:
@@ -144,11 +145,11 @@ class AutoPublisher:
                 result = await self.publisher.publish(plan, actor=None)
                 status = "published" if result.commit else "unchanged"
                 outcome = AutoOutcome(guild_id, status, result.describe())
-        except PublishError as exc:
+        except UserError as exc:  # GitHub's answer, broken markers, no token...
             async with self.db.unit() as uow:
                 target = await uow.publish.get(guild_id)
                 failures = target.failures if target else 0
-            retry_at = exc.retry_at or self.clock.now() + min(
+            retry_at = getattr(exc, "retry_at", None) or self.clock.now() + min(
                 MAX_BACKOFF, DEBOUNCE * 2 ** min(failures, 10)
             )
             log.warning("guild %s: automatic publish failed: %s", guild_id, exc)
@@ -168,7 +169,7 @@ class AutoPublisher:
             await uow.publish.finish(
                 guild_id,
                 started_at=started,
-                again_at=again,
+                again_at=self.clock.now() + DEBOUNCE,  # ten minutes after this one
                 published_hash=rendered.digest,
                 last_error=None,
                 failures=0,

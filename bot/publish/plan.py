@@ -210,13 +210,10 @@ def decode_remote(remote: RemoteFile | None) -> str | None:
 
 def commit_message(plan: PublishPlan, actor: str | None) -> str:
     changed = ", ".join(f.path for f in plan.files if f.changed)
-    how = (
-        f"Published from Discord by {actor}"
-        if actor
-        else "Published automatically after schedule changes"
-    )
+    sessions = plan.rendered.sessions
+    how = f"Published by {actor}" if actor else "Published automatically after schedule changes"
     return (
         f"Update the reading group schedule ({changed})\n\n"
-        f"{how}: {plan.rendered.sessions} sessions. Only the part of {plan.readme.path} "
-        "between the reading-group markers is written by the bot.\n"
+        f"{how}: {sessions} session{'s' if sessions != 1 else ''}. Only the part of "
+        f"{plan.readme.path} between the reading-group markers is written by the bot.\n"
     )

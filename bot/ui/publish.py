@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.errors import UserError
 from bot.publish.markers import Placement
 from bot.publish.plan import BOT_BRANCH, PublishPlan, PublishResult
 from bot.text import clean_line, shorten
@@ -124,7 +125,7 @@ class PlacementPicker(BaseView):
 def _actor(interaction: discord.Interaction) -> str:
     user = interaction.user
     name = clean_line(getattr(user, "display_name", None) or user.name) or str(user.id)
-    return shorten(name, 80)
+    return f"{shorten(name, 80)} on Discord"
 
 
 async def publish_flow(interaction: discord.Interaction, services: Services) -> None:
@@ -180,7 +181,13 @@ async def publish_flow(interaction: discord.Interaction, services: Services) -> 
             content="Nothing was published.", view=None, attachments=[]
         )
         return
-    result = await services.publish.publish(plan, actor=_actor(interaction))
+    try:
+        result = await services.publish.publish(plan, actor=_actor(interaction))
+    except UserError as error:  # the preview's message says why, in place of the buttons
+        await confirm.interaction.edit_original_response(
+            content=escape(str(error)), view=None, attachments=[], allowed_mentions=NONE
+        )
+        return
     await confirm.interaction.edit_original_response(
         content=result_text(result), view=None, attachments=[]
     )

@@ -19,16 +19,17 @@ __all__ = ["GUILD", "HAND_WRITTEN", "START", "World", "fake_github", "world"]
 
 GUILD = 4242
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)  # a Monday
+TIMEOUT = 3.0  # seconds; generous: the machine may be busy
 REPOSITORY = "lab/reading-group"
 HAND_WRITTEN = (
-    "# Lab reading group\n"
-    "\n"
-    "We meet on Thursdays. Everyone is welcome!\n"
-    "\n"
-    "## How to join\n"
-    "\n"
-    "Write to the organizers.\n"
-).encode()
+    b"# Lab reading group\n"
+    b"\n"
+    b"We meet on Thursdays. Everyone is welcome!\n"
+    b"\n"
+    b"## How to join\n"
+    b"\n"
+    b"Write to the organizers.\n"
+)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def make_services(
         settings=settings,
         db=db,
         clock=clock,
-        overrides={"github": github_client_factory(github, clock, timeout=0.5)},
+        overrides={"github": github_client_factory(github, clock, timeout=TIMEOUT)},
     )
 
 

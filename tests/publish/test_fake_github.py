@@ -12,12 +12,13 @@ from githubkit.exception import RequestFailed
 from tests.harness.github import FakeGitHub, blob_sha
 from tests.harness.github.schema import example, models
 
-
 _KEEP: list[GitHub] = []  # type: ignore[type-arg]  # namespaces hold only a weak reference
 
 
 def _rest(fake: FakeGitHub, token: str | None = None):  # type: ignore[no-untyped-def]
-    github = GitHub(token or fake.token, base_url=fake.api_url + "/", http_cache=False, auto_retry=False)
+    github = GitHub(
+        token or fake.token, base_url=fake.api_url + "/", http_cache=False, auto_retry=False
+    )
     _KEEP.append(github)
     return github.rest("2022-11-28")
 
@@ -33,24 +34,34 @@ async def test_contents_put_has_blob_sha_semantics(fake_github: FakeGitHub) -> N
     assert got.parsed_data.sha == blob_sha(b"# Lab\n")  # type: ignore[union-attr]
 
     with pytest.raises(RequestFailed) as missing_sha:
-        await rest.async_create_or_update_file_contents("lab", "rg", "README.md", message="m", content=_b64(b"x"))
+        await rest.async_create_or_update_file_contents(
+            "lab", "rg", "README.md", message="m", content=_b64(b"x")
+        )
     assert missing_sha.value.response.status_code == 422
-    assert "\"sha\" wasn't supplied" in missing_sha.value.response.json()["message"]
+    assert '"sha" wasn\'t supplied' in missing_sha.value.response.json()["message"]
 
     with pytest.raises(RequestFailed) as stale:
-        await rest.async_create_or_update_file_contents("lab", "rg", "README.md", message="m", content=_b64(b"x"), sha=blob_sha(b"old"))
+        await rest.async_create_or_update_file_contents(
+            "lab", "rg", "README.md", message="m", content=_b64(b"x"), sha=blob_sha(b"old")
+        )
     assert stale.value.response.status_code == 409
     assert stale.value.response.json()["message"] == f"README.md does not match {blob_sha(b'old')}"
 
-    done = await rest.async_create_or_update_file_contents("lab", "rg", "README.md", message="edit", content=_b64(b"new\n"), sha=blob_sha(b"# Lab\n"))
+    done = await rest.async_create_or_update_file_contents(
+        "lab", "rg", "README.md", message="edit", content=_b64(b"new\n"), sha=blob_sha(b"# Lab\n")
+    )
     assert done.parsed_data.content.sha == blob_sha(b"new\n")  # type: ignore[union-attr]
     assert repo.file("README.md") == b"new\n"
-    created = await rest.async_create_or_update_file_contents("lab", "rg", "docs/x.md", message="add", content=_b64(b"x"))
+    created = await rest.async_create_or_update_file_contents(
+        "lab", "rg", "docs/x.md", message="add", content=_b64(b"x")
+    )
     assert created.status_code == 201
 
     repo.protect("main", "ruleset")
     with pytest.raises(RequestFailed) as protected:
-        await rest.async_create_or_update_file_contents("lab", "rg", "README.md", message="m", content=_b64(b"y"), sha=blob_sha(b"new\n"))
+        await rest.async_create_or_update_file_contents(
+            "lab", "rg", "README.md", message="m", content=_b64(b"y"), sha=blob_sha(b"new\n")
+        )
     assert protected.value.response.status_code == 409
     assert protected.value.response.json()["message"].startswith("Repository rule violations found")
     assert repo.file("README.md") == b"new\n"
@@ -93,7 +104,11 @@ async def test_bodies_are_checked_against_githubs_description(fake_github: FakeG
     async with httpx.AsyncClient(base_url=fake_github.api_url) as http:
         answer = await http.post(
             "/repos/lab/rg/git/trees",
-            json={"tree": [{"path": "a", "mode": "100644", "type": "blob", "content": "x", "colour": "red"}]},
+            json={
+                "tree": [
+                    {"path": "a", "mode": "100644", "type": "blob", "content": "x", "colour": "red"}
+                ]
+            },
             headers={"Authorization": f"token {fake_github.token}"},
         )
     assert answer.status_code == 422
@@ -102,7 +117,13 @@ async def test_bodies_are_checked_against_githubs_description(fake_github: FakeG
 
 
 def test_responses_have_githubs_full_shape() -> None:
-    for model in (models.FullRepository, models.GitCommit, models.ContentFile, models.PullRequest, models.Commit):
+    for model in (
+        models.FullRepository,
+        models.GitCommit,
+        models.ContentFile,
+        models.PullRequest,
+        models.Commit,
+    ):
         model.model_validate(example(model))
 
 

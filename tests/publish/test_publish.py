@@ -31,7 +31,7 @@ async def test_first_publish_adds_the_section_and_the_calendar_in_one_commit(wor
     commit = world.repo.commits[world.head()]
     assert commit.parents == [before]  # one commit with both files, on top of the branch
     assert commit.message.startswith("Update the reading group schedule (README.md, schedule.ics)")
-    assert "Published from Discord by olga" in commit.message
+    assert "Published by olga: 1 session." in commit.message
     readme = world.repo.file("README.md").decode()  # type: ignore[union-attr]
     assert readme.startswith(HAND_WRITTEN.decode())  # hand-written text untouched
     assert readme.endswith(f"{END}\n")
@@ -45,7 +45,9 @@ async def test_first_publish_adds_the_section_and_the_calendar_in_one_commit(wor
 
 async def test_later_publishes_replace_only_the_section(world: World) -> None:
     await world.add_session("2025-02-06", "Code Reading Group")
-    await world.publish.publish(await world.publish.prepare(GUILD, Placement("after", "How to join")))
+    await world.publish.publish(
+        await world.publish.prepare(GUILD, Placement("after", "How to join"))
+    )
     # The group edits the README on GitHub, around the section.
     text = world.repo.file("README.md").decode()  # type: ignore[union-attr]
     edited = text.replace("Everyone is welcome!", "Everyone is welcome, bring snacks!")
@@ -54,7 +56,11 @@ async def test_later_publishes_replace_only_the_section(world: World) -> None:
     await world.add_session("2025-02-13", "Paper Discussion")
     plan = await world.publish.prepare(GUILD)
     assert not plan.needs_placement
-    added = [line for line in plan.diff().splitlines() if line.startswith("+") and not line.startswith("+++")]
+    added = [
+        line
+        for line in plan.diff().splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
     assert added == ["+| 13.02.2025 | Paper Discussion |  |  |  |  |"]
     await world.publish.publish(plan)
     after = world.repo.file("README.md").decode()  # type: ignore[union-attr]
@@ -90,11 +96,16 @@ async def test_a_file_that_does_not_exist_is_created(world: World) -> None:
 async def test_a_change_upstream_since_the_preview_is_a_conflict(world: World) -> None:
     await world.add_session("2025-02-06", "Code Reading Group")
     plan = await world.publish.prepare(GUILD)
-    upstream = world.repo.commit_files("main", {"README.md": b"# Rewritten\n"}, "Rewrite the intro", "alice")
+    upstream = world.repo.commit_files(
+        "main", {"README.md": b"# Rewritten\n"}, "Rewrite the intro", "alice"
+    )
     with pytest.raises(PublishConflict) as caught:
         await world.publish.publish(plan)
     message = str(caught.value)
-    assert f"README.md changed on GitHub since I read it (commit {upstream.sha[:7]} by alice: “Rewrite the intro”" in message
+    assert (
+        f"README.md changed on GitHub since I read it (commit {upstream.sha[:7]} by alice: “Rewrite the intro”"
+        in message
+    )
     assert "Nothing was overwritten" in message
     assert world.head() == upstream.sha and world.repo.file("README.md") == b"# Rewritten\n"
     # Publishing again reads the new version and keeps it.
@@ -113,7 +124,9 @@ async def test_unrelated_upstream_commits_are_built_upon(world: World) -> None:
 
 
 @pytest.mark.parametrize("how", ["classic", "ruleset"])
-async def test_a_protected_branch_gets_a_pull_request_updated_in_place(world: World, how: str) -> None:
+async def test_a_protected_branch_gets_a_pull_request_updated_in_place(
+    world: World, how: str
+) -> None:
     world.repo.protect("main", how)  # type: ignore[arg-type]
     await world.add_session("2025-02-06", "Code Reading Group")
     head = world.head()
@@ -156,9 +169,14 @@ async def test_the_group_readme_round_trips(world: World) -> None:
     await world.publish.publish(plan)
     published = world.repo.file("README.md")
     assert published is not None and published.endswith(readme)  # every byte of it kept
-    assert "| 01.02.2024 | [Visual Instruction Tuning](https://arxiv.org/abs/2304.08485) |" in plan.section
+    assert (
+        "| 01.02.2024 | [Visual Instruction Tuning](https://arxiv.org/abs/2304.08485) |"
+        in plan.section
+    )
     # and the published file imports again without changes
-    report = await world.services.markdown.import_text(GUILD, section_of(published.decode()) or "", dry_run=True)
+    report = await world.services.markdown.import_text(
+        GUILD, section_of(published.decode()) or "", dry_run=True
+    )
     assert not report.changed
 
 
@@ -172,7 +190,9 @@ async def test_settings_are_checked(world: World) -> None:
     for option, (value, message) in cases.items():
         with pytest.raises(InvalidInput, match=re.escape(message)):
             await world.publish.configure(GUILD, **{option: value})
-    target = await world.publish.configure(GUILD, repository="https://github.com/Lab/Reading.Group.git")
+    target = await world.publish.configure(
+        GUILD, repository="https://github.com/Lab/Reading.Group.git"
+    )
     assert target.repository == "Lab/Reading.Group"
     with pytest.raises(PublishError, match="does not exist, or GITHUB_TOKEN cannot see it"):
         await world.publish.prepare(GUILD)

@@ -12,6 +12,8 @@ OpenAPI description (``githubkit_schemas.v2022_11_28``). The fake uses them both
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import types
 from datetime import datetime
@@ -81,12 +83,18 @@ def _value(tp: Any, name: str) -> Any:
     return None
 
 
+@functools.cache
+def _template(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        field.alias or name: _value(field.annotation, name)
+        for name, field in model.model_fields.items()
+        if field.is_required()
+    }
+
+
 def example(model: type[BaseModel], **values: Any) -> dict[str, Any]:
     """A response of ``model``'s shape: every required field filled in, ``values`` win."""
-    out: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        if field.is_required():
-            out[field.alias or name] = _value(field.annotation, name)
+    out = copy.deepcopy(_template(model))
     out.update(values)
     return out
 
