@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.discussion.service import DiscussionService
-from bot.events import EventBus
+from bot.events import EventBus, Subscriber
 from bot.guilds import GuildSettingsService
 from bot.llm.service import LLMService
 from bot.markdown.service import MarkdownService
@@ -97,10 +97,11 @@ class Services:
 
     @cached_property
     def readinglist(self) -> ReadingListService:
-        """The reading list; follows the schedule on the event bus from its first use."""
-        service = ReadingListService(self.db, self.events, self.clock, self.papers)
-        service.attach()
-        return service
+        return ReadingListService(self.db, self.events, self.clock, self.papers)
+
+    def subscribers(self) -> list[Subscriber]:
+        """The services that follow other services' events (connected by the bot at start)."""
+        return [self.readinglist, self.auto_publish]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""
@@ -122,7 +123,7 @@ class Services:
 
     @cached_property
     def auto_publish(self) -> AutoPublisher:
-        """Publishing after schedule changes; ``subscribe(events)`` connects it."""
+        """Publishing after schedule changes (one of the :meth:`subscribers`)."""
         return AutoPublisher(self.db, self.clock, self.publish)
 
     @cached_property

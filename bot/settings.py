@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
+from storage.db import DEFAULT_DATABASE_URL
+
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 

@@ -2,8 +2,9 @@
 
 Thin: ``/publish setup`` and ``/publish off`` change the server's settings through the
 publish service; ``/export publish`` (in cogs/markdown.py) publishes. The automatic publisher
-follows the event bus from here, and one scheduler job wakes it when the next pending
-publish is due (also after a restart: pending publishes are stored).
+follows the event bus (connected with the other services at start-up); one scheduler job,
+armed here, wakes it when the next pending publish is due (also after a restart: pending
+publishes are stored).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ReadingGroupBot
 from bot.publish.auto import DEBOUNCE, AutoPublisher
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.publish import settings_embed
 from storage.models import PublishMode
 
@@ -33,23 +34,19 @@ MODE_CHOICES = [
 
 
 class PublishCog(
-    commands.GroupCog, group_name="publish", group_description="Publish the schedule to GitHub"
+    FeatureCog, group_name="publish", group_description="Publish the schedule to GitHub"
 ):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
     @property
     def auto(self) -> AutoPublisher:
-        return self.bot.services.auto_publish
+        return self.services.auto_publish
 
     async def cog_load(self) -> None:
+        await super().cog_load()
         self.auto.attach(self.arm)
-        self.auto.subscribe(self.bot.services.events)
         await self.auto.wake()  # publishes left pending by an earlier run
 
     async def cog_unload(self) -> None:
-        self.auto.unsubscribe(self.bot.services.events)
+        await super().cog_unload()
         self.auto.detach()
         if self.bot.scheduler.get_job(WAKE_JOB) is not None:
             self.bot.scheduler.remove_job(WAKE_JOB)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.errors import InvalidInput, NotFound
 from bot.papers.service import split_refs, stored_ref
 from bot.readinglist.service import TopicNode, shown_path
+from bot.ui import options
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged, text_key
 from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
 
@@ -59,23 +59,9 @@ TOPICS_SEARCHED = 10_000
 
 
 class ReadingListCog(
-    commands.GroupCog, group_name="readinglist", group_description="The group's reading list"
+    FeatureCog, group_name="readinglist", group_description="The group's reading list"
 ):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
-    async def cog_load(self) -> None:
-        # Built now so it follows the schedule (marks discussed papers read) from the start.
-        _ = self.services.readinglist
-        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
-
-    async def cog_unload(self) -> None:
-        self.bot.page_sources.remove(PAGE_SOURCE)
+    page_source = PAGE_SOURCE
 
     @app_commands.command(name="add", description="Add papers to a topic of the reading list")
     @app_commands.describe(
@@ -86,8 +72,8 @@ class ReadingListCog(
     async def add(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 6000],
-        topic: app_commands.Range[str, 1, 300],
+        ref: options.PaperRefs,
+        topic: options.TopicPath,
     ) -> None:
         guild_id = guild_id_of(interaction)
         refs = split_refs(ref)
@@ -115,7 +101,7 @@ class ReadingListCog(
     async def show(
         self,
         interaction: discord.Interaction,
-        topic: app_commands.Range[str, 1, 300] | None = None,
+        topic: options.TopicPath | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -142,7 +128,7 @@ class ReadingListCog(
 
         return render
 
-    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+    async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The list a page button of /readinglist show shows (all, or a topic's digest)."""
         guild_id = guild_id_of(interaction)
         if not state:
@@ -159,7 +145,7 @@ class ReadingListCog(
     async def mark_read(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 500],
+        ref: options.PaperRef,
         unread: bool = False,
     ) -> None:
         await ensure_organizer(interaction, self.services)
@@ -185,8 +171,8 @@ class ReadingListCog(
     async def remove(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 500],
-        topic: app_commands.Range[str, 1, 300] | None = None,
+        ref: options.PaperRef,
+        topic: options.TopicPath | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)

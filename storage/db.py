@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
 
 
 class StorageError(Exception):
@@ -102,13 +103,9 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-def alembic_config(url: URL | None = None) -> Config:
+def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if url is not None:
-        cfg.set_main_option(
-            "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
-        )
     return cfg
 
 
@@ -200,9 +197,6 @@ class Database:
 
         async with self.engine.begin() as conn:
             await conn.run_sync(_downgrade)
-
-    def head_revision(self) -> str | None:
-        return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     # ----------------------------------------------------------------------------------
     # Units of work

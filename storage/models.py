@@ -175,7 +175,11 @@ class ReadingSession(SQLModel, table=True):
     """One meeting of the group."""
 
     __tablename__ = "reading_sessions"
-    __table_args__ = (Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),
+        # The read commands count and page a server's scheduled sessions by start time.
+        Index("ix_reading_sessions_guild_status_starts", "guild_id", "status", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _guild_id()

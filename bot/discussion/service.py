@@ -20,7 +20,7 @@ from bot.events import CommentsChanged, EventBus
 from bot.schedule.service import ScheduleService, SessionInfo
 from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
-from storage.models import Comment, CommentSource, Summary
+from storage.models import Comment, CommentSource
 
 COMMENT_LIMIT = 1800  # typed with /comment add: one comment fits one Discord message
 MESSAGE_LIMIT = 4000  # a logged Discord message (Discord's own limit for long messages)
@@ -269,19 +269,6 @@ class DiscussionService:
         async with self.db.unit() as uow:
             return await uow.comments.pinned_for(guild_id, session_ids)
 
-    async def latest_summary(
-        self, guild_id: int, session_id: int | None = None
-    ) -> tuple[SessionInfo, Summary] | None:
-        """The newest stored summary of a session (default: the current or last one), e.g.
-        for the weekly announcement's open questions. Never calls the LLM."""
-        try:
-            view = await self.resolve_session(guild_id, session_id)
-        except NotFound:
-            return None
-        async with self.db.unit() as uow:
-            summary = await uow.summaries.latest(guild_id, view.id)
-        return (view, summary) if summary is not None else None
-
     # ----------------------------------------------------------------------------------
     # Changing
 
@@ -331,7 +318,6 @@ class DiscussionService:
                 raise NotFound(f"There is no session #{session_id} in this server.")
             row.thread_id = thread_id
             await uow.sessions.touch(row)
-        self.schedule.invalidate(guild_id)  # the read snapshot holds the old row
         return await self.schedule.get(guild_id, session_id)
 
     async def import_messages(

@@ -101,10 +101,6 @@ class ProposalService:
             counts = await uow.proposals.vote_counts([p.id for p, _ in rows])  # type: ignore[misc]
         return [ProposalInfo(p, paper, counts.get(p.id, 0)) for p, paper in rows]  # type: ignore[arg-type]
 
-    async def has_voted(self, proposal_id: int, user_id: int) -> bool:
-        async with self.db.unit() as uow:
-            return user_id in await uow.proposals.voters(proposal_id)
-
     @staticmethod
     def check_note(note: str | None) -> str | None:
         """A proposal's note, checked before anything is looked up."""

@@ -16,7 +16,7 @@ class only says when the next publish is due and runs what is due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,8 +24,8 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import (
     CommentsChanged,
-    EventBus,
     GuildSettingsChanged,
+    Handler,
     ReadingListChanged,
     ScheduleImported,
     SessionChanged,
@@ -57,19 +57,15 @@ class AutoPublisher:
         self.publisher = publisher
         self._waker: Waker | None = None
 
-    def subscribe(self, bus: EventBus) -> None:
-        bus.subscribe(SessionChanged, self._on_session_changed)
-        bus.subscribe(ScheduleImported, self._on_schedule_imported)
-        bus.subscribe(CommentsChanged, self._on_comments_changed)
-        bus.subscribe(GuildSettingsChanged, self._on_settings_changed)
-        bus.subscribe(ReadingListChanged, self._on_reading_list_changed)
-
-    def unsubscribe(self, bus: EventBus) -> None:
-        bus.unsubscribe(SessionChanged, self._on_session_changed)
-        bus.unsubscribe(ScheduleImported, self._on_schedule_imported)
-        bus.unsubscribe(CommentsChanged, self._on_comments_changed)
-        bus.unsubscribe(GuildSettingsChanged, self._on_settings_changed)
-        bus.unsubscribe(ReadingListChanged, self._on_reading_list_changed)
+    def subscriptions(self) -> Mapping[type, Handler]:
+        """What makes a publish pending (the bot connects these at start-up)."""
+        return {
+            SessionChanged: self._on_session_changed,
+            ScheduleImported: self._on_schedule_imported,
+            CommentsChanged: self._on_comments_changed,
+            GuildSettingsChanged: self._on_settings_changed,
+            ReadingListChanged: self._on_reading_list_changed,
+        }
 
     async def _on_session_changed(self, event: SessionChanged) -> None:
         await self.request(event.guild_id)

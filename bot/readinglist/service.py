@@ -13,13 +13,14 @@ session discusses it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.events import (
     EventBus,
+    Handler,
     ReadingListChanged,
     ScheduleImported,
     SessionAction,
@@ -109,14 +110,12 @@ class ReadingListService:
         self.clock = clock
         self.papers = papers
 
-    def attach(self) -> None:
+    def subscriptions(self) -> Mapping[type, Handler]:
         """Follow the schedule: a session that has started marks its papers read."""
-        self.events.subscribe(SessionChanged, self._on_session_changed)
-        self.events.subscribe(ScheduleImported, self._on_schedule_imported)
-
-    def detach(self) -> None:
-        self.events.unsubscribe(SessionChanged, self._on_session_changed)
-        self.events.unsubscribe(ScheduleImported, self._on_schedule_imported)
+        return {
+            SessionChanged: self._on_session_changed,
+            ScheduleImported: self._on_schedule_imported,
+        }
 
     async def _on_session_changed(self, change: SessionChanged) -> None:
         if change.action in (SessionAction.CREATED, SessionAction.UPDATED, SessionAction.MOVED):

@@ -20,11 +20,7 @@ KIND_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True, eq=False)
 class SessionInfo:
-    """A session with what it takes to show it.
-
-    Compared and hashed by identity: a view is a snapshot of rows, and renderers may memoise
-    what they made of one for as long as it lives.
-    """
+    """A session with what it takes to show it."""
 
     session: ReadingSession
     papers: list[LinkedPaper]
@@ -51,6 +47,11 @@ class Page:
     number: int  # 0-based
     pages: int
     total: int
+
+
+def block_name_key(name: str) -> str:
+    """What makes two spellings of a block name the same block ("RLHF Block." = "rlhf block")."""
+    return name.strip().rstrip(".").strip().lower()
 
 
 def _root_of(session: ReadingSession, by_id: dict[int, ReadingSession]) -> ReadingSession:

@@ -25,8 +25,14 @@ from bot.dates import (
 )
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, SessionAction, SessionChanged
-from bot.schedule.cache import Snapshot, SnapshotCache, page_of
-from bot.schedule.readmodels import KIND_LABELS, Page, SessionInfo, _root_of, headline
+from bot.schedule.readmodels import (
+    KIND_LABELS,
+    Page,
+    SessionInfo,
+    _root_of,
+    block_name_key,
+    headline,
+)
 from bot.text import NOTES_LIMIT, TITLE_LIMIT, check_text
 from storage.db import Database
 from storage.models import (
@@ -37,7 +43,7 @@ from storage.models import (
     SessionKind,
     SessionStatus,
 )
-from storage.repositories import LinkedPaper, UnitOfWork
+from storage.repositories import UnitOfWork
 
 __all__ = [
     "KIND_LABELS",
@@ -109,27 +115,14 @@ class ScheduleService:
         *,
         default_timezone: str = "UTC",
         papers: PaperResolver | None = None,
-        cache_seconds: float = 30.0,
     ) -> None:
         self.db = db
         self.events = events
         self.clock = clock
         self.default_timezone = default_timezone
         self.papers = papers
-        self.cache = SnapshotCache(self._load_snapshot, max_age=cache_seconds)
-
-    async def _load_snapshot(self, guild_id: int) -> Snapshot:
-        async with self.db.unit() as uow:
-            rows = await uow.sessions.all(guild_id, include_cancelled=True)
-            papers = await uow.sessions.papers_of_guild(guild_id)
-            return Snapshot.of(await self._views(uow, rows, papers))
-
-    def invalidate(self, guild_id: int) -> None:
-        """Forget the cached schedule of a server (after a change made elsewhere)."""
-        self.cache.invalidate(guild_id)
 
     async def _changed(self, event: SessionChanged) -> None:
-        self.cache.invalidate(event.guild_id)
         await self.events.publish(event)
 
     # ----------------------------------------------------------------------------------
@@ -138,16 +131,8 @@ class ScheduleService:
     async def _config(self, uow: UnitOfWork, guild_id: int) -> GuildConfig:
         return await uow.guilds.get_or_create(guild_id, default_timezone=self.default_timezone)
 
-    async def _views(
-        self,
-        uow: UnitOfWork,
-        rows: Sequence[ReadingSession],
-        papers: dict[int, list[LinkedPaper]] | None = None,
-    ) -> list[SessionInfo]:
-        """Views for many sessions with a small, fixed number of queries.
-
-        ``papers`` may hold every session's papers already (a whole-server load).
-        """
+    async def _views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionInfo]:
+        """Views for many sessions with a small, fixed number of queries."""
         if not rows:
             return []
         guild_id = rows[0].guild_id
@@ -164,9 +149,8 @@ class ScheduleService:
                 s.continues_id for s in fetched if s.continues_id and s.continues_id not in by_id
             }
         roots = {r.id: _root_of(r, by_id) for r in rows if r.kind == SessionKind.CONTINUE}
-        if papers is None:
-            wanted = {r.id for r in rows} | {root.id for root in roots.values()}
-            papers = await uow.sessions.papers_for([i for i in wanted if i is not None])
+        wanted = {r.id for r in rows} | {root.id for root in roots.values()}
+        papers = await uow.sessions.papers_for([i for i in wanted if i is not None])
         views = []
         for row in rows:
             root = roots.get(row.id)
@@ -183,8 +167,7 @@ class ScheduleService:
         return views
 
     async def infos(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionInfo]:
-        """Views of rows read in the caller's unit of work: straight from the database, never
-        the cache (reminders must not post what another process already changed)."""
+        """Views of rows read in the caller's unit of work."""
         return await self._views(uow, rows)
 
     @staticmethod
@@ -204,9 +187,6 @@ class ScheduleService:
         return row
 
     async def get(self, guild_id: int, session_id: int) -> SessionInfo:
-        snapshot = self.cache.fresh(guild_id)
-        if snapshot is not None and session_id in snapshot.by_id:
-            return snapshot.by_id[session_id]
         async with self.db.unit() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
@@ -215,16 +195,19 @@ class ScheduleService:
 
     async def next(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the next one."""
-        snapshot = await self.cache.get(guild_id)
-        items, _ = snapshot.upcoming(self.clock.now(), 0, 1)
-        return items[0] if items else None
+        async with self.db.unit() as uow:
+            rows, _ = await uow.sessions.page(
+                guild_id, self.clock.now(), "upcoming", limit=1, offset=0
+            )
+            return (await self._views(uow, rows))[0] if rows else None
 
     async def current_or_recent(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the most recent one that started."""
         now = self.clock.now()
-        snapshot = await self.cache.get(guild_id)
-        running = snapshot.running(now)
-        return running[0] if running else snapshot.last_started(now)
+        async with self.db.unit() as uow:
+            running = await uow.sessions.running(guild_id, now)
+            row = running[0] if running else await uow.sessions.last_before(guild_id, now)
+            return (await self._views(uow, [row]))[0] if row is not None else None
 
     async def page(
         self,
@@ -236,26 +219,24 @@ class ScheduleService:
         block: str | None = None,
     ) -> Page:
         """One page of sessions: ``upcoming`` (soonest first), ``past`` (latest first),
-        ``all`` (chronological) or one ``block``."""
+        ``all`` (chronological) or one ``block``. A page past the end shows the last one."""
         now = self.clock.now()
         number = max(0, number)
-        snapshot = await self.cache.get(guild_id)
-        offset = number * per_page
-        if block:
-            parts = snapshot.block(block)
-            items, total = parts[offset : offset + per_page], len(parts)
-        elif scope == "past":
-            items, total = snapshot.past(now, offset, per_page)
-        elif scope == "all":
-            items, total = snapshot.everything(offset, per_page)
-        else:
-            items, total = snapshot.upcoming(now, offset, per_page)
-        if not items and number > 0 and total:
-            last = max(0, -(-total // per_page) - 1)
-            return await self.page(
-                guild_id, scope=scope, number=last, per_page=per_page, block=block
-            )
-        return page_of(items, number, per_page, total)
+        async with self.db.unit() as uow:
+            for _attempt in range(2):  # a page past the end shows the last one
+                if block:
+                    parts = await uow.sessions.in_block(guild_id, block_name_key(block))
+                    rows, total = parts[number * per_page : (number + 1) * per_page], len(parts)
+                else:
+                    kind = scope if scope in ("past", "all") else "upcoming"
+                    rows, total = await uow.sessions.page(
+                        guild_id, now, kind, limit=per_page, offset=number * per_page
+                    )
+                pages = max(1, -(-total // per_page))
+                if number < pages or not total:
+                    break
+                number = pages - 1
+            return Page(await self._views(uow, rows), min(number, pages - 1), pages, total)
 
     async def everything(
         self, guild_id: int, *, include_cancelled: bool = False
@@ -653,7 +634,6 @@ class ScheduleService:
             if row is not None:
                 row.discord_event_id = event_id
                 await uow.flush()
-        self.cache.invalidate(guild_id)
 
 
 def _kind(value: str) -> str:

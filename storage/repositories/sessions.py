@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, true
 
 from storage.models import (
     Paper,
@@ -82,56 +82,44 @@ class SessionRepository(Repository):
         )
         return [r for r in (await self.tx.scalars(stmt)).all() if _ends_at(r) > now]
 
-    async def upcoming(
-        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
-    ) -> list[ReadingSession]:
-        """Sessions that have not ended yet (the one in progress first), soonest first."""
-        running = await self.running(guild_id, now)
-        head = running[offset:] if limit is None else running[offset : offset + limit]
-        remaining = None if limit is None else limit - len(head)
-        if remaining == 0:
-            return head
-        stmt = (
-            select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
-            .offset(max(0, offset - len(running)))
-        )
-        if remaining is not None:
-            stmt = stmt.limit(remaining)
-        return head + list((await self.tx.scalars(stmt)).all())
+    async def page(
+        self, guild_id: int, now: datetime, scope: str, *, limit: int, offset: int
+    ) -> tuple[list[ReadingSession], int]:
+        """One page of ``upcoming`` (not ended, the one in progress first), ``past`` (started,
+        latest first) or ``all`` (chronological) sessions, and how many the scope holds.
 
-    async def count_upcoming(self, guild_id: int, now: datetime) -> int:
-        future = await self.tx.scalar(
-            select(func.count())
-            .select_from(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
+        A count and the page, both on the (guild_id, status, starts_at) index; ``upcoming``
+        first reads the sessions of the last day, of which some may still run.
+        """
+        running: list[ReadingSession] = []
+        if scope == "upcoming":
+            running = await self.running(guild_id, now)
+            head = running[offset : offset + limit]
+            offset, limit = max(0, offset - len(running)), limit - len(head)
+            where = ReadingSession.starts_at > now
+            order = (ReadingSession.starts_at, ReadingSession.id)
+        elif scope == "past":
+            head = []
+            where = ReadingSession.starts_at <= now
+            order = (ReadingSession.starts_at.desc(), ReadingSession.id.desc())  # type: ignore[assignment]
+        else:
+            head = []
+            where = true()
+            order = (ReadingSession.starts_at, ReadingSession.id)
+        total = await self.tx.scalar(
+            select(func.count()).select_from(ReadingSession).where(self._active(guild_id), where)
         )
-        return int(future or 0) + len(await self.running(guild_id, now))
-
-    async def past(
-        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
-    ) -> list[ReadingSession]:
-        """Sessions that have started, most recent first."""
-        stmt = (
-            select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at <= now)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
-            .offset(offset)
-        )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list((await self.tx.scalars(stmt)).all())
-
-    async def count_past(self, guild_id: int, now: datetime) -> int:
-        return int(
-            await self.tx.scalar(
-                select(func.count())
-                .select_from(ReadingSession)
-                .where(self._active(guild_id), ReadingSession.starts_at <= now)
+        rows: list[ReadingSession] = []
+        if limit > 0:
+            stmt = (
+                select(ReadingSession)
+                .where(self._active(guild_id), where)
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
             )
-            or 0
-        )
+            rows = list((await self.tx.scalars(stmt)).all())
+        return head + rows, int(total or 0) + len(running)
 
     async def all(
         self,
@@ -327,21 +315,6 @@ class SessionRepository(Repository):
         )
         for link, paper in rows.all():
             result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
-        return result
-
-    async def papers_of_guild(self, guild_id: int) -> dict[int, list[LinkedPaper]]:
-        """The papers of every session of a server, in one query."""
-        rows = await self.tx.execute(
-            select(SessionPaper, Paper)
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .where(SessionPaper.guild_id == guild_id)
-            .order_by(SessionPaper.session_id, SessionPaper.position)
-        )
-        result: dict[int, list[LinkedPaper]] = {}
-        for link, paper in rows.all():
-            result.setdefault(link.session_id, []).append(
-                LinkedPaper(paper, link.role, link.position, link.label)
-            )
         return result
 
     async def set_papers(

@@ -24,7 +24,7 @@ from tests.publish.conftest import GUILD, START, World
 async def auto(world: World) -> AutoPublisher:
     await world.publish.configure(GUILD, auto=True)
     publisher = world.services.auto_publish
-    publisher.subscribe(world.services.events)
+    world.services.events.connect(publisher)
     return publisher
 
 
@@ -96,7 +96,6 @@ async def test_pending_publishes_survive_a_restart_and_a_crash(
     world: World, auto: AutoPublisher
 ) -> None:
     await world.add_session("2025-02-06", "Code Reading Group")
-    auto.unsubscribe(world.services.events)  # the process stops
 
     again = world.services_again().auto_publish
     assert await again.next_due() == START + DEBOUNCE
@@ -199,7 +198,7 @@ async def test_what_makes_a_publish_pending(world: World, auto: AutoPublisher) -
 
 
 async def test_nothing_is_pending_while_automatic_publishing_is_off(world: World) -> None:
-    world.services.auto_publish.subscribe(world.services.events)
+    world.services.events.connect(world.services.auto_publish)
     await world.add_session("2025-02-06", "Code Reading Group")
     assert await _due(world) is None
     await world.publish.configure(GUILD, auto=True)

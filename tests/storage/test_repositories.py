@@ -96,14 +96,14 @@ async def test_sessions_upcoming_past_next_and_clash(db: Database) -> None:
         )
         await uow.sessions.add(_session(GUILD_B, now + timedelta(days=1), title="other guild"))
     async with db.unit() as uow:
-        upcoming = await uow.sessions.upcoming(GUILD_A, now)
-        assert [s.title for s in upcoming] == ["w1", "w2", "w3"]
-        assert [s.title for s in await uow.sessions.upcoming(GUILD_A, now, limit=1, offset=1)] == [
-            "w2"
-        ]
-        assert await uow.sessions.count_upcoming(GUILD_A, now) == 3
-        assert [s.title for s in await uow.sessions.past(GUILD_A, now)] == ["w-1", "w-2"]
-        assert await uow.sessions.count_past(GUILD_A, now) == 2
+        upcoming, total = await uow.sessions.page(GUILD_A, now, "upcoming", limit=10, offset=0)
+        assert [s.title for s in upcoming] == ["w1", "w2", "w3"] and total == 3
+        second, total = await uow.sessions.page(GUILD_A, now, "upcoming", limit=1, offset=1)
+        assert [s.title for s in second] == ["w2"] and total == 3
+        past, total = await uow.sessions.page(GUILD_A, now, "past", limit=10, offset=0)
+        assert [s.title for s in past] == ["w-1", "w-2"] and total == 2
+        everything, total = await uow.sessions.page(GUILD_A, now, "all", limit=10, offset=0)
+        assert [s.title for s in everything] == ["w-2", "w-1", "w1", "w2", "w3"] and total == 5
         nxt = await uow.sessions.next_after(GUILD_A, now)
         assert nxt is not None and nxt.title == "w1"
         last = await uow.sessions.last_before(GUILD_A, now)
@@ -124,10 +124,11 @@ async def test_session_in_progress_counts_as_upcoming(db: Database) -> None:
     async with db.unit() as uow:
         await uow.sessions.add(_session(GUILD_A, T0, duration_minutes=90, title="running"))
     async with db.unit() as uow:
-        during = await uow.sessions.upcoming(GUILD_A, T0 + timedelta(minutes=45))
-        assert [s.title for s in during] == ["running"]
-        assert await uow.sessions.count_upcoming(GUILD_A, T0 + timedelta(minutes=45)) == 1
-        assert await uow.sessions.upcoming(GUILD_A, T0 + timedelta(minutes=91)) == []
+        during = T0 + timedelta(minutes=45)
+        rows, total = await uow.sessions.page(GUILD_A, during, "upcoming", limit=10, offset=0)
+        assert [s.title for s in rows] == ["running"] and total == 1
+        after = T0 + timedelta(minutes=91)
+        assert await uow.sessions.page(GUILD_A, after, "upcoming", limit=10, offset=0) == ([], 0)
 
 
 async def test_upcoming_pages_across_the_running_session(db: Database) -> None:
@@ -138,11 +139,14 @@ async def test_upcoming_pages_across_the_running_session(db: Database) -> None:
             await uow.sessions.add(_session(GUILD_A, T0 + timedelta(days=day), title=f"d{day}"))
     async with db.unit() as uow:
         pages = [
-            [s.title for s in await uow.sessions.upcoming(GUILD_A, T0, limit=2, offset=o)]
-            for o in (0, 2, 4)
+            await uow.sessions.page(GUILD_A, T0, "upcoming", limit=2, offset=o) for o in (0, 2, 4)
         ]
-        assert pages == [["running", "d1"], ["d2", "d3"], []]
-        assert await uow.sessions.count_upcoming(GUILD_A, T0) == 4
+        assert [[s.title for s in rows] for rows, _ in pages] == [
+            ["running", "d1"],
+            ["d2", "d3"],
+            [],
+        ]
+        assert {total for _, total in pages} == {4}
 
 
 async def test_blocks_search_and_presenters(db: Database) -> None:

@@ -8,17 +8,20 @@ organizers are told once what to grant; a later success resets that notice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import discord
-from discord.ext import commands
 
 from bot import notices
-from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.events import ScheduleImported, SessionAction, SessionChanged
+from bot.events import Handler, ScheduleImported, SessionAction, SessionChanged
 from bot.schedule.service import SessionInfo, headline
 from bot.text import shorten
 from storage.models import GuildConfig, PaperRole, SessionStatus
+
+if TYPE_CHECKING:
+    from bot.app import ReadingGroupBot
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +47,15 @@ def event_description(view: SessionInfo) -> str:
     return shorten("\n".join(lines), DESCRIPTION_LIMIT)
 
 
-class EventMirror(commands.Cog):
+class EventMirror:
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.bot = bot
-        bot.services.events.subscribe(SessionChanged, self.on_session_changed)
-        bot.services.events.subscribe(ScheduleImported, self.on_schedule_imported)
 
-    async def cog_unload(self) -> None:
-        self.bot.services.events.unsubscribe(SessionChanged, self.on_session_changed)
-        self.bot.services.events.unsubscribe(ScheduleImported, self.on_schedule_imported)
+    def subscriptions(self) -> Mapping[type, Handler]:
+        return {
+            SessionChanged: self.on_session_changed,
+            ScheduleImported: self.on_schedule_imported,
+        }
 
     async def on_schedule_imported(self, imported: ScheduleImported) -> None:
         """Mirror the nearest upcoming sessions an import created or changed (Discord holds
@@ -158,7 +161,3 @@ class EventMirror(commands.Cog):
             **where,  # type: ignore[arg-type]
         )
         return event.id
-
-
-async def setup(bot: ReadingGroupBot) -> None:
-    await bot.add_cog(EventMirror(bot))
