@@ -103,6 +103,8 @@ async def test_pending_publishes_survive_a_restart_and_a_crash(
     # A process claims the publish and dies before finishing it.
     async with world.db.unit() as uow:
         assert await uow.publish.claim(GUILD, world.clock.now(), world.clock.now() + LEASE)
+    async with world.db.unit() as uow:  # a second claim fails while the lease holds
+        assert not await uow.publish.claim(GUILD, world.clock.now(), world.clock.now() + LEASE)
     assert await again.run_due() == []  # the lease still holds
     world.clock.advance(LEASE + timedelta(seconds=1))
     (outcome,) = await again.run_due()

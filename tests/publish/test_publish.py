@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -120,6 +121,20 @@ async def test_unrelated_upstream_commits_are_built_upon(world: World) -> None:
     result = await world.publish.publish(plan)
     assert world.repo.commits[world.head()].parents == [other.sha]
     assert result.commit == world.head()
+    assert world.repo.file("slides/week1.pdf") == b"%PDF"
+
+
+async def test_a_push_during_the_publish_is_never_overwritten(world: World) -> None:
+    await world.add_session("2025-02-06", "Code Reading Group")
+    plan = await world.publish.prepare(GUILD)
+    world.github.hang("POST", r".*/git/commits")
+    publishing = asyncio.create_task(world.publish.publish(plan))
+    await world.github.hold_started.wait()
+    pushed = world.repo.commit_files("main", {"slides/week1.pdf": b"%PDF"}, "Slides", "bob")
+    world.github.release()
+    result = await publishing
+    assert result.commit == world.head()
+    assert world.repo.commits[world.head()].parents == [pushed.sha]  # on top, not instead
     assert world.repo.file("slides/week1.pdf") == b"%PDF"
 
 
