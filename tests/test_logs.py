@@ -46,7 +46,9 @@ def test_setup_logging_installs_the_filter(capsys: pytest.CaptureFixture[str]) -
 
 def test_github_tokens_are_redacted() -> None:
     redact = RedactingFilter([]).redact
-    fine_grained = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS"
+    fine_grained = (
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS"
+    )
     app_token = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
     text = redact(
         f"token {fine_grained}; installation {app_token}; "

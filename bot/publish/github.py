@@ -37,6 +37,7 @@ from githubkit.exception import (
 from githubkit.typing import RetryOption
 from githubkit_schemas.v2022_11_28.models import ContentFile, PullRequestSimple
 from githubkit_schemas.v2022_11_28.types import ReposOwnerRepoGitTreesPostBodyPropTreeItemsType
+from pydantic import ValidationError as PydanticValidationError
 
 from bot.clock import Clock
 from bot.errors import NotConfigured, UserError
@@ -263,6 +264,11 @@ class GitHubClient:
             if inspect is not None:
                 inspect(exc)
             raise self._failed(exc, action, needs, missing) from None
+        except (PydanticValidationError, ValueError):  # a 2xx answer not in GitHub's shape
+            raise PublishError(
+                f"GitHub's answer while {action} was not what its API describes (is "
+                f"GITHUB_API_URL {self.api_url} GitHub's API?). Nothing was published."
+            ) from None
         except GitHubException as exc:  # connection refused, DNS, TLS...
             cause = getattr(exc, "exc", exc)
             raise PublishError(
@@ -368,8 +374,7 @@ class GitHubRepository:
             missing=f"The repository {self.full_name} does not exist, or GITHUB_TOKEN cannot "
             "see it (a fine-grained token or a GitHub App must be granted this repository).",
         ):
-            response = await self._repos.async_get(self.owner, self.name)
-        repo = response.parsed_data
+            repo = (await self._repos.async_get(self.owner, self.name)).parsed_data
         return RepoInfo(repo.full_name, repo.default_branch, repo.html_url, repo.private)
 
     async def head(self, branch: str) -> str:
@@ -391,7 +396,7 @@ class GitHubRepository:
             response = await self._git.async_get_ref(
                 self.owner, self.name, "heads/" + _quoted(branch)
             )
-        return response.parsed_data.object_.sha
+            return response.parsed_data.object_.sha
 
     async def read(self, path: str, ref: str) -> RemoteFile | None:
         """The file at ``ref`` (a commit sha), or None when it does not exist there."""
@@ -405,9 +410,9 @@ class GitHubRepository:
                 response = await self._repos.async_get_content(
                     self.owner, self.name, _quoted(path), ref=ref
                 )
+                content = response.parsed_data
         except FileNotFoundError:
             return None
-        content = response.parsed_data
         if not isinstance(content, ContentFile):
             raise PublishError(
                 f"{path} in {self.full_name} is not a file (it is a folder, link or "
@@ -428,24 +433,27 @@ class GitHubRepository:
         """A commit on top of ``parent`` with ``files`` (path → text) changed; no branch
         points at it yet."""
         async with self.client.call("reading the branch's latest commit"):
-            commit = await self._git.async_get_commit(self.owner, self.name, parent)
+            base_tree = (
+                await self._git.async_get_commit(self.owner, self.name, parent)
+            ).parsed_data.tree.sha
         entries: list[ReposOwnerRepoGitTreesPostBodyPropTreeItemsType] = [
             {"path": path, "mode": "100644", "type": "blob", "content": text}
             for path, text in files.items()
         ]
         async with self.client.call("writing the files", needs="contents=write"):
             tree = await self._git.async_create_tree(
-                self.owner, self.name, tree=entries, base_tree=commit.parsed_data.tree.sha
+                self.owner, self.name, tree=entries, base_tree=base_tree
             )
+            tree_sha = tree.parsed_data.sha
         async with self.client.call("creating the commit", needs="contents=write"):
             created = await self._git.async_create_commit(
                 self.owner,
                 self.name,
                 message=message,
-                tree=tree.parsed_data.sha,
+                tree=tree_sha,
                 parents=[parent],
             )
-        return created.parsed_data.sha
+            return created.parsed_data.sha
 
     async def move_branch(self, branch: str, sha: str) -> None:
         """Point ``branch`` at ``sha`` if that is a fast forward (never force)."""
@@ -503,7 +511,7 @@ class GitHubRepository:
             found = await self._pulls.async_list(
                 self.owner, self.name, state="open", head=f"{self.owner}:{head}", base=base
             )
-        pulls = cast(Sequence[PullRequestSimple], found.parsed_data)
+            pulls = cast(Sequence[PullRequestSimple], found.parsed_data)
         for pull in pulls:
             return PullRequestInfo(pull.number, pull.html_url, created=False)
         async with self.client.call(
@@ -512,7 +520,8 @@ class GitHubRepository:
             created = await self._pulls.async_create(
                 self.owner, self.name, title=title, head=head, base=base, body=body
             )
-        return PullRequestInfo(created.parsed_data.number, created.parsed_data.html_url, True)
+            opened = created.parsed_data
+        return PullRequestInfo(opened.number, opened.html_url, created=True)
 
     async def last_commit(self, path: str, branch: str) -> UpstreamCommit | None:
         """The latest commit on ``branch`` that touched ``path`` (for conflict reports)."""
@@ -520,7 +529,8 @@ class GitHubRepository:
             response = await self._repos.async_list_commits(
                 self.owner, self.name, sha=branch, path=path, per_page=1
             )
-        for commit in response.parsed_data:
+            commits = response.parsed_data
+        for commit in commits:
             author = commit.commit.author
             name = (author.name if author else None) or (
                 commit.author.login if commit.author and hasattr(commit.author, "login") else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,22 @@ async def _run(
     return status, out, err
 
 
+@pytest.fixture
+async def enterprise() -> AsyncIterator[FakeGitHub]:
+    """GitHub Enterprise Server's layout: the API under /api/v3."""
+    async with FakeGitHub(prefix="/api/v3") as fake:
+        yield fake
+        assert fake.violations == []
+
+
 async def test_dry_run_then_publish(
     tmp_path: Path,
-    fake_github: FakeGitHub,
+    enterprise: FakeGitHub,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    fake_github = enterprise
+    assert fake_github.api_url.endswith("/api/v3")
     repo = fake_github.add_repo("lab/reading-group", files={"README.md": HAND_WRITTEN})
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = await Database.open(url)

@@ -103,6 +103,22 @@ async def test_each_fault_is_one_clear_message_and_the_next_try_works(world: Wor
         assert result.commit == world.head() != head, case  # the next try works
 
 
+async def test_an_answer_not_in_githubs_shape_is_one_line(world: World) -> None:
+    world.github.fail("GET", r"/repos/lab/reading-group", 200, body={"name": "not a repository"})
+    with pytest.raises(PublishError) as caught:
+        await world.publish.prepare(GUILD)
+    assert str(caught.value) == (
+        "GitHub's answer while reading lab/reading-group was not what its API describes (is "
+        f"GITHUB_API_URL {world.github.api_url} GitHub's API?). Nothing was published."
+    )
+    world.github.fail("GET", r".*/git/ref/heads/main", 200, body=["not", "a", "ref"])
+    with pytest.raises(
+        PublishError, match="reading the branch main was not what its API describes"
+    ):
+        await world.publish.prepare(GUILD)
+    assert world.github.violations == []
+
+
 async def test_a_missing_branch_and_an_empty_repository(
     world: World, fake_github: FakeGitHub
 ) -> None:

@@ -69,6 +69,7 @@ class GitHubFault:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = 1
     hang: bool = False
+    body: Any = None  # sent instead of GitHub's error body
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -153,9 +154,10 @@ class FakeGitHub(LoopbackServer):
         message: str | None = None,
         headers: dict[str, str] | None = None,
         times: int | None = 1,
+        body: Any = None,
     ) -> GitHubFault:
         """Answer the next ``times`` matching requests (``path``: a regex on the path after
-        the prefix) with ``status``."""
+        the prefix) with ``status`` (and ``body`` instead of GitHub's error body)."""
         fault = GitHubFault(
             method.upper(),
             re.compile(path),
@@ -163,6 +165,7 @@ class FakeGitHub(LoopbackServer):
             message or {401: "Bad credentials", 404: "Not Found"}.get(status, "Server Error"),
             dict(headers or {}),
             times,
+            body=body,
         )
         self.faults.append(fault)
         return fault
@@ -261,9 +264,10 @@ class FakeGitHub(LoopbackServer):
             task.add_done_callback(self._held.discard)
             answer = await asyncio.shield(task)
         elif fault is not None:
-            answer = _Answer(
-                fault.status, {"message": fault.message, "documentation_url": DOCS}, fault.headers
-            )
+            reply = fault.body
+            if reply is None:
+                reply = {"message": fault.message, "documentation_url": DOCS}
+            answer = _Answer(fault.status, reply, fault.headers)
             self._log(record, answer)
         else:
             answer = self._answer(record)
