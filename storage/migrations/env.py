@@ -14,9 +14,9 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
-from storage.models import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata

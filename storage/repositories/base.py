@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import CursorResult, Result, Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 
 def escape_like(text: str) -> str:
@@ -28,9 +29,20 @@ class Repository:
         self.tx = tx
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The table of a table model (SQLModel sets ``__table__`` when the class is made)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set on table models only
+    return table
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (its result is a cursor result)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def dialect_insert(tx: AsyncSession, table: Any) -> Any:
     """``INSERT`` with ``ON CONFLICT`` support for the transaction's backend."""
-    if tx.bind.dialect.name == "postgresql":
+    if tx.get_bind().dialect.name == "postgresql":
         return pg_insert(table)
     return sqlite_insert(table)
 

@@ -6,9 +6,10 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from storage.models import BotState, GuildConfig, GuildNotice
-from storage.repositories.base import Repository, dialect_insert
+from storage.repositories.base import Repository, dialect_insert, rowcount, table_of
 from storage.types import utcnow
 
 
@@ -43,7 +44,7 @@ class GuildConfigRepository(Repository):
         if not guild_ids:
             return []
         rows = await self.tx.scalars(
-            select(GuildConfig).where(GuildConfig.guild_id.in_(list(guild_ids)))
+            select(GuildConfig).where(col(GuildConfig.guild_id).in_(list(guild_ids)))
         )
         return list(rows.all())
 
@@ -54,16 +55,18 @@ class NoticeRepository(Repository):
     async def first_time(self, guild_id: int, key: str) -> bool:
         """Record the notice; True only the first time for this server and key."""
         values = {"guild_id": guild_id, "key": key, "created_at": utcnow()}
-        stmt = dialect_insert(self.tx, GuildNotice.__table__).values(values)
+        stmt = dialect_insert(self.tx, table_of(GuildNotice)).values(values)
         result = await self.tx.execute(stmt.on_conflict_do_nothing())
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def exists(self, guild_id: int, key: str) -> bool:
         return await self.tx.get(GuildNotice, (guild_id, key)) is not None
 
     async def clear(self, guild_id: int, key: str) -> None:
         await self.tx.execute(
-            delete(GuildNotice).where(GuildNotice.guild_id == guild_id, GuildNotice.key == key)
+            delete(GuildNotice).where(
+                col(GuildNotice.guild_id) == guild_id, col(GuildNotice.key) == key
+            )
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlmodel import col
 
 from storage.models import (
     Paper,
@@ -41,8 +42,8 @@ class ReadingListRepository(Repository):
     async def topic(self, guild_id: int, path: str) -> ReadingTopic | None:
         return await self.tx.scalar(
             select(ReadingTopic).where(
-                ReadingTopic.guild_id == guild_id,
-                func.lower(ReadingTopic.path) == join_path(split_path(path)).lower(),
+                col(ReadingTopic.guild_id) == guild_id,
+                func.lower(col(ReadingTopic.path)) == join_path(split_path(path)).lower(),
             )
         )
 
@@ -64,10 +65,10 @@ class ReadingListRepository(Repository):
                     select(func.count())
                     .select_from(ReadingTopic)
                     .where(
-                        ReadingTopic.guild_id == guild_id,
-                        ReadingTopic.parent_id.is_(None)
+                        col(ReadingTopic.guild_id) == guild_id,
+                        col(ReadingTopic.parent_id).is_(None)
                         if parent is None
-                        else ReadingTopic.parent_id == parent.id,
+                        else col(ReadingTopic.parent_id) == parent.id,
                     )
                 )
                 topic = ReadingTopic(
@@ -87,8 +88,8 @@ class ReadingListRepository(Repository):
         """All topics, parents before children, in their order."""
         rows = await self.tx.scalars(
             select(ReadingTopic)
-            .where(ReadingTopic.guild_id == guild_id)
-            .order_by(ReadingTopic.position, ReadingTopic.id)
+            .where(col(ReadingTopic.guild_id) == guild_id)
+            .order_by(col(ReadingTopic.position), col(ReadingTopic.id))
         )
         return list(rows.all())
 
@@ -101,22 +102,26 @@ class ReadingListRepository(Repository):
         rows = await self.tx.scalars(
             select(ReadingTopic)
             .where(
-                ReadingTopic.guild_id == guild_id,
+                col(ReadingTopic.guild_id) == guild_id,
                 or_(
-                    func.lower(ReadingTopic.path) == wanted,
-                    func.lower(ReadingTopic.path).like(f"{escaped}{PATH_SEPARATOR}%", escape="\\"),
+                    func.lower(col(ReadingTopic.path)) == wanted,
+                    func.lower(col(ReadingTopic.path)).like(
+                        f"{escaped}{PATH_SEPARATOR}%", escape="\\"
+                    ),
                 ),
             )
-            .order_by(ReadingTopic.position, ReadingTopic.id)
+            .order_by(col(ReadingTopic.position), col(ReadingTopic.id))
         )
         return list(rows.all())
 
     async def search_topics(self, guild_id: int, text: str, limit: int = 25) -> list[ReadingTopic]:
-        stmt = select(ReadingTopic).where(ReadingTopic.guild_id == guild_id)
+        stmt = select(ReadingTopic).where(col(ReadingTopic.guild_id) == guild_id)
         if text.strip():
             pattern = f"%{escape_like(text.strip())}%"
-            stmt = stmt.where(ReadingTopic.path.ilike(pattern, escape="\\"))
-        return list((await self.tx.scalars(stmt.order_by(ReadingTopic.path).limit(limit))).all())
+            stmt = stmt.where(col(ReadingTopic.path).ilike(pattern, escape="\\"))
+        return list(
+            (await self.tx.scalars(stmt.order_by(col(ReadingTopic.path)).limit(limit))).all()
+        )
 
     async def add_item(
         self,
@@ -131,13 +136,15 @@ class ReadingListRepository(Repository):
         """Add a paper to a topic; an existing entry is returned with ``False``."""
         existing = await self.tx.scalar(
             select(ReadingItem).where(
-                ReadingItem.topic_id == topic.id, ReadingItem.paper_id == paper.id
+                col(ReadingItem.topic_id) == topic.id, col(ReadingItem.paper_id) == paper.id
             )
         )
         if existing is not None:
             return existing, False
         position = await self.tx.scalar(
-            select(func.count()).select_from(ReadingItem).where(ReadingItem.topic_id == topic.id)
+            select(func.count())
+            .select_from(ReadingItem)
+            .where(col(ReadingItem.topic_id) == topic.id)
         )
         item = ReadingItem(
             guild_id=guild_id,
@@ -158,18 +165,20 @@ class ReadingListRepository(Repository):
     ) -> list[ListedItem]:
         stmt = (
             select(ReadingItem, Paper)
-            .join(Paper, Paper.id == ReadingItem.paper_id)
-            .where(ReadingItem.guild_id == guild_id)
+            .join(Paper, col(Paper.id) == col(ReadingItem.paper_id))
+            .where(col(ReadingItem.guild_id) == guild_id)
         )
         if topic_ids is not None:
-            stmt = stmt.where(ReadingItem.topic_id.in_(list(topic_ids)))
-        stmt = stmt.order_by(ReadingItem.topic_id, ReadingItem.position, ReadingItem.id)
+            stmt = stmt.where(col(ReadingItem.topic_id).in_(list(topic_ids)))
+        stmt = stmt.order_by(
+            col(ReadingItem.topic_id), col(ReadingItem.position), col(ReadingItem.id)
+        )
         return [ListedItem(i, p) for i, p in (await self.tx.execute(stmt)).all()]
 
     async def items_for_paper(self, guild_id: int, paper_id: int) -> list[ReadingItem]:
         rows = await self.tx.scalars(
             select(ReadingItem).where(
-                ReadingItem.guild_id == guild_id, ReadingItem.paper_id == paper_id
+                col(ReadingItem.guild_id) == guild_id, col(ReadingItem.paper_id) == paper_id
             )
         )
         return list(rows.all())
@@ -196,12 +205,12 @@ class ReadingListRepository(Repository):
 
     async def _has_content(self, topic: ReadingTopic) -> bool:
         item = await self.tx.scalar(
-            select(ReadingItem.id).where(ReadingItem.topic_id == topic.id).limit(1)
+            select(col(ReadingItem.id)).where(col(ReadingItem.topic_id) == topic.id).limit(1)
         )
         if item is not None:
             return True
         child = await self.tx.scalar(
-            select(ReadingTopic.id).where(ReadingTopic.parent_id == topic.id).limit(1)
+            select(col(ReadingTopic.id)).where(col(ReadingTopic.parent_id) == topic.id).limit(1)
         )
         return child is not None
 
@@ -229,32 +238,34 @@ class ReadingListRepository(Repository):
         Only sessions after the item was last marked unread by a member count (an unread
         item's ``read_at``). Each item comes with the start of its latest such session.
         """
-        latest = func.max(ReadingSession.starts_at)
+        latest = func.max(col(ReadingSession.starts_at))
         stmt = (
-            select(ReadingItem.id, latest)
-            .join(SessionPaper, SessionPaper.paper_id == ReadingItem.paper_id)
-            .join(ReadingSession, ReadingSession.id == SessionPaper.session_id)
+            select(col(ReadingItem.id), latest)
+            .join(SessionPaper, col(SessionPaper.paper_id) == col(ReadingItem.paper_id))
+            .join(ReadingSession, col(ReadingSession.id) == col(SessionPaper.session_id))
             .where(
-                ReadingItem.guild_id == guild_id,
-                ReadingItem.read.is_(False),
-                ReadingSession.guild_id == guild_id,
-                ReadingSession.status == SessionStatus.SCHEDULED,
-                ReadingSession.starts_at <= now,
+                col(ReadingItem.guild_id) == guild_id,
+                col(ReadingItem.read).is_(False),
+                col(ReadingSession.guild_id) == guild_id,
+                col(ReadingSession.status) == SessionStatus.SCHEDULED,
+                col(ReadingSession.starts_at) <= now,
                 or_(
-                    ReadingItem.read_at.is_(None),
+                    col(ReadingItem.read_at).is_(None),
                     and_(
-                        ReadingItem.read_at.is_not(None),
-                        ReadingSession.starts_at > ReadingItem.read_at,
+                        col(ReadingItem.read_at).is_not(None),
+                        col(ReadingSession.starts_at) > col(ReadingItem.read_at),
                     ),
                 ),
             )
-            .group_by(ReadingItem.id)
+            .group_by(col(ReadingItem.id))
         )
-        found = {int(item_id): when for item_id, when in (await self.tx.execute(stmt)).all()}
+        found = {int(item_id or 0): when for item_id, when in (await self.tx.execute(stmt)).all()}
         if not found:
             return []
         items = await self.tx.scalars(
-            select(ReadingItem).where(ReadingItem.id.in_(list(found))).order_by(ReadingItem.id)
+            select(ReadingItem)
+            .where(col(ReadingItem.id).in_(list(found)))
+            .order_by(col(ReadingItem.id))
         )
         return [(item, found[item.id]) for item in items.all()]  # type: ignore[index]
 

@@ -11,9 +11,10 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
+from sqlmodel import col
 
 from storage.models import DeliveryStatus, ReminderDelivery
-from storage.repositories.base import Repository, dialect_insert
+from storage.repositories.base import Repository, dialect_insert, rowcount, table_of
 
 OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
 
@@ -22,8 +23,8 @@ class ReminderRepository(Repository):
     async def get(self, guild_id: int, dedupe_key: str) -> ReminderDelivery | None:
         return await self.tx.scalar(
             select(ReminderDelivery).where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.dedupe_key == dedupe_key,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.dedupe_key) == dedupe_key,
             )
         )
 
@@ -45,7 +46,7 @@ class ReminderRepository(Repository):
         over only when it is still ``claimed`` (or ``blocked``) and its lease is older than
         ``lease_expired_before``: the update is conditional, so two processes cannot both win.
         """
-        stmt = dialect_insert(self.tx, ReminderDelivery.__table__).values(
+        stmt = dialect_insert(self.tx, table_of(ReminderDelivery)).values(
             guild_id=guild_id,
             session_id=session_id,
             kind=kind,
@@ -58,24 +59,24 @@ class ReminderRepository(Repository):
             late=False,
         )
         inserted = await self.tx.execute(stmt.on_conflict_do_nothing())
-        if inserted.rowcount:
+        if rowcount(inserted):
             return await self.get(guild_id, dedupe_key)
         taken = await self.tx.execute(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.dedupe_key == dedupe_key,
-                ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
-                ReminderDelivery.claimed_at < lease_expired_before,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.dedupe_key) == dedupe_key,
+                col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
+                col(ReminderDelivery.claimed_at) < lease_expired_before,
             )
             .values(
                 claimed_by=owner,
                 claimed_at=now,
                 status=DeliveryStatus.CLAIMED,
-                attempts=ReminderDelivery.attempts + 1,
+                attempts=col(ReminderDelivery.attempts) + 1,
             )
         )
-        if not taken.rowcount:
+        if not rowcount(taken):
             return None
         row = await self.get(guild_id, dedupe_key)
         if row is not None:
@@ -110,16 +111,18 @@ class ReminderRepository(Repository):
         """Claimed or blocked deliveries of every server (crash recovery at start-up)."""
         rows = await self.tx.scalars(
             select(ReminderDelivery)
-            .where(ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]))
-            .order_by(ReminderDelivery.due_at)
+            .where(
+                col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED])
+            )
+            .order_by(col(ReminderDelivery.due_at))
         )
         return list(rows.all())
 
     async def keys_since(self, since: datetime) -> set[tuple[int, str]]:
         """``(guild_id, dedupe_key)`` of every delivery due at or after ``since``."""
         rows = await self.tx.execute(
-            select(ReminderDelivery.guild_id, ReminderDelivery.dedupe_key).where(
-                ReminderDelivery.due_at >= since
+            select(col(ReminderDelivery.guild_id), col(ReminderDelivery.dedupe_key)).where(
+                col(ReminderDelivery.due_at) >= since
             )
         )
         return {(int(g), str(k)) for g, k in rows.all()}
@@ -134,10 +137,13 @@ class ReminderRepository(Repository):
         reads every server at once); ``guild_ids`` narrows it.
         """
         stmt = select(ReminderDelivery).where(
-            or_(ReminderDelivery.due_at >= since, ReminderDelivery.status.in_(OPEN_STATUSES))
+            or_(
+                col(ReminderDelivery.due_at) >= since,
+                col(ReminderDelivery.status).in_(OPEN_STATUSES),
+            )
         )
         if guild_ids is not None:
-            stmt = stmt.where(ReminderDelivery.guild_id.in_(list(guild_ids)))
+            stmt = stmt.where(col(ReminderDelivery.guild_id).in_(list(guild_ids)))
         return list((await self.tx.scalars(stmt)).all())
 
     async def skip_blocked(self, guild_id: int, dedupe_key: str, detail: str) -> bool:
@@ -149,22 +155,22 @@ class ReminderRepository(Repository):
         result = await self.tx.execute(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.dedupe_key == dedupe_key,
-                ReminderDelivery.status == DeliveryStatus.BLOCKED,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.dedupe_key) == dedupe_key,
+                col(ReminderDelivery.status) == DeliveryStatus.BLOCKED,
             )
             .values(status=DeliveryStatus.SKIPPED, detail=detail)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def blocked(self, guild_id: int) -> list[ReminderDelivery]:
         rows = await self.tx.scalars(
             select(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.status == DeliveryStatus.BLOCKED,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.status) == DeliveryStatus.BLOCKED,
             )
-            .order_by(ReminderDelivery.due_at)
+            .order_by(col(ReminderDelivery.due_at))
         )
         return list(rows.all())
 
@@ -172,9 +178,9 @@ class ReminderRepository(Repository):
         return await self.tx.scalar(
             select(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.status == DeliveryStatus.SENT,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.status) == DeliveryStatus.SENT,
             )
-            .order_by(ReminderDelivery.sent_at.desc(), ReminderDelivery.id.desc())
+            .order_by(col(ReminderDelivery.sent_at).desc(), col(ReminderDelivery.id).desc())
             .limit(1)
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, true
+from sqlmodel import col
 
 from storage.models import (
     Paper,
@@ -15,7 +16,7 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository, escape_like
+from storage.repositories.base import Repository, escape_like, rowcount
 from storage.types import utcnow
 
 
@@ -46,7 +47,7 @@ class SessionRepository(Repository):
             return []
         rows = await self.tx.scalars(
             select(ReadingSession).where(
-                ReadingSession.guild_id == guild_id, ReadingSession.id.in_(list(ids))
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.id).in_(list(ids))
             )
         )
         return list(rows.all())
@@ -58,15 +59,15 @@ class SessionRepository(Repository):
     async def delete(self, guild_id: int, session_id: int) -> bool:
         result = await self.tx.execute(
             delete(ReadingSession).where(
-                ReadingSession.guild_id == guild_id, ReadingSession.id == session_id
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.id) == session_id
             )
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     def _active(self, guild_id: int, include_cancelled: bool = False):  # type: ignore[no-untyped-def]
-        conditions = [ReadingSession.guild_id == guild_id]
+        conditions = [col(ReadingSession.guild_id) == guild_id]
         if not include_cancelled:
-            conditions.append(ReadingSession.status == SessionStatus.SCHEDULED)
+            conditions.append(col(ReadingSession.status) == SessionStatus.SCHEDULED)
         return and_(*conditions)
 
     async def running(self, guild_id: int, now: datetime) -> list[ReadingSession]:
@@ -75,10 +76,10 @@ class SessionRepository(Repository):
             select(ReadingSession)
             .where(
                 self._active(guild_id),
-                ReadingSession.starts_at > _ended_before(now),
-                ReadingSession.starts_at <= now,
+                col(ReadingSession.starts_at) > _ended_before(now),
+                col(ReadingSession.starts_at) <= now,
             )
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .order_by(col(ReadingSession.starts_at), col(ReadingSession.id))
         )
         return [r for r in (await self.tx.scalars(stmt)).all() if _ends_at(r) > now]
 
@@ -96,16 +97,16 @@ class SessionRepository(Repository):
             running = await self.running(guild_id, now)
             head = running[offset : offset + limit]
             offset, limit = max(0, offset - len(running)), limit - len(head)
-            where = ReadingSession.starts_at > now
-            order = (ReadingSession.starts_at, ReadingSession.id)
+            where = col(ReadingSession.starts_at) > now
+            order = (col(ReadingSession.starts_at), col(ReadingSession.id))
         elif scope == "past":
             head = []
-            where = ReadingSession.starts_at <= now
-            order = (ReadingSession.starts_at.desc(), ReadingSession.id.desc())  # type: ignore[assignment]
+            where = col(ReadingSession.starts_at) <= now
+            order = (col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())  # type: ignore[assignment]
         else:
             head = []
             where = true()
-            order = (ReadingSession.starts_at, ReadingSession.id)
+            order = (col(ReadingSession.starts_at), col(ReadingSession.id))
         total = await self.tx.scalar(
             select(func.count()).select_from(ReadingSession).where(self._active(guild_id), where)
         )
@@ -134,10 +135,10 @@ class SessionRepository(Repository):
         """Sessions in chronological order, optionally within ``[start, end)``."""
         stmt = select(ReadingSession).where(self._active(guild_id, include_cancelled))
         if start is not None:
-            stmt = stmt.where(ReadingSession.starts_at >= start)
+            stmt = stmt.where(col(ReadingSession.starts_at) >= start)
         if end is not None:
-            stmt = stmt.where(ReadingSession.starts_at < end)
-        stmt = stmt.order_by(ReadingSession.starts_at, ReadingSession.id).offset(offset)
+            stmt = stmt.where(col(ReadingSession.starts_at) < end)
+        stmt = stmt.order_by(col(ReadingSession.starts_at), col(ReadingSession.id)).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
         return list((await self.tx.scalars(stmt)).all())
@@ -156,8 +157,8 @@ class SessionRepository(Repository):
         """The first session that starts after ``now``."""
         return await self.tx.scalar(
             select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .where(self._active(guild_id), col(ReadingSession.starts_at) > now)
+            .order_by(col(ReadingSession.starts_at), col(ReadingSession.id))
             .limit(1)
         )
 
@@ -165,8 +166,8 @@ class SessionRepository(Repository):
         """The latest session that started at or before ``when``."""
         return await self.tx.scalar(
             select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at <= when)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .where(self._active(guild_id), col(ReadingSession.starts_at) <= when)
+            .order_by(col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
             .limit(1)
         )
 
@@ -175,7 +176,7 @@ class SessionRepository(Repository):
         return await self.tx.scalar(
             select(ReadingSession)
             .where(self._active(guild_id))
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .order_by(col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
             .limit(1)
         )
 
@@ -183,8 +184,10 @@ class SessionRepository(Repository):
         """The session whose discussion thread is ``thread_id``."""
         return await self.tx.scalar(
             select(ReadingSession)
-            .where(ReadingSession.guild_id == guild_id, ReadingSession.thread_id == thread_id)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .where(
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.thread_id) == thread_id
+            )
+            .order_by(col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
             .limit(1)
         )
 
@@ -192,7 +195,7 @@ class SessionRepository(Repository):
         """A scheduled session starting exactly at ``starts_at`` (a clash)."""
         return await self.tx.scalar(
             select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at == starts_at)
+            .where(self._active(guild_id), col(ReadingSession.starts_at) == starts_at)
             .limit(1)
         )
 
@@ -203,11 +206,11 @@ class SessionRepository(Repository):
         # A session is at most a day long, so a one-day window bounds the candidates.
         stmt = select(ReadingSession).where(
             self._active(guild_id),
-            ReadingSession.starts_at < end,
-            ReadingSession.starts_at > start - timedelta(days=1),
+            col(ReadingSession.starts_at) < end,
+            col(ReadingSession.starts_at) > start - timedelta(days=1),
         )
         if exclude_id is not None:
-            stmt = stmt.where(ReadingSession.id != exclude_id)
+            stmt = stmt.where(col(ReadingSession.id) != exclude_id)
         rows = (await self.tx.scalars(stmt)).all()
         return [r for r in rows if _ends_at(r) > start]
 
@@ -219,13 +222,16 @@ class SessionRepository(Repository):
         Across servers on purpose: reminders are planned for every server in one pass at
         start-up (a constant number of queries however many servers). ``guild_ids`` narrows it.
         """
-        stmt = select(ReadingSession.guild_id, ReadingSession.id, ReadingSession.starts_at).where(
-            ReadingSession.status == SessionStatus.SCHEDULED, ReadingSession.starts_at > since
+        stmt = select(
+            col(ReadingSession.guild_id), col(ReadingSession.id), col(ReadingSession.starts_at)
+        ).where(
+            col(ReadingSession.status) == SessionStatus.SCHEDULED,
+            col(ReadingSession.starts_at) > since,
         )
         if guild_ids is not None:
-            stmt = stmt.where(ReadingSession.guild_id.in_(list(guild_ids)))
+            stmt = stmt.where(col(ReadingSession.guild_id).in_(list(guild_ids)))
         rows = await self.tx.execute(stmt)
-        return [(int(g), int(i), s) for g, i, s in rows.all()]
+        return [(int(g), int(i or 0), s) for g, i, s in rows.all()]
 
     async def in_block(self, guild_id: int, block_name: str) -> list[ReadingSession]:
         """The parts of a block (case-insensitive name), in part order."""
@@ -233,23 +239,23 @@ class SessionRepository(Repository):
             select(ReadingSession)
             .where(
                 self._active(guild_id),
-                func.lower(ReadingSession.block_name) == block_name.strip().lower(),
+                func.lower(col(ReadingSession.block_name)) == block_name.strip().lower(),
             )
-            .order_by(ReadingSession.block_part, ReadingSession.starts_at)
+            .order_by(col(ReadingSession.block_part), col(ReadingSession.starts_at))
         )
         return list((await self.tx.scalars(stmt)).all())
 
     async def block_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
         stmt = (
-            select(ReadingSession.block_name)
-            .where(self._active(guild_id), ReadingSession.block_name.is_not(None))
-            .group_by(ReadingSession.block_name)
-            .order_by(func.max(ReadingSession.starts_at).desc())
+            select(col(ReadingSession.block_name))
+            .where(self._active(guild_id), col(ReadingSession.block_name).is_not(None))
+            .group_by(col(ReadingSession.block_name))
+            .order_by(func.max(col(ReadingSession.starts_at)).desc())
             .limit(limit)
         )
         if prefix:
             stmt = stmt.where(
-                ReadingSession.block_name.ilike(f"%{escape_like(prefix)}%", escape="\\")
+                col(ReadingSession.block_name).ilike(f"%{escape_like(prefix)}%", escape="\\")
             )
         return [name for name in (await self.tx.scalars(stmt)).all() if name]
 
@@ -262,26 +268,29 @@ class SessionRepository(Repository):
         if text:
             pattern = f"%{escape_like(text)}%"
             paper_match = (
-                select(SessionPaper.session_id)
-                .join(Paper, Paper.id == SessionPaper.paper_id)
-                .where(SessionPaper.guild_id == guild_id, Paper.title.ilike(pattern, escape="\\"))
+                select(col(SessionPaper.session_id))
+                .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+                .where(
+                    col(SessionPaper.guild_id) == guild_id,
+                    col(Paper.title).ilike(pattern, escape="\\"),
+                )
             )
             stmt = stmt.where(
                 or_(
-                    ReadingSession.title.ilike(pattern, escape="\\"),
-                    ReadingSession.block_name.ilike(pattern, escape="\\"),
-                    ReadingSession.id.in_(paper_match),
+                    col(ReadingSession.title).ilike(pattern, escape="\\"),
+                    col(ReadingSession.block_name).ilike(pattern, escape="\\"),
+                    col(ReadingSession.id).in_(paper_match),
                 )
             )
-        stmt = stmt.order_by(ReadingSession.starts_at.desc()).limit(limit)
+        stmt = stmt.order_by(col(ReadingSession.starts_at).desc()).limit(limit)
         return list((await self.tx.scalars(stmt)).all())
 
     async def last_presented(self, guild_id: int) -> dict[int, datetime]:
         """For each presenter, when they last presented (for a fair rotation)."""
         rows = await self.tx.execute(
-            select(ReadingSession.presenter_id, func.max(ReadingSession.starts_at))
-            .where(self._active(guild_id), ReadingSession.presenter_id.is_not(None))
-            .group_by(ReadingSession.presenter_id)
+            select(col(ReadingSession.presenter_id), func.max(col(ReadingSession.starts_at)))
+            .where(self._active(guild_id), col(ReadingSession.presenter_id).is_not(None))
+            .group_by(col(ReadingSession.presenter_id))
         )
         result: dict[int, datetime] = {}
         for presenter_id, last in rows.all():
@@ -296,9 +305,9 @@ class SessionRepository(Repository):
     async def papers(self, session_id: int) -> list[LinkedPaper]:
         rows = await self.tx.execute(
             select(SessionPaper, Paper)
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .where(SessionPaper.session_id == session_id)
-            .order_by(SessionPaper.position)
+            .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+            .where(col(SessionPaper.session_id) == session_id)
+            .order_by(col(SessionPaper.position))
         )
         return [LinkedPaper(p, link.role, link.position, link.label) for link, p in rows.all()]
 
@@ -309,9 +318,9 @@ class SessionRepository(Repository):
             return result
         rows = await self.tx.execute(
             select(SessionPaper, Paper)
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .where(SessionPaper.session_id.in_(list(session_ids)))
-            .order_by(SessionPaper.session_id, SessionPaper.position)
+            .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+            .where(col(SessionPaper.session_id).in_(list(session_ids)))
+            .order_by(col(SessionPaper.session_id), col(SessionPaper.position))
         )
         for link, paper in rows.all():
             result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
@@ -324,7 +333,9 @@ class SessionRepository(Repository):
         papers: Sequence[tuple[Paper, str, str | None]],
     ) -> None:
         """Replace the papers of a session with ``(paper, role, label)`` in order."""
-        await self.tx.execute(delete(SessionPaper).where(SessionPaper.session_id == session_id))
+        await self.tx.execute(
+            delete(SessionPaper).where(col(SessionPaper.session_id) == session_id)
+        )
         seen: set[int] = set()
         for position, (paper, role, label) in enumerate(papers):
             if paper.id is None:
@@ -347,9 +358,9 @@ class SessionRepository(Repository):
     async def sessions_with_paper(self, guild_id: int, paper_id: int) -> list[ReadingSession]:
         stmt = (
             select(ReadingSession)
-            .join(SessionPaper, SessionPaper.session_id == ReadingSession.id)
-            .where(ReadingSession.guild_id == guild_id, SessionPaper.paper_id == paper_id)
-            .order_by(ReadingSession.starts_at)
+            .join(SessionPaper, col(SessionPaper.session_id) == col(ReadingSession.id))
+            .where(col(ReadingSession.guild_id) == guild_id, col(SessionPaper.paper_id) == paper_id)
+            .order_by(col(ReadingSession.starts_at))
         )
         return list((await self.tx.scalars(stmt)).all())
 
