@@ -212,7 +212,7 @@ class GitHubClient:
         self.rest = self._github.rest(API_VERSION)
 
     async def __aenter__(self) -> Self:
-        await self._github.__aenter__()
+        await self._github.__aenter__()  # type: ignore[no-untyped-call]  # githubkit: untyped
         return self
 
     async def __aexit__(
