@@ -25,7 +25,8 @@ def _free(now: datetime) -> Any:
 
 class PublishRepository(Repository):
     async def get(self, guild_id: int) -> PublishTarget | None:
-        return await self.tx.get(PublishTarget, guild_id)
+        # Read afresh: the conditional updates below change rows behind the session's back.
+        return await self.tx.get(PublishTarget, guild_id, populate_existing=True)
 
     async def save(self, guild_id: int, **changes: Any) -> PublishTarget:
         """Create the server's target (``repository`` is then required) or change it."""
@@ -54,6 +55,7 @@ class PublishRepository(Repository):
         await self.tx.execute(
             update(PublishTarget)
             .where(col(PublishTarget.guild_id) == guild_id, col(PublishTarget.auto).is_(True))
+            .execution_options(synchronize_session=False)
             .values(
                 changed_at=now,
                 due_at=func.coalesce(col(PublishTarget.due_at), due_at),
@@ -88,6 +90,7 @@ class PublishRepository(Repository):
                 col(PublishTarget.due_at) <= now,
                 _free(now),
             )
+            .execution_options(synchronize_session=False)
             .values(lease_until=lease_until)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -100,6 +103,7 @@ class PublishRepository(Repository):
         await self.tx.execute(
             update(PublishTarget)
             .where(col(PublishTarget.guild_id) == guild_id)
+            .execution_options(synchronize_session=False)
             .values(
                 lease_until=None,
                 due_at=case(
@@ -116,6 +120,7 @@ class PublishRepository(Repository):
         await self.tx.execute(
             update(PublishTarget)
             .where(col(PublishTarget.guild_id) == guild_id)
+            .execution_options(synchronize_session=False)
             .values(
                 lease_until=None,
                 due_at=retry_at,
