@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from bot.errors import InvalidInput
 from bot.publish.github import PublishError, PullRequestInfo, RemoteFile
@@ -99,6 +100,7 @@ class Rendered:
     calendar: bytes
     sessions: int
     digest: str
+    at: datetime  # changes noted after this are not in it
 
 
 @dataclass(slots=True)
@@ -145,6 +147,9 @@ class PublishPlan:
         return calendar_change(self.calendar.old, self.calendar.new)
 
     def summary(self) -> str:
+        return f"{self.repository} ({self.branch}) · {self.changes()}"
+
+    def changes(self) -> str:
         readme = self.readme
         if readme.old is None:
             what = f"{readme.path}: new file"
@@ -155,10 +160,7 @@ class PublishPlan:
             what = f"{readme.path}: the schedule section is added {where}"
         else:
             what = f"{readme.path}: the schedule section changes"
-        return (
-            f"{self.repository} ({self.branch}) · {what} · "
-            f"{self.calendar_change().describe(self.calendar.path)}"
-        )
+        return f"{what} · {self.calendar_change().describe(self.calendar.path)}"
 
 
 @dataclass(frozen=True, slots=True)

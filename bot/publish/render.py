@@ -67,10 +67,11 @@ class CalendarChange:
         return self.created or self.differs
 
     def describe(self, path: str) -> str:
+        events = f"{self.total} event{'' if self.total == 1 else 's'}"
         if self.created:
-            return f"{path}: new file with {self.total} events"
+            return f"{path}: new file with {events}"
         if not self.any:
-            return f"{path}: unchanged ({self.total} events)"
+            return f"{path}: unchanged ({events})"
         parts = [
             f"{count} {what}"
             for count, what in (
@@ -81,8 +82,8 @@ class CalendarChange:
             if count
         ]
         if not parts:
-            return f"{path}: the calendar's details changed ({self.total} events)"
-        return f"{path}: {', '.join(parts)} of {self.total} events"
+            return f"{path}: the calendar's details changed ({events})"
+        return f"{path}: {', '.join(parts)} of {events}"
 
 
 def _events(data: bytes) -> dict[str, bytes] | None:

@@ -161,6 +161,7 @@ class PublishService:
 
     async def render(self, guild_id: int, target: PublishTarget) -> Rendered:
         """The export and the calendar as they are now."""
+        at = self.clock.now()
         exported = await self.markdown.export(guild_id, ExportOptions())
         config = await self.guilds.get(guild_id)
         sessions = await self.schedule.everything(guild_id, include_cancelled=True)
@@ -171,7 +172,11 @@ class PublishService:
             timezone=config.timezone,
         )
         return Rendered(
-            exported.text, calendar, exported.sessions, digest(target, exported.text, calendar)
+            exported.text,
+            calendar,
+            exported.sessions,
+            digest(target, exported.text, calendar),
+            at,
         )
 
     async def prepare(
@@ -307,5 +312,5 @@ class PublishService:
         async with self.db.unit() as uow:
             if await uow.publish.get(plan.guild_id) is not None:
                 await uow.publish.save(plan.guild_id, **values)
-
-    # ------------------------------------------------------------------ automatic publishing
+                # A pending automatic publish of changes this one included is moot now.
+                await uow.publish.settle(plan.guild_id, plan.rendered.at)

@@ -43,7 +43,7 @@ def preview_text(plan: PublishPlan, limit: int = MESSAGE_LIMIT) -> tuple[str, bo
     head = (
         f"**Publish to {escape(plan.repository)}** ({escape(plan.branch)}"
         + (", as a pull request" if plan.mode == PublishMode.PULL_REQUEST else "")
-        + f")\n{escape(plan.summary())}\n"
+        + f")\n{escape(plan.changes())}\n"
     )
     tail = "\nPress **Publish** to commit it, or **Cancel**."
     diff = plan.diff()

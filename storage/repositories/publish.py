@@ -115,6 +115,22 @@ class PublishRepository(Repository):
             )
         )
 
+    async def settle(self, guild_id: int, rendered_at: datetime) -> None:
+        """Drop the pending publish if no change was noted after ``rendered_at`` (a publish
+        of everything up to then just went out)."""
+        await self.tx.execute(
+            update(PublishTarget)
+            .where(
+                col(PublishTarget.guild_id) == guild_id,
+                or_(
+                    col(PublishTarget.changed_at).is_(None),
+                    col(PublishTarget.changed_at) <= rendered_at,
+                ),
+            )
+            .execution_options(synchronize_session=False)
+            .values(due_at=None)
+        )
+
     async def postpone(self, guild_id: int, retry_at: datetime, error: str) -> None:
         """Release the claim after a failure and try again at ``retry_at``."""
         await self.tx.execute(

@@ -92,6 +92,21 @@ async def test_nothing_changed_is_skipped_without_asking_github(
     assert await _due(world) is None
 
 
+async def test_a_publish_by_hand_settles_what_it_included(
+    world: World, auto: AutoPublisher
+) -> None:
+    await world.add_session("2025-02-06", "Code Reading Group")
+    assert await _due(world) is not None
+    await world.publish.publish(await world.publish.prepare(GUILD))
+    assert await _due(world) is None  # nothing left for the automatic publish
+
+    plan = await world.publish.prepare(GUILD)  # read before the next change...
+    world.clock.advance(minutes=1)
+    await world.add_session("2025-02-13", "Paper Discussion")
+    await world.publish.publish(plan)  # ...so publishing it leaves that change pending
+    assert await _due(world) == world.clock.now() + DEBOUNCE
+
+
 async def test_pending_publishes_survive_a_restart_and_a_crash(
     world: World, auto: AutoPublisher
 ) -> None:

@@ -24,7 +24,7 @@ async def test_first_publish_adds_the_section_and_the_calendar_in_one_commit(wor
     assert plan.needs_placement and plan.placement is None
     assert plan.headings == ["Lab reading group", "How to join"]
     assert "+| 06.02.2025 | Code Reading Group |" in plan.diff()
-    assert plan.summary().endswith("schedule.ics: new file with 1 events")
+    assert plan.summary().endswith("schedule.ics: new file with 1 event")
     assert world.head() == before  # preparing writes nothing
 
     result = await world.publish.publish(plan, actor="olga")

@@ -3,6 +3,8 @@ code fences in the README unable to end the block, names escaped."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.publish.github import PullRequestInfo
 from bot.publish.markers import Placement
 from bot.publish.plan import FileChange, PublishPlan, PublishResult, Rendered
@@ -21,7 +23,7 @@ def _plan(old: bytes | None, new: bytes, *, repository: str = "lab/reading_group
         head="0" * 40,
         readme=FileChange("README.md", old, "1" * 40 if old else None, new),
         calendar=FileChange("schedule.ics", CALENDAR, "2" * 40, CALENDAR),
-        rendered=Rendered("", CALENDAR, 0, "x"),
+        rendered=Rendered("", CALENDAR, 0, "x", datetime(2025, 1, 6, tzinfo=UTC)),
         section="",
         placement=None,
         needs_placement=False,
