@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from bot.clock import Clock, SystemClock
 from bot.discussion.service import DiscussionService
@@ -47,7 +47,7 @@ class Services:
     @cached_property
     def arxiv(self) -> ArxivService:
         if "arxiv" in self.overrides:
-            return self.overrides["arxiv"]  # type: ignore[no-any-return]
+            return cast(ArxivService, self.overrides["arxiv"])
         return ArxivService(
             self.settings.arxiv_api_url, min_interval=self.settings.arxiv_min_interval_seconds
         )
@@ -133,5 +133,5 @@ class Services:
     @cached_property
     def llm(self) -> LLMService:
         if "llm" in self.overrides:
-            return self.overrides["llm"]  # type: ignore[no-any-return]
+            return cast(LLMService, self.overrides["llm"])
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)

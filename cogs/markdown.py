@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import date
 
 import discord
 from discord import app_commands
@@ -54,7 +55,7 @@ def _report_file(report: ImportReport) -> discord.File:
 class ExportCog(FeatureCog, group_name="export", group_description="The README"):
     # ------------------------------------------------------------------ /export markdown
 
-    def _day(self, text: str | None, zone: str, option: str):  # type: ignore[no-untyped-def]
+    def _day(self, text: str | None, zone: str, option: str) -> date | None:
         if not text:
             return None
         today = utc_to_local(self.bot.clock.now(), zone).date()
@@ -200,7 +201,7 @@ class ImportCog(FeatureCog, group_name="import", group_description="Read a READM
             await interaction.followup.send(
                 "Nothing to import: the server already has everything in this file.\n" + content,
                 ephemeral=True,
-                **({"file": _report_file(preview)} if truncated else {}),
+                file=_report_file(preview) if truncated else discord.utils.MISSING,
             )
             return
         confirm = Confirm(
@@ -211,7 +212,7 @@ class ImportCog(FeatureCog, group_name="import", group_description="Read a READM
             view=confirm,
             ephemeral=True,
             wait=True,
-            **({"file": _report_file(preview)} if truncated else {}),
+            file=_report_file(preview) if truncated else discord.utils.MISSING,
         )
         confirm.message = message
         await confirm.wait()

@@ -20,6 +20,7 @@ from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged, text_key
 from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
+from storage.models import Paper
 
 MAX_NAMES_SHOWN = 10
 
@@ -47,7 +48,7 @@ async def listed_paper_choices(
     return [app_commands.Choice(name=paper_choice(p), value=stored_ref(p)) for p in papers[:25]]
 
 
-def _titles(papers: list, limit: int = MAX_NAMES_SHOWN) -> str:  # type: ignore[type-arg]
+def _titles(papers: list[Paper], limit: int = MAX_NAMES_SHOWN) -> str:
     names = [fit(p.title, 120) for p in papers[:limit]]
     if len(papers) > limit:
         names.append(f"… and {len(papers) - limit} more")

@@ -93,7 +93,8 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         duration="Length in minutes (default: the server's session length)",
     )
     @app_commands.choices(kind=KIND_CHOICES)
-    @app_commands.autocomplete(block=block_choices, continues=session_choices)
+    @app_commands.autocomplete(block=block_choices)
+    @app_commands.autocomplete(continues=session_choices)
     async def add(
         self,
         interaction: discord.Interaction,
@@ -192,7 +193,8 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         duration="New length in minutes",
     )
     @app_commands.choices(kind=KIND_CHOICES)
-    @app_commands.autocomplete(session=session_choices, block=block_choices)
+    @app_commands.autocomplete(session=session_choices)
+    @app_commands.autocomplete(block=block_choices)
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -274,7 +276,8 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             view=confirm,
             ephemeral=True,
         )
-        confirm.message = sent.resource  # type: ignore[assignment]
+        if isinstance(sent.resource, discord.InteractionMessage):
+            confirm.message = sent.resource
         await confirm.wait()
         if confirm.interaction is None:
             await interaction.edit_original_response(

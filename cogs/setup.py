@@ -88,7 +88,8 @@ class SetupCog(commands.Cog):
         group_name="The group's name, used as the title of the exported schedule",
     )
     @app_commands.rename(timezone_name="timezone")
-    @app_commands.choices(meeting_day=WEEKDAY_CHOICES, date_format=FORMAT_CHOICES)
+    @app_commands.choices(meeting_day=WEEKDAY_CHOICES)
+    @app_commands.choices(date_format=FORMAT_CHOICES)
     @app_commands.autocomplete(timezone_name=timezone_choices)
     async def setup_(
         self,

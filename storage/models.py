@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -39,6 +39,17 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Keyed(Protocol):
+    id: int | None
+
+
+def id_of(row: Keyed) -> int:
+    """The primary key of a row that has been saved (flushed): ``id`` is ``None`` before."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
 
 
 def _snowflake(*, nullable: bool = True, index: bool = False) -> Any:

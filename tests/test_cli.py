@@ -70,7 +70,7 @@ def test_migrate_creates_default_sqlite_database(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "migrate")
     assert result.returncode == 0, result.stderr
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert f"database is at schema revision {head}" in result.stdout
+    assert result.stdout.strip() == f"database is at schema revision {head}"
     assert (tmp_path / "data" / "reading_group.db").exists()
 
 

@@ -20,7 +20,7 @@ from bot.events import CommentsChanged, EventBus
 from bot.schedule.service import ScheduleService, SessionInfo
 from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
-from storage.models import Comment, CommentSource
+from storage.models import Comment, CommentSource, id_of
 
 COMMENT_LIMIT = 1800  # typed with /comment add: one comment fits one Discord message
 MESSAGE_LIMIT = 4000  # a logged Discord message (Discord's own limit for long messages)
@@ -98,7 +98,7 @@ class DiscussionService:
             async with self.db.unit() as uow:
                 row = await uow.sessions.by_thread(guild_id, thread_id)
             if row is not None:
-                return await self.schedule.get(guild_id, row.id)  # type: ignore[arg-type]
+                return await self.schedule.get(guild_id, id_of(row))
         view = await self.schedule.current_or_recent(guild_id)
         if view is None:
             raise NotFound(NO_SESSION)

@@ -195,7 +195,7 @@ class ChatClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _delay(self, attempt: int, exc: Exception) -> float:
-        delay = self.backoff_base * 2 ** (attempt - 1)
+        delay: float = self.backoff_base * 2 ** (attempt - 1)
         response = getattr(exc, "response", None)
         if response is not None:
             header = response.headers.get("retry-after")

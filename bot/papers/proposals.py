@@ -20,7 +20,7 @@ from bot.papers.service import PaperService, PaperSpec, check_not_withdrawn, pap
 from bot.schedule.service import ScheduleService, SessionDraft, SessionInfo
 from bot.text import check_text
 from storage.db import Database
-from storage.models import Paper, Proposal, ProposalStatus, SessionKind
+from storage.models import Paper, Proposal, ProposalStatus, SessionKind, id_of
 from storage.repositories import UnitOfWork
 
 NOTE_LIMIT = 300
@@ -98,8 +98,8 @@ class ProposalService:
     async def search_open(self, guild_id: int, text: str, limit: int = 25) -> list[ProposalInfo]:
         async with self.db.unit() as uow:
             rows = await uow.proposals.search_open(guild_id, text, limit=limit)
-            counts = await uow.proposals.vote_counts([p.id for p, _ in rows])  # type: ignore[misc]
-        return [ProposalInfo(p, paper, counts.get(p.id, 0)) for p, paper in rows]  # type: ignore[arg-type]
+            counts = await uow.proposals.vote_counts([id_of(p) for p, _ in rows])
+        return [ProposalInfo(p, paper, counts.get(id_of(p), 0)) for p, paper in rows]
 
     @staticmethod
     def check_note(note: str | None) -> str | None:
@@ -128,7 +128,7 @@ class ProposalService:
         async with self.db.unit() as uow:
             paper = (await self.papers.store(uow, guild_id, [spec]))[0]
             check_not_withdrawn(paper)
-            existing = await uow.proposals.open_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            existing = await uow.proposals.open_for_paper(guild_id, id_of(paper))
             if existing is not None:
                 raise Conflict(
                     f"{paper.title[:100]!r} is already proposed as #{existing.id}: vote for it "
@@ -137,7 +137,7 @@ class ProposalService:
             proposal = await uow.proposals.add(
                 Proposal(
                     guild_id=guild_id,
-                    paper_id=paper.id,  # type: ignore[arg-type]
+                    paper_id=id_of(paper),
                     proposer_id=proposer_id,
                     presenter_id=presenter_id,
                     note=clean_note,

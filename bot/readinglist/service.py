@@ -29,7 +29,7 @@ from bot.events import (
 from bot.papers.service import PaperService, check_not_withdrawn
 from bot.text import check_text
 from storage.db import Database
-from storage.models import Paper, ReadingItem, ReadingTopic
+from storage.models import Paper, ReadingItem, ReadingTopic, id_of
 from storage.repositories import UnitOfWork
 from storage.repositories.readinglist import ListedItem, join_path, split_path
 
@@ -164,7 +164,7 @@ class ReadingListService:
             await self._sync(uow, guild_id)
             read_ids = {
                 item.paper_id
-                for item in await self._items_of(uow, guild_id, [p.id for p in added])  # type: ignore[misc]
+                for item in await self._items_of(uow, guild_id, [id_of(p) for p in added])
                 if item.read and item.topic_id == topic.id
             }
         if added:
@@ -194,7 +194,7 @@ class ReadingListService:
             )
         async with self.db.unit() as uow:
             await self._sync(uow, guild_id)
-            items = await uow.readinglist.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             if not items:
                 raise NotFound(
                     f"{paper.title[:100]!r} is not on the reading list. Add it with "
@@ -216,7 +216,7 @@ class ReadingListService:
         if paper is None:
             raise NotFound("That paper is not on the reading list.")
         async with self.db.unit() as uow:
-            items = await uow.readinglist.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             if not items:
                 raise NotFound(f"{paper.title[:100]!r} is not on the reading list.")
             topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
@@ -252,7 +252,7 @@ class ReadingListService:
                     )
             else:
                 topics = await uow.readinglist.topics(guild_id)
-            items = await uow.readinglist.items(guild_id, [t.id for t in topics])  # type: ignore[misc]
+            items = await uow.readinglist.items(guild_id, [id_of(t) for t in topics])
         nodes = {t.id: TopicNode(t) for t in topics}
         for listed in items:
             node = nodes.get(listed.item.topic_id)
@@ -282,7 +282,7 @@ class ReadingListService:
             if paper.id in seen:
                 continue
             if not wanted or wanted in paper.title.casefold() or wanted in (paper.arxiv_id or ""):
-                seen[paper.id] = paper  # type: ignore[index]
+                seen[id_of(paper)] = paper
             if len(seen) >= limit:
                 break
         return list(seen.values())

@@ -90,7 +90,7 @@ async def compose_weekly(
         summary = await uow.summaries.latest(guild_id, last_row.id)
         if summary is not None and summary.open_questions:
             last_view = (await schedule.infos(uow, [last_row]))[0]
-            questions = [q for q in summary.open_questions if isinstance(q, str) and q.strip()]
+            questions = [q for q in summary.open_questions if q.strip()]
     return ReminderPost(
         guild_id=guild_id,
         kind=WEEKLY,

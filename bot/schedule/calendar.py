@@ -80,4 +80,5 @@ def build_calendar(
         if first_link:
             event.add("url", first_link)
         cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storage.models import PaperRole, ReadingSession, SessionKind
+from storage.models import PaperRole, ReadingSession, SessionKind, id_of
 from storage.repositories import LinkedPaper
 
 KIND_LABELS: dict[str, str] = {
@@ -60,7 +60,7 @@ def _root_of(session: ReadingSession, by_id: dict[int, ReadingSession]) -> Readi
     while current.continues_id is not None and current.continues_id in by_id:
         if current.id in seen:
             break
-        seen.add(current.id)  # type: ignore[arg-type]
+        seen.add(id_of(current))
         current = by_id[current.continues_id]
     return current
 

@@ -42,6 +42,7 @@ from storage.models import (
     ReadingSession,
     SessionKind,
     SessionStatus,
+    id_of,
 )
 from storage.repositories import UnitOfWork
 
@@ -159,9 +160,9 @@ class ScheduleService:
             views.append(
                 SessionInfo(
                     session=row,
-                    papers=papers.get(row.id, []),  # type: ignore[arg-type]
+                    papers=papers.get(id_of(row), []),
                     continues=root,
-                    continues_papers=papers.get(root.id, []) if root else [],  # type: ignore[arg-type]
+                    continues_papers=papers.get(id_of(root), []) if root else [],
                 )
             )
         return views
@@ -479,7 +480,7 @@ class ScheduleService:
             await uow.sessions.add(row)
             await uow.sessions.set_papers(
                 guild_id,
-                row.id,  # type: ignore[arg-type]
+                id_of(row),
                 [(p, PaperRole.MAIN, None) for p in papers],
             )
             view = (await self._views(uow, [row]))[0]
@@ -581,9 +582,7 @@ class ScheduleService:
             if changes.paper_refs is not None:
                 papers = await self._store_papers(uow, guild_id, specs)
                 await uow.sessions.set_papers(
-                    guild_id,
-                    row.id,
-                    [(p, PaperRole.MAIN, None) for p in papers],  # type: ignore[arg-type]
+                    guild_id, session_id, [(p, PaperRole.MAIN, None) for p in papers]
                 )
             view = (await self._views(uow, [row]))[0]
             main = [lp.paper for lp in view.papers]

@@ -119,7 +119,7 @@ def proposal_embed(view: ProposalInfo) -> discord.Embed:
     embed = _base_embed(
         paper,
         f"#{view.id} · ",
-        STATUS_COLOURS.get(proposal.status, COLOUR),  # type: ignore[call-overload]
+        STATUS_COLOURS.get(ProposalStatus(proposal.status), COLOUR),
     )
     _paper_fields(embed, paper)
     embed.add_field(name="Proposed by", value=f"<@{proposal.proposer_id}>", inline=True)
@@ -132,7 +132,7 @@ def proposal_embed(view: ProposalInfo) -> discord.Embed:
         ProposalStatus.OPEN: "open: vote with the button, click again to take it back",
         ProposalStatus.WITHDRAWN: "withdrawn",
         ProposalStatus.SCHEDULED: f"scheduled as session #{proposal.session_id}",
-    }.get(proposal.status, proposal.status)  # type: ignore[call-overload]
+    }.get(ProposalStatus(proposal.status), proposal.status)
     version = f" · arXiv {paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else ""
     embed.set_footer(text=f"Proposal #{view.id} · {status}{version}")
     return embed

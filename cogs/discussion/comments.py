@@ -38,7 +38,9 @@ async def comment_choices(
     if interaction.guild_id is None:
         return []
     found = await services_of(interaction).discussion.search(interaction.guild_id, current)
-    return [app_commands.Choice(name=comment_choice(c), value=c.id) for c in found][:25]  # type: ignore[misc]
+    return [
+        app_commands.Choice(name=comment_choice(c), value=c.id) for c in found if c.id is not None
+    ][:25]
 
 
 def message_text(message: discord.Message) -> str:

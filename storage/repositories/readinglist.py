@@ -16,6 +16,7 @@ from storage.models import (
     ReadingTopic,
     SessionPaper,
     SessionStatus,
+    id_of,
 )
 from storage.repositories.base import Repository, escape_like
 from storage.types import utcnow
@@ -148,8 +149,8 @@ class ReadingListRepository(Repository):
         )
         item = ReadingItem(
             guild_id=guild_id,
-            topic_id=topic.id,  # type: ignore[arg-type]
-            paper_id=paper.id,  # type: ignore[arg-type]
+            topic_id=id_of(topic),
+            paper_id=id_of(paper),
             label=label,
             read=read,
             read_at=utcnow() if read else None,
@@ -267,7 +268,7 @@ class ReadingListRepository(Repository):
             .where(col(ReadingItem.id).in_(list(found)))
             .order_by(col(ReadingItem.id))
         )
-        return [(item, found[item.id]) for item in items.all()]  # type: ignore[index]
+        return [(item, found[id_of(item)]) for item in items.all()]
 
     async def mark(self, guild_id: int, paper_id: int, *, read: bool = True) -> int:
         """Mark every entry of a paper read (or unread); the number of entries changed."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlmodel import col
 
 from storage.models import (
@@ -64,7 +65,7 @@ class SessionRepository(Repository):
         )
         return bool(rowcount(result))
 
-    def _active(self, guild_id: int, include_cancelled: bool = False):  # type: ignore[no-untyped-def]
+    def _active(self, guild_id: int, include_cancelled: bool = False) -> ColumnElement[bool]:
         conditions = [col(ReadingSession.guild_id) == guild_id]
         if not include_cancelled:
             conditions.append(col(ReadingSession.status) == SessionStatus.SCHEDULED)
@@ -89,37 +90,44 @@ class SessionRepository(Repository):
         """One page of ``upcoming`` (not ended, the one in progress first), ``past`` (started,
         latest first) or ``all`` (chronological) sessions, and how many the scope holds.
 
-        A count and the page, both on the (guild_id, status, starts_at) index; ``upcoming``
-        first reads the sessions of the last day, of which some may still run.
+        One query reads the page and counts the scope, both on the (guild_id, status,
+        starts_at) index; ``upcoming`` first reads the sessions of the last day, of which some
+        may still run.
         """
         running: list[ReadingSession] = []
+        where: ColumnElement[bool]
+        order: tuple[ColumnElement[Any], ...]
         if scope == "upcoming":
             running = await self.running(guild_id, now)
             head = running[offset : offset + limit]
             offset, limit = max(0, offset - len(running)), limit - len(head)
             where = col(ReadingSession.starts_at) > now
-            order = (col(ReadingSession.starts_at), col(ReadingSession.id))
+            order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
         elif scope == "past":
             head = []
             where = col(ReadingSession.starts_at) <= now
-            order = (col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())  # type: ignore[assignment]
+            order = (col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
         else:
             head = []
             where = true()
-            order = (col(ReadingSession.starts_at), col(ReadingSession.id))
-        total = await self.tx.scalar(
-            select(func.count()).select_from(ReadingSession).where(self._active(guild_id), where)
+            order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
+        count = (
+            select(func.count())
+            .select_from(ReadingSession)
+            .where(self._active(guild_id), where)
+            .scalar_subquery()
         )
-        rows: list[ReadingSession] = []
-        if limit > 0:
-            stmt = (
-                select(ReadingSession)
-                .where(self._active(guild_id), where)
-                .order_by(*order)
-                .offset(offset)
-                .limit(limit)
-            )
-            rows = list((await self.tx.scalars(stmt)).all())
+        stmt = (
+            select(ReadingSession, count)
+            .where(self._active(guild_id), where)
+            .order_by(*order)
+            .offset(offset)
+            .limit(max(limit, 1))
+        )
+        found = (await self.tx.execute(stmt)).all()
+        # The count rides along with the page; a page past the end asks for it alone.
+        total = found[0][1] if found else await self.tx.scalar(select(count))
+        rows = [row[0] for row in found][: max(limit, 0)]
         return head + rows, int(total or 0) + len(running)
 
     async def all(

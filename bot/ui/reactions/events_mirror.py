@@ -129,35 +129,57 @@ class EventMirror:
             return session.discord_event_id  # Discord accepts no event in the past
         name = shorten(headline(view), NAME_LIMIT)
         description = event_description(view)
-        where: dict[str, object] = {}
         channel = guild.get_channel(config.event_channel_id) if config.event_channel_id else None
+        start, end = view.starts_at, view.ends_at
         if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-            where["channel"] = channel
-            where["entity_type"] = (
-                discord.EntityType.stage_instance
-                if isinstance(channel, discord.StageChannel)
-                else discord.EntityType.voice
+            if event is None:  # the entity type follows the channel's
+                event = await guild.create_scheduled_event(
+                    name=name,
+                    description=description,
+                    channel=channel,
+                    start_time=start,
+                    end_time=end,
+                    privacy_level=discord.PrivacyLevel.guild_only,
+                )
+            elif isinstance(channel, discord.StageChannel):
+                await event.edit(
+                    name=name,
+                    description=description,
+                    channel=channel,
+                    entity_type=discord.EntityType.stage_instance,
+                    start_time=start,
+                    end_time=end,
+                )
+            else:
+                await event.edit(
+                    name=name,
+                    description=description,
+                    channel=channel,
+                    entity_type=discord.EntityType.voice,
+                    start_time=start,
+                    end_time=end,
+                )
+            return event.id
+        location = shorten(
+            config.event_location or config.group_name or "Reading group", NAME_LIMIT
+        )
+        if event is None:
+            event = await guild.create_scheduled_event(
+                name=name,
+                description=description,
+                entity_type=discord.EntityType.external,
+                location=location,
+                start_time=start,
+                end_time=end,
+                privacy_level=discord.PrivacyLevel.guild_only,
             )
         else:
-            where["entity_type"] = discord.EntityType.external
-            where["location"] = shorten(
-                config.event_location or config.group_name or "Reading group", NAME_LIMIT
-            )
-        if event is None:
-            created = await guild.create_scheduled_event(
+            await event.edit(
                 name=name,
-                start_time=view.starts_at,
-                end_time=view.ends_at,
                 description=description,
-                privacy_level=discord.PrivacyLevel.guild_only,
-                **where,  # type: ignore[arg-type]
+                entity_type=discord.EntityType.external,
+                location=location,
+                start_time=start,
+                end_time=end,
             )
-            return created.id
-        await event.edit(
-            name=name,
-            start_time=view.starts_at,
-            end_time=view.ends_at,
-            description=description,
-            **where,  # type: ignore[arg-type]
-        )
         return event.id

@@ -75,12 +75,12 @@ class PinKeeper:
                 except discord.HTTPException as exc:
                     log.warning("could not update the pinned schedule of %s: %s", guild_id, exc)
 
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
+    async def _channel(self, channel_id: int) -> discord.TextChannel | discord.Thread | None:
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             with contextlib.suppress(discord.HTTPException):
                 channel = await self.bot.fetch_channel(channel_id)
-        return channel if isinstance(channel, discord.abc.Messageable) else None
+        return channel if isinstance(channel, discord.TextChannel | discord.Thread) else None
 
     async def refresh(self, guild_id: int, *, strict: bool = False) -> bool:
         """Edit (or post) the pinned messages; True when they are all pinned.
@@ -111,7 +111,7 @@ class PinKeeper:
                     new_ids.append(message_id)
                     continue
                 try:
-                    partial = channel.get_partial_message(message_id)  # type: ignore[attr-defined]
+                    partial = channel.get_partial_message(message_id)
                     await partial.edit(content=content, allowed_mentions=none)
                     self._shown[message_id] = digest
                     new_ids.append(message_id)
@@ -144,4 +144,4 @@ class PinKeeper:
         for message_id in message_ids:
             self._shown.pop(message_id, None)
             with contextlib.suppress(discord.HTTPException):
-                await channel.get_partial_message(message_id).delete()  # type: ignore[attr-defined]
+                await channel.get_partial_message(message_id).delete()
