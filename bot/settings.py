@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from storage.db import DEFAULT_DATABASE_URL
 
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     arxiv_api_url: str = DEFAULT_ARXIV_QUERY_URL
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    github_token: SecretStr | None = None
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    github_timeout_seconds: float = Field(default=20.0, gt=0)
 
     @field_validator("default_timezone")
     @classmethod
@@ -95,6 +99,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
         return value.strip()
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http(s) URL such as https://api.github.com or, for GitHub "
+                "Enterprise Server, https://github.example.com/api/v3"
+            )
+        return value
+
+    @field_validator("github_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(value.get_secret_value().strip())
 
     @property
     def llm_enabled(self) -> bool:

@@ -8,6 +8,7 @@ from storage.repositories.comments import CommentRepository, SummaryRepository
 from storage.repositories.guilds import BotStateRepository, GuildConfigRepository, NoticeRepository
 from storage.repositories.markdown import MarkdownRepository
 from storage.repositories.papers import PaperRepository, ProposalRepository
+from storage.repositories.publish import PublishRepository
 from storage.repositories.readinglist import ReadingListRepository
 from storage.repositories.reminders import ReminderRepository
 from storage.repositories.sessions import LinkedPaper, SessionRepository
@@ -29,6 +30,7 @@ class UnitOfWork:
         self.readinglist = ReadingListRepository(tx)
         self.reminders = ReminderRepository(tx)
         self.markdown = MarkdownRepository(tx)
+        self.publish = PublishRepository(tx)
 
     async def flush(self) -> None:
         await self.tx.flush()
@@ -43,6 +45,7 @@ __all__ = [
     "NoticeRepository",
     "PaperRepository",
     "ProposalRepository",
+    "PublishRepository",
     "ReadingListRepository",
     "ReminderRepository",
     "SessionRepository",
