@@ -1,7 +1,9 @@
 """The services of one running bot, built once and shared by every cog.
 
 Nothing here imports discord: the same container serves the CLI (export, import,
-calendar) on the embedded database without logging in. Tests may hand in prebuilt services
+calendar) on the embedded database without logging in. Each service's module is imported
+when the service is first used, so a command pays only for what it needs (the CLI export
+never loads the LLM or arXiv clients). Tests may hand in prebuilt services
 through ``overrides`` (e.g. an arXiv client with short back-off).
 """
 
@@ -9,23 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
-from bot.discussion.service import DiscussionService
 from bot.events import EventBus
-from bot.guilds import GuildSettingsService
-from bot.llm.service import LLMService
-from bot.markdown.service import MarkdownService
-from bot.papers.arxiv import ArxivService
-from bot.papers.proposals import ProposalService
-from bot.papers.service import PaperService
-from bot.readinglist.service import ReadingListService
-from bot.reminders.service import ReminderService
-from bot.schedule.presenters import PresenterService
-from bot.schedule.service import ScheduleService
+from bot.ops.shards import ShardSet
 from bot.settings import Settings
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.discussion.service import DiscussionService
+    from bot.guilds import GuildSettingsService
+    from bot.llm.service import LLMService
+    from bot.markdown.service import MarkdownService
+    from bot.papers.arxiv import ArxivService
+    from bot.papers.proposals import ProposalService
+    from bot.papers.service import PaperService
+    from bot.readinglist.service import ReadingListService
+    from bot.reminders.service import ReminderService
+    from bot.schedule.presenters import PresenterService
+    from bot.schedule.service import ScheduleService
 
 
 @dataclass
@@ -38,12 +43,16 @@ class Services:
 
     @cached_property
     def guilds(self) -> GuildSettingsService:
+        from bot.guilds import GuildSettingsService
+
         return GuildSettingsService(
             self.db, self.events, self.clock, self.settings.default_timezone
         )
 
     @cached_property
     def arxiv(self) -> ArxivService:
+        from bot.papers.arxiv import ArxivService
+
         if "arxiv" in self.overrides:
             return self.overrides["arxiv"]  # type: ignore[no-any-return]
         return ArxivService(
@@ -52,10 +61,14 @@ class Services:
 
     @cached_property
     def papers(self) -> PaperService:
+        from bot.papers.service import PaperService
+
         return PaperService(self.db, self.clock, self.arxiv)
 
     @cached_property
     def schedule(self) -> ScheduleService:
+        from bot.schedule.service import ScheduleService
+
         return ScheduleService(
             self.db,
             self.events,
@@ -66,6 +79,8 @@ class Services:
 
     @cached_property
     def markdown(self) -> MarkdownService:
+        from bot.markdown.service import MarkdownService
+
         return MarkdownService(
             self.db,
             self.events,
@@ -76,6 +91,8 @@ class Services:
 
     @cached_property
     def reminders(self) -> ReminderService:
+        from bot.reminders.service import ReminderService
+
         return ReminderService(
             self.db,
             self.events,
@@ -83,19 +100,31 @@ class Services:
             schedule=self.schedule,
             guilds=self.guilds,
             default_timezone=self.settings.default_timezone,
+            owns=None if self.shards.everything else self.shards.owns,
         )
 
     @cached_property
+    def shards(self) -> ShardSet:
+        """The shards of this process (SHARD_COUNT / SHARD_IDS): whose servers it serves."""
+        return ShardSet.of(self.settings.shard_count, self.settings.shard_id_list)
+
+    @cached_property
     def proposals(self) -> ProposalService:
+        from bot.papers.proposals import ProposalService
+
         return ProposalService(self.db, self.clock, self.papers, self.schedule)
 
     @cached_property
     def presenters(self) -> PresenterService:
+        from bot.schedule.presenters import PresenterService
+
         return PresenterService(self.db, self.clock)
 
     @cached_property
     def reading(self) -> ReadingListService:
         """The reading list; follows the schedule on the event bus from its first use."""
+        from bot.readinglist.service import ReadingListService
+
         service = ReadingListService(self.db, self.events, self.clock, self.papers)
         service.attach()
         return service
@@ -107,10 +136,14 @@ class Services:
 
     @cached_property
     def discussion(self) -> DiscussionService:
+        from bot.discussion.service import DiscussionService
+
         return DiscussionService(self.db, self.events, self.clock, self.schedule)
 
     @cached_property
     def llm(self) -> LLMService:
+        from bot.llm.service import LLMService
+
         if "llm" in self.overrides:
             return self.overrides["llm"]  # type: ignore[no-any-return]
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)

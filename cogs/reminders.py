@@ -148,7 +148,9 @@ class RemindersCog(
             return
         try:
             await self.bot.wait_until_ready()
-            await self.service.run_due()
+            outcomes = await self.service.run_due()
+            if self.bot.metrics is not None:
+                self.bot.metrics.reminder_outcomes(o.result for o in outcomes)
         except Exception:
             log.exception("the reminder run failed; trying again at the next tick")
             self.arm(None)
