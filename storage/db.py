@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -220,3 +221,18 @@ class Database:
 
         async with self.session() as session:
             yield UnitOfWork(session)
+
+
+@asynccontextmanager
+async def bound_to(database: Database, conn: AsyncConnection) -> AsyncIterator[Database]:
+    """``database`` with its units of work inside ``conn``'s open transaction (each one a
+    savepoint): code that reads through ``db.unit()`` sees what the transaction wrote
+    before it is committed, and nothing it does outlives a rollback."""
+    bound = Database(database.url, database.engine)
+    bound._sessions = async_sessionmaker(
+        bind=conn,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+    yield bound
