@@ -14,7 +14,7 @@ import importlib
 import json
 import logging
 import pkgutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -27,12 +27,14 @@ from discord.ext import commands
 import cogs
 from bot.clock import Clock, SystemClock
 from bot.container import Services
-from bot.ops.health import HealthServer
-from bot.ops.metrics import BotMetrics
 from bot.settings import Settings
 from bot.ui.errors import ReportingTree
 from bot.ui.paging import PageButton, PageSources
 from storage.db import Database
+
+if TYPE_CHECKING:  # prometheus_client loads only when metrics are kept (HEALTH_PORT)
+    from bot.ops.health import HealthServer
+    from bot.ops.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ class ReadingGroupBot(commands.Bot):
         # Metrics are kept when they are served (HEALTH_PORT) or asked for by the caller.
         self.metrics: BotMetrics | None = options.pop("metrics", None)
         if self.metrics is None and settings.health_port:
+            from bot.ops.metrics import BotMetrics
+
             self.metrics = BotMetrics()
         if self.metrics is not None:
             options.setdefault("http_trace", _response_tracer(self.metrics))
@@ -182,6 +186,8 @@ class ReadingGroupBot(commands.Bot):
         return True
 
     async def _start_health(self, port: int) -> None:
+        from bot.ops.health import HealthServer
+
         assert self.metrics is not None
         self._health = HealthServer(
             self.metrics,
