@@ -172,9 +172,69 @@ async def run_backend(
         await backend.cleanup()
 
 
-async def main(sizes: list[int], backends: list[str], postgres_url: str, baseline: int) -> None:
+def session_rows(n: int) -> list[dict[str, object]]:
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
+    return [
+        {
+            "guild_id": GUILD,
+            "starts_at": moment + timedelta(days=i),
+            "duration_minutes": 60,
+            "kind": "paper",
+            "title": f"Session {i}",
+            "status": "scheduled",
+            "source": "import",
+            "details": {"cells": ["a", "b"]} if i % 3 else {},
+            "created_at": moment,
+            "updated_at": moment,
+        }
+        for i in range(n)
+    ]
+
+
+async def bulk_paths(backends: list[str], n: int, directory: Path, postgres_url: str) -> None:
+    """The one bulk-write path (pre-converted rows, one executemany) against SQLAlchemy's own
+    executemany (what PostgreSQL took before), on each backend, same rows."""
+    from sqlalchemy import insert
+
+    from storage.models import ReadingSession
+
+    table = ReadingSession.__table__  # type: ignore[attr-defined]
+    print(f"\nbulk insert of {n:,} session rows (median of 3)")
+    for name in backends:
+        backend = Backend(name, directory, postgres_url)
+        try:
+            db = await Database.open(await backend.url("bulk"))
+            await db.migrate()
+            timings: dict[str, list[float]] = {"insert_rows": [], "sqlalchemy executemany": []}
+            for _ in range(3):
+                for label in timings:
+                    rows = session_rows(n)
+                    async with db.engine.begin() as conn:
+                        began = time.perf_counter()
+                        if label == "insert_rows":
+                            await storage_base.insert_rows(conn, table, rows, analyze=False)
+                        else:
+                            await conn.execute(insert(table), rows)
+                        timings[label].append(time.perf_counter() - began)
+                        await conn.rollback()
+            await db.close()
+        finally:
+            await backend.cleanup()
+        ours = sorted(timings["insert_rows"])[1]
+        theirs = sorted(timings["sqlalchemy executemany"])[1]
+        print(
+            f"  {name:>10}: insert_rows {ours:.3f} s, SQLAlchemy executemany {theirs:.3f} s, "
+            f"{theirs / ours:.1f}× faster"
+        )
+
+
+async def main(
+    sizes: list[int], backends: list[str], postgres_url: str, baseline: int, bulk: int = 0
+) -> None:
     results: dict[str, dict[int, tuple[float, float, float, int]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        if bulk:
+            await bulk_paths(backends, bulk, Path(tmp), postgres_url)
         for name in backends:
             results[name] = await run_backend(name, sizes, Path(tmp), postgres_url)
             report(name, sizes, results[name])
@@ -210,6 +270,7 @@ if __name__ == "__main__":
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--no-analyze-baseline", type=int, default=0, metavar="N")
+    parser.add_argument("--bulk", type=int, default=0, metavar="N", help="bulk-path rows")
     args = parser.parse_args()
     chosen = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     asyncio.run(
@@ -218,5 +279,6 @@ if __name__ == "__main__":
             chosen,
             args.postgres_url,
             args.no_analyze_baseline,
+            args.bulk,
         )
     )

@@ -217,7 +217,7 @@ class ReadingGroupBot(commands.Bot):
         report = self.tree.on_error
 
         async def on_error(
-            interaction: discord.Interaction, error: discord.app_commands.AppCommandError
+            interaction: discord.Interaction[Any], error: discord.app_commands.AppCommandError
         ) -> None:
             command = interaction.command.qualified_name if interaction.command else "unknown"
             metrics.command_finished(interaction.id, command, "error")
