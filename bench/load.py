@@ -396,7 +396,7 @@ async def run_ours(args: argparse.Namespace, directory: Path) -> Results:
                 DISCORD_API_BASE=fake.api_url,
                 DISCORD_GATEWAY_URL=fake.gateway_url,
                 SHARD_COUNT=str(SHARDS),
-                LOG_LEVEL="WARNING",
+                LOG_LEVEL=args.log_level,
             )
             ports = {first: free_port() for _, first in PROCESSES}
 
@@ -435,6 +435,9 @@ async def run_ours(args: argparse.Namespace, directory: Path) -> Results:
             finally:
                 logs = await stop_processes(processes)
                 results.extra["tracebacks"] = sum(log.count("Traceback") for log in logs)
+                if args.logs is not None:
+                    for index, log in enumerate(logs):
+                        args.logs.with_suffix(f".{index}.log").write_text(log)
     finally:
         await admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     return results
@@ -570,6 +573,8 @@ if __name__ == "__main__":
     parser.add_argument("--soak", action="store_true", help="10 minutes, a reconnect a minute")
     parser.add_argument("--reconnect", type=float, default=0.0, help="seconds between reconnects")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--logs", type=Path, help="write the bot processes' logs here")
+    parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of the bot processes")
     args = parser.parse_args()
     if args.quick:
         args.servers, args.rate, args.duration = 100, 30.0, 15.0

@@ -154,6 +154,12 @@ class RemindersCog(
         except Exception:
             log.exception("the reminder run failed; trying again at the next tick")
             self.arm(None)
+            return
+        # Arm again once this run is over: a wake-up the run armed for a time that passed
+        # while it was still running was skipped by the scheduler (one instance at a time)
+        # and dropped with it; without this, reminders would wait for the next change.
+        if not self.bot.is_closed():
+            self.arm(self.service.next_wake())
 
     # ------------------------------------------------------------------ organizers
 
