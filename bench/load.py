@@ -241,33 +241,36 @@ async def fill(url: str, world: World, due_from: datetime, spread: float) -> int
 
 async def start_processes(
     world: World, argv_for: Any, env: dict[str, str], directory: Path
-) -> list[asyncio.subprocess.Process]:
+) -> list[tuple[asyncio.subprocess.Process, Path]]:
+    """The processes, each logging to a file (a pipe nobody reads while the load runs
+    would fill up and block the bot's event loop on its next log line)."""
     fake = world.fake
     before = fake.gateway.ready_count
     processes = []
-    for shard_ids, first in PROCESSES:
-        processes.append(
-            await asyncio.create_subprocess_exec(
+    for index, (shard_ids, first) in enumerate(PROCESSES):
+        log_path = directory / f"bot-{os.getpid()}-{len(fake.requests)}-{index}.log"
+        with log_path.open("wb") as log_file:
+            process = await asyncio.create_subprocess_exec(
                 *argv_for(shard_ids, first),
                 cwd=directory,
                 env=env,
                 stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
+                stderr=log_file,
             )
-        )
+        processes.append((process, log_path))
     await fake.wait_ready(before + SHARDS, timeout=START_BUDGET * 3)
     await fake.wait_for(lambda: True if fake.registered_commands() else None, 60, "commands")
     return processes
 
 
-async def stop_processes(processes: list[asyncio.subprocess.Process]) -> list[str]:
-    logs = []
-    for process in processes:
+async def stop_processes(processes: list[tuple[asyncio.subprocess.Process, Path]]) -> list[str]:
+    for process, _ in processes:
         with contextlib.suppress(ProcessLookupError):
             process.terminate()
-    for process in processes:
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-        logs.append(stderr.decode(errors="replace"))
+    logs = []
+    for process, log_path in processes:
+        await asyncio.wait_for(process.wait(), 60)
+        logs.append(log_path.read_text(errors="replace"))
     return logs
 
 
@@ -497,12 +500,15 @@ async def scrape(ports: dict[int, int]) -> dict[str, float]:
     import aiohttp
 
     totals: dict[str, float] = {}
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
         for port in ports.values():
             try:
                 async with http.get(f"http://127.0.0.1:{port}/metrics") as answer:
                     text = await answer.text()
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
+                totals["(a /metrics scrape went unanswered)"] = (
+                    totals.get("(a /metrics scrape went unanswered)", 0.0) + 1
+                )
                 continue
             for line in text.splitlines():
                 if line.startswith(("bot_discord_rate_limits_total", "bot_reminders_total")):

@@ -114,7 +114,11 @@ async def start_measured(
     ready = fake.gateway.ready_count
     began = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        *argv,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         await fake.wait_ready(ready + 1, timeout=120)
@@ -128,7 +132,7 @@ async def start_measured(
         return rss_mb(process.pid), started
     finally:
         process.terminate()
-        await asyncio.wait_for(process.communicate(), 30)
+        await asyncio.wait_for(process.wait(), 30)
         fake.world.global_commands.clear()
 
 
