@@ -27,9 +27,11 @@ from discord.ext import commands
 import cogs
 from bot.clock import Clock, SystemClock
 from bot.container import Services
+from bot.events import Connection
 from bot.settings import Settings
 from bot.ui.errors import ReportingTree
 from bot.ui.paging import PageButton, PageSources
+from bot.ui.reactions import Reactions
 from storage.db import Database
 
 if TYPE_CHECKING:  # prometheus_client loads only when metrics are kept (HEALTH_PORT)
@@ -123,6 +125,8 @@ class ReadingGroupBot(commands.Bot):
         self.page_sources = PageSources()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._services: Services | None = None
+        self._subscriptions: Connection | None = None
+        self.reactions: Reactions
         self._service_overrides = dict(service_overrides or {})
         self._health: HealthServer | None = None
         if self.metrics is not None:
@@ -139,8 +143,9 @@ class ReadingGroupBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self._database is None:
+            # The command line hands in a database it opened and migrated; else open it here.
             self._database = await Database.open(self.settings.database_url)
-        await self._database.migrate()
+            await self._database.migrate()
         self._services = Services(
             settings=self.settings,
             db=self._database,
@@ -149,9 +154,14 @@ class ReadingGroupBot(commands.Bot):
         )
         # Page buttons of every list ever posted dispatch here, also after a restart.
         self.add_dynamic_items(PageButton)
+        self.reactions = Reactions.of(self)
         for name in discover_extensions():
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))
+        # Every follower of the event bus, connected here and nowhere else.
+        self._subscriptions = self.services.events.connect(
+            *self.services.subscribers(), *self.reactions.subscribers()
+        )
         self.scheduler.start()
         shards = self._services.shards
         if not shards.everything:
@@ -175,7 +185,8 @@ class ReadingGroupBot(commands.Bot):
         shards = getattr(self, "shards", None)
         if isinstance(shards, dict):
             return bool(shards) and not any(info.is_closed() for info in shards.values())
-        return self.ws is not None and self.ws.open
+        ws: Any = self.ws  # None until the first connection
+        return ws is not None and bool(ws.open)
 
     async def _database_answers(self) -> bool:
         db = self._database
@@ -231,6 +242,9 @@ class ReadingGroupBot(commands.Bot):
             self._health = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._subscriptions is not None:
+            self._subscriptions.close()
+            self._subscriptions = None
         await super().close()
         if self._services is not None:
             await self._services.aclose()

@@ -3,7 +3,7 @@
 Nothing here imports discord: the same container serves the CLI (export, import,
 calendar) on the embedded database without logging in. Each service's module is imported
 when the service is first used, so a command pays only for what it needs (the CLI export
-never loads the LLM or arXiv clients). Tests may hand in prebuilt services
+never loads the LLM, arXiv or GitHub clients). Tests may hand in prebuilt services
 through ``overrides`` (e.g. an arXiv client with short back-off).
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.clock import Clock, SystemClock
-from bot.events import EventBus
+from bot.events import EventBus, Subscriber
 from bot.ops.shards import ShardSet
 from bot.settings import Settings
 from storage.db import Database
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from bot.papers.arxiv import ArxivService
     from bot.papers.proposals import ProposalService
     from bot.papers.service import PaperService
+    from bot.publish.auto import AutoPublisher
+    from bot.publish.service import PublishService
     from bot.readinglist.service import ReadingListService
     from bot.reminders.service import ReminderService
     from bot.schedule.presenters import PresenterService
@@ -54,7 +56,7 @@ class Services:
         from bot.papers.arxiv import ArxivService
 
         if "arxiv" in self.overrides:
-            return self.overrides["arxiv"]  # type: ignore[no-any-return]
+            return cast(ArxivService, self.overrides["arxiv"])
         return ArxivService(
             self.settings.arxiv_api_url, min_interval=self.settings.arxiv_min_interval_seconds
         )
@@ -121,18 +123,41 @@ class Services:
         return PresenterService(self.db, self.clock)
 
     @cached_property
-    def reading(self) -> ReadingListService:
-        """The reading list; follows the schedule on the event bus from its first use."""
+    def readinglist(self) -> ReadingListService:
         from bot.readinglist.service import ReadingListService
 
-        service = ReadingListService(self.db, self.events, self.clock, self.papers)
-        service.attach()
-        return service
+        return ReadingListService(self.db, self.events, self.clock, self.papers)
+
+    def subscribers(self) -> list[Subscriber]:
+        """The services that follow other services' events (connected by the bot at start)."""
+        return [self.readinglist, self.auto_publish]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""
         if "llm" in self.__dict__:
             await self.llm.aclose()
+
+    @cached_property
+    def publish(self) -> PublishService:
+        """Publishing to GitHub; ``overrides["github"]`` may supply the client factory."""
+        from bot.publish.service import PublishService
+
+        return PublishService(
+            self.db,
+            self.clock,
+            settings=self.settings,
+            markdown=self.markdown,
+            schedule=self.schedule,
+            guilds=self.guilds,
+            client_factory=self.overrides.get("github"),
+        )
+
+    @cached_property
+    def auto_publish(self) -> AutoPublisher:
+        """Publishing after schedule changes (one of the :meth:`subscribers`)."""
+        from bot.publish.auto import AutoPublisher
+
+        return AutoPublisher(self.db, self.clock, self.publish)
 
     @cached_property
     def discussion(self) -> DiscussionService:
@@ -145,5 +170,5 @@ class Services:
         from bot.llm.service import LLMService
 
         if "llm" in self.overrides:
-            return self.overrides["llm"]  # type: ignore[no-any-return]
+            return cast(LLMService, self.overrides["llm"])
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)

@@ -16,8 +16,10 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
+from storage.db import DEFAULT_DATABASE_URL
+
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     arxiv_api_url: str = DEFAULT_ARXIV_QUERY_URL
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    github_token: SecretStr | None = None
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    github_timeout_seconds: float = Field(default=20.0, gt=0)
     # Scale-out: Discord sharding across processes, proxies in front of Discord, health.
     shard_count: int | None = Field(default=None, ge=1, le=65536)
     shard_ids: str | None = None
@@ -101,6 +106,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
         return value.strip()
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http(s) URL such as https://api.github.com or, for GitHub "
+                "Enterprise Server, https://github.example.com/api/v3"
+            )
+        return value
+
+    @field_validator("github_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("shard_count", "health_port", mode="before")
     @classmethod
@@ -214,6 +237,6 @@ def _describe(error: ValidationError) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Read the settings, or raise :class:`SettingsError` with one clear line."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
 
 
 class StorageError(Exception):
@@ -102,15 +103,11 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-def alembic_config(url: URL | None = None) -> Config:
+def alembic_config() -> Config:
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if url is not None:
-        cfg.set_main_option(
-            "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
-        )
     return cfg
 
 
@@ -154,7 +151,7 @@ class Database:
     def __init__(self, url: URL, engine: AsyncEngine) -> None:
         self.url = url
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._transactions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:
@@ -265,18 +262,18 @@ class Database:
     # Units of work
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction: committed when the block ends, rolled back on any exception."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._transactions() as tx, tx.begin():
+            yield tx
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UnitOfWork]:
         """Repositories sharing one transaction (nothing is saved half-way)."""
         from storage.repositories import UnitOfWork
 
-        async with self.session() as session:
-            yield UnitOfWork(session)
+        async with self.transaction() as tx:
+            yield UnitOfWork(tx)
 
 
 @asynccontextmanager
@@ -285,7 +282,7 @@ async def bound_to(database: Database, conn: AsyncConnection) -> AsyncIterator[D
     savepoint): code that reads through ``db.unit()`` sees what the transaction wrote
     before it is committed, and nothing it does outlives a rollback."""
     bound = Database(database.url, database.engine)
-    bound._sessions = async_sessionmaker(
+    bound._transactions = async_sessionmaker(
         bind=conn,
         expire_on_commit=False,
         autoflush=False,

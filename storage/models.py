@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -39,6 +39,17 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Keyed(Protocol):
+    id: int | None
+
+
+def id_of(row: Keyed) -> int:
+    """The primary key of a row that has been saved (flushed): ``id`` is ``None`` before."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
 
 
 def _snowflake(*, nullable: bool = True, index: bool = False) -> Any:
@@ -175,7 +186,11 @@ class ReadingSession(SQLModel, table=True):
     """One meeting of the group."""
 
     __tablename__ = "reading_sessions"
-    __table_args__ = (Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),
+        # The read commands count and page a server's scheduled sessions by start time.
+        Index("ix_reading_sessions_guild_status_starts", "guild_id", "status", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _guild_id()
@@ -398,6 +413,51 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     late: bool = False
     detail: str | None = Field(default=None, sa_type=Text)
+
+
+# --------------------------------------------------------------------------------------
+# Publishing to GitHub
+
+
+class PublishMode(StrEnum):
+    COMMIT = "commit"  # commit to the branch directly (a pull request if it is protected)
+    PULL_REQUEST = "pull_request"  # always through a pull request from the bot's branch
+
+
+class PublishTarget(SQLModel, table=True):
+    """Where a server publishes its schedule on GitHub (``/publish setup``), and the state of
+    its automatic publishing.
+
+    A pending automatic publish is ``due_at``: set by the first schedule change after the
+    last publish, cleared once published. ``lease_until`` marks a publish in progress (a
+    process that dies leaves it to expire); ``changed_at`` tells a change that arrived
+    during a publish from one the publish already included.
+    """
+
+    __tablename__ = "publish_targets"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    repository: str = Field(sa_type=String(200))  # "owner/name"
+    branch: str | None = Field(default=None, sa_type=String(255))  # None: the default branch
+    path: str = Field(default="README.md", sa_type=String(500))
+    mode: str = Field(default=PublishMode.COMMIT, sa_type=String(16))
+    auto: bool = False
+    # Where the section goes in a file that has no markers yet ("end", "start",
+    # "after:<heading>"), as chosen at the last publish that asked.
+    placement: str | None = Field(default=None, sa_type=String(300))
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_hash: str | None = Field(default=None, sa_type=String(64))
+    last_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_url: str | None = Field(default=None, sa_type=String(500))
+    pull_number: int | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    failures: int = 0
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
 
 
 ALL_TABLES = SQLModel.metadata

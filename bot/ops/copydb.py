@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
 
 from bot.clock import Clock
 from bot.events import EventBus
 from bot.markdown.service import MarkdownService
 from storage.db import Database, bound_to, describe_url
-from storage.models import GuildConfig, SQLModel
+from storage.models import GuildConfig
 from storage.repositories.base import insert_rows
 
 CHUNK = 5000  # rows read from the source and written to the target at a time

@@ -90,7 +90,7 @@ async def test_doctor_finds_what_to_fix_and_then_all_fine(
     code, table = await doctor(fake_discord, fake_llm, fake_arxiv, url, tmp_path)
     assert code == 1, table
     assert "ok" in row(table, "Discord token")[0]
-    assert "ok" in row(table, "Database")[0] and "0001" in row(table, "Schema")[0]
+    assert "ok" in row(table, "Database")[0] and "ok" in row(table, "Schema")[0]
     assert "ok" in row(table, "Discord login")[0]
     problem = row(table, f"{guild.name} ({guild.id})")
     assert problem and "FIX" in problem[0] and "Embed Links" in problem[0], table

@@ -151,11 +151,10 @@ async def test_each_process_serves_the_servers_of_its_shards(
             assert len(c.posts(guild)) == 1, guild.name
 
         # The pinned schedule of a shard-1 server is not kept by shard 0's process.
-        cog = zero.get_cog("ExportCog")
         await one.services.guilds.update(guild.id, export_pin_channel_id=c.channels[guild.id].id)
-        await cog.request(guild.id)  # type: ignore[union-attr]
+        await zero.reactions.pins.request(guild.id)
         assert len(c.posts(guild)) == 1
-        await one.get_cog("ExportCog").request(guild.id)  # type: ignore[union-attr]
+        await one.reactions.pins.request(guild.id)
         assert len(c.posts(guild)) > 1  # the pinned schedule (and Discord's pin notice)
 
 
@@ -188,7 +187,7 @@ async def test_overlapping_shard_sets_post_every_reminder_once(
         try:
             async with db.unit() as uow:
                 rows = (
-                    await uow.session.execute(
+                    await uow.tx.execute(
                         ReminderDelivery.__table__.select()  # type: ignore[attr-defined]
                     )
                 ).all()
