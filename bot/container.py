@@ -8,9 +8,14 @@ through ``overrides`` (e.g. an arXiv client with short back-off).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from bot.candidates.digest import DigestService
+from bot.candidates.embeddings import Embeddings
+from bot.candidates.feed import DailyPapersFeed, RequestBudget
+from bot.candidates.service import CandidateService
 from bot.clock import Clock, SystemClock
 from bot.discussion.service import DiscussionService
 from bot.events import EventBus
@@ -104,6 +109,8 @@ class Services:
         """Close the outside clients that were opened (only those: properties are lazy)."""
         if "llm" in self.__dict__:
             await self.llm.aclose()
+        if "candidates" in self.__dict__:
+            await self.candidates.aclose()
 
     @cached_property
     def discussion(self) -> DiscussionService:
@@ -114,3 +121,46 @@ class Services:
         if "llm" in self.overrides:
             return self.overrides["llm"]  # type: ignore[no-any-return]
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)
+
+    @cached_property
+    def feed(self) -> DailyPapersFeed:
+        """The Hugging Face Daily Papers feed (tests may hand in one with short back-off)."""
+        if "feed" in self.overrides:
+            return self.overrides["feed"]  # type: ignore[no-any-return]
+        return DailyPapersFeed(
+            self.settings.hf_endpoint,
+            self.clock,
+            timeout=self.settings.feed_timeout_seconds,
+            budget=RequestBudget(self.settings.feed_request_budget, self.clock),
+            cache_ttl=timedelta(minutes=self.settings.feed_cache_minutes),
+        )
+
+    @cached_property
+    def candidates(self) -> CandidateService:
+        """Candidates from the feed; fills feed links into papers as sessions are scheduled."""
+        key = self.settings.openai_api_key
+        embeddings = Embeddings(
+            self.db,
+            model=self.settings.embeddings_model,
+            api_key=key.get_secret_value() if key else None,
+            base_url=self.settings.openai_base_url,
+            timeout=self.settings.llm_timeout_seconds,
+        )
+        service = CandidateService(
+            self.db,
+            self.events,
+            self.clock,
+            feed=self.feed,
+            embeddings=embeddings,
+            papers=self.papers,
+            proposals=self.proposals,
+            guilds=self.guilds,
+        )
+        service.attach()
+        return service
+
+    @cached_property
+    def digest(self) -> DigestService:
+        if "digest" in self.overrides:
+            return self.overrides["digest"]  # type: ignore[no-any-return]
+        return DigestService(self.db, self.clock, self.candidates, self.guilds)

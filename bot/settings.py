@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     arxiv_api_url: str = DEFAULT_ARXIV_QUERY_URL
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    # Candidates from the Hugging Face Daily Papers feed
+    hf_endpoint: str = DEFAULT_HF_ENDPOINT
+    feed_timeout_seconds: float = Field(default=20.0, gt=0)
+    feed_request_budget: int = Field(default=60, ge=1)
+    feed_cache_minutes: float = Field(default=30.0, ge=0)
+    embeddings_model: str | None = None
 
     @field_validator("default_timezone")
     @classmethod
@@ -93,6 +100,21 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
+        return value.strip()
+
+    @field_validator("hf_endpoint")
+    @classmethod
+    def _hf_endpoint_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://huggingface.co")
+        return value
+
+    @field_validator("embeddings_model")
+    @classmethod
+    def _embeddings_model_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
         return value.strip()
 
     @property

@@ -35,6 +35,7 @@ from bot.ui.paper_render import (
 )
 from bot.ui.paper_views import CandidatePicker, PaperDetailsModal, VoteButton, proposal_buttons
 from bot.ui.render import escape, session_embed
+from cogs._paper_candidates import PaperCandidatesCommands
 from storage.models import GuildConfig, PaperSource
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,12 @@ def _one_ref(text: str) -> str:
     return refs[0]
 
 
-class PapersCog(commands.GroupCog, group_name="paper", group_description="Papers and proposals"):
+class PapersCog(
+    PaperCandidatesCommands,
+    commands.GroupCog,
+    group_name="paper",
+    group_description="Papers and proposals",
+):
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.bot = bot
         super().__init__()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.repositories.candidates import CandidateRepository, HistoryRow
 from storage.repositories.comments import CommentRepository, SummaryRepository
 from storage.repositories.guilds import BotStateRepository, GuildConfigRepository, NoticeRepository
 from storage.repositories.markdown import MarkdownRepository
@@ -29,6 +30,7 @@ class UnitOfWork:
         self.reading = ReadingListRepository(session)
         self.reminders = ReminderRepository(session)
         self.markdown = MarkdownRepository(session)
+        self.candidates = CandidateRepository(session)
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -36,8 +38,10 @@ class UnitOfWork:
 
 __all__ = [
     "BotStateRepository",
+    "CandidateRepository",
     "CommentRepository",
     "GuildConfigRepository",
+    "HistoryRow",
     "LinkedPaper",
     "MarkdownRepository",
     "NoticeRepository",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -16,6 +17,14 @@ from storage.models import DeliveryStatus, ReminderDelivery
 from storage.repositories.base import Repository, dialect_insert
 
 OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
+
+SELF_PLANNED_KINDS = ("digest",)
+"""Kinds of ledger rows that another feature claims through this ledger and plans itself
+(the weekly digest of candidates): the reminders' planning and status leave them out."""
+
+
+def _reminders_only() -> Any:
+    return ReminderDelivery.kind.not_in(SELF_PLANNED_KINDS)
 
 
 class ReminderRepository(Repository):
@@ -110,7 +119,10 @@ class ReminderRepository(Repository):
         """Claimed or blocked deliveries of every server (crash recovery at start-up)."""
         rows = await self.session.scalars(
             select(ReminderDelivery)
-            .where(ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]))
+            .where(
+                ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
+                _reminders_only(),
+            )
             .order_by(ReminderDelivery.due_at)
         )
         return list(rows.all())
@@ -134,7 +146,8 @@ class ReminderRepository(Repository):
         reads every server at once); ``guild_ids`` narrows it.
         """
         stmt = select(ReminderDelivery).where(
-            or_(ReminderDelivery.due_at >= since, ReminderDelivery.status.in_(OPEN_STATUSES))
+            or_(ReminderDelivery.due_at >= since, ReminderDelivery.status.in_(OPEN_STATUSES)),
+            _reminders_only(),
         )
         if guild_ids is not None:
             stmt = stmt.where(ReminderDelivery.guild_id.in_(list(guild_ids)))
@@ -163,6 +176,7 @@ class ReminderRepository(Repository):
             .where(
                 ReminderDelivery.guild_id == guild_id,
                 ReminderDelivery.status == DeliveryStatus.BLOCKED,
+                _reminders_only(),
             )
             .order_by(ReminderDelivery.due_at)
         )
@@ -174,6 +188,7 @@ class ReminderRepository(Repository):
             .where(
                 ReminderDelivery.guild_id == guild_id,
                 ReminderDelivery.status == DeliveryStatus.SENT,
+                _reminders_only(),
             )
             .order_by(ReminderDelivery.sent_at.desc(), ReminderDelivery.id.desc())
             .limit(1)
