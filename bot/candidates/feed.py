@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import threading
 from collections import deque
@@ -241,7 +242,7 @@ class RequestBudget:
             if not self._spent:
                 return 0
             free_at = self._spent[0] + timedelta(hours=1)
-            return max(1, int((free_at - self.clock.now()).total_seconds() // 60) + 1)
+            return max(1, math.ceil((free_at - self.clock.now()).total_seconds() / 60))
 
 
 class _Transient(Exception):

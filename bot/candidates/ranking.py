@@ -123,6 +123,8 @@ def lexical_similarity(history: Sequence[str], candidates: Sequence[str]) -> np.
 
     corpus = list(candidates) + list(history)
     tokens: Any = bm25s.tokenize(corpus, stopwords="en", show_progress=False)
+    if not tokens.vocab:  # nothing but stop words and punctuation: nothing in common
+        return np.zeros((len(history), len(candidates)), dtype=np.float32)
     index = bm25s.BM25()
     index.index(tokens, show_progress=False)
     n = len(candidates)

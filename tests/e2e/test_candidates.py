@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.candidates.digest import digest_key
-from storage.models import DeliveryStatus, ProposalStatus
+from storage.models import DeliveryStatus
 from tests.e2e.conftest import App
 from tests.harness.hf_papers import FeedFault
 
@@ -476,4 +476,3 @@ async def test_digest_settings_show_and_off(app: App) -> None:
     assert "is off" in stopped.text
     config = await app.services.candidates.digest_config(app.guild.id)
     assert not config.enabled and config.at == time(9, 0)
-    assert ProposalStatus.OPEN  # the enum stays importable for readers of this module
