@@ -43,7 +43,7 @@ async def period_choices(
 class PaperCandidatesCommands:
     bot: ReadingGroupBot
 
-    @app_commands.command(
+    @app_commands.command(  # type: ignore[type-var]  # a mixin of the /paper GroupCog
         name="candidates", description="Papers of the Daily Papers feed, ranked for this group"
     )
     @app_commands.describe(

@@ -119,7 +119,7 @@ def lexical_similarity(history: Sequence[str], candidates: Sequence[str]) -> np.
     the history paper's score against itself (0–1)."""
     if not history or not candidates:
         return np.zeros((len(history), len(candidates)), dtype=np.float32)
-    import bm25s  # imported on first use: the bot's idle memory stays low
+    import bm25s  # type: ignore[import-untyped]  # imported on first use: idle memory stays low
 
     corpus = list(candidates) + list(history)
     tokens: Any = bm25s.tokenize(corpus, stopwords="en", show_progress=False)

@@ -264,9 +264,9 @@ class ProposeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PRO
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> ProposeButton:
-        return cls(match["id"], label=item.label or "Propose")
+        return cls(match["id"], label=getattr(item, "label", None) or "Propose")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:

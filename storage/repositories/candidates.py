@@ -50,7 +50,7 @@ class CandidateRepository(Repository):
         """Sessions (not cancelled), proposals with their votes, and reading-list entries."""
         rows: list[HistoryRow] = []
         sessions = await self.session.execute(
-            select(Paper, ReadingSession.starts_at)
+            select(Paper, col(ReadingSession.starts_at))
             .join(SessionPaper, col(SessionPaper.paper_id) == col(Paper.id))
             .join(ReadingSession, col(ReadingSession.id) == col(SessionPaper.session_id))
             .where(
@@ -66,7 +66,7 @@ class CandidateRepository(Repository):
             .subquery()
         )
         proposals = await self.session.execute(
-            select(Paper, Proposal.status, Proposal.id, func.coalesce(votes.c.n, 0))
+            select(Paper, col(Proposal.status), col(Proposal.id), func.coalesce(votes.c.n, 0))
             .join(Proposal, col(Proposal.paper_id) == col(Paper.id))
             .outerjoin(votes, votes.c.proposal_id == col(Proposal.id))
             .where(col(Proposal.guild_id) == guild_id)
@@ -76,7 +76,7 @@ class CandidateRepository(Repository):
             for p, status, pid, n in proposals.all()
         ]
         reading = await self.session.execute(
-            select(Paper, ReadingItem.read)
+            select(Paper, col(ReadingItem.read))
             .join(ReadingItem, col(ReadingItem.paper_id) == col(Paper.id))
             .where(col(ReadingItem.guild_id) == guild_id)
         )
@@ -142,7 +142,8 @@ class CandidateRepository(Repository):
         if not rows:
             return
         now = utcnow()
-        stmt = dialect_insert(self.session, PaperEmbedding.__table__).values(
+        table = PaperEmbedding.__table__  # type: ignore[attr-defined]
+        stmt = dialect_insert(self.session, table).values(
             [
                 {
                     "model": r.model,

@@ -13,7 +13,7 @@ import pytest
 from bot.candidates.digest import digest_key
 from storage.models import DeliveryStatus
 from tests.e2e.conftest import App
-from tests.harness.hf_papers import FeedFault
+from tests.harness.hf_papers import FakeDailyPapers, FeedFault
 
 FRIDAY = datetime(2024, 3, 15, 10, 0, tzinfo=UTC)  # the day after the date fixture's day
 ECG = "2403.90014"  # 27 upvotes: "Zero-Shot ECG Classification with Multimodal Learning…"
@@ -30,6 +30,11 @@ WITHDRAWN = "2301.00002"
 def _in_march_2024(app: App) -> None:
     app.clock.set(FRIDAY)
     app.services.feed.backoff = 0.0
+
+
+def _feed(app: App) -> FakeDailyPapers:
+    assert app.feed is not None
+    return app.feed
 
 
 def _fields(embed: dict[str, Any]) -> list[dict[str, Any]]:
@@ -85,7 +90,7 @@ async def test_candidates_of_the_last_7_days_by_upvotes_without_history(app: App
     assert embed["title"] == "Candidates · 2024-03-09 – 2024-03-15"
     assert "Ranked by upvotes" in embed["description"]
     # One request per day of the period (the feed lists by day), the date file is 2024-03-14.
-    days = sorted(r.query["date"] for r in app.feed.lists())
+    days = sorted(r.query["date"] for r in _feed(app).lists())
     assert days == [f"2024-03-{d:02d}" for d in range(9, 16)]
     assert _listed_ids(reply)[:3] == [TINYGPT, MARKETING, NEURO]  # 154 upvotes each
     first = _fields(embed)[0]
@@ -142,7 +147,7 @@ async def test_a_week_a_month_and_a_query(app: App) -> None:
 
     month = await _candidates(app, period="March 2024", query="ECG")
     assert month.embeds[0]["title"] == "Candidates · March 2024 · “ecg”"
-    pages = [r.query.get("p") for r in app.feed.lists() if r.query.get("month") == "2024-03"]
+    pages = [r.query.get("p") for r in _feed(app).lists() if r.query.get("month") == "2024-03"]
     assert pages == ["0", "1"]  # 50 + 20: the short page ends the paging
 
     listed = await _candidates(app, period="2024-03-14", query="ecg classification")
@@ -162,7 +167,7 @@ async def test_bad_options_get_one_line(app: App, options: dict[str, Any], fragm
     reply = await app.slash(app.member, "paper candidates", **options)
     assert fragment in reply.text
     assert reply.ephemeral
-    assert app.feed.requests == []
+    assert _feed(app).requests == []
 
 
 @pytest.mark.parametrize(
@@ -177,7 +182,7 @@ async def test_bad_options_get_one_line(app: App, options: dict[str, Any], fragm
 async def test_feed_failures_give_a_clear_message(
     app: App, fault: FeedFault, fragment: str
 ) -> None:
-    app.feed.fail_next(fault, times=3)
+    _feed(app).fail_next(fault, times=3)
     reply = await _candidates(app, period="2024-03-14")
     assert fragment in reply.text
     assert "Traceback" not in reply.text and "\n" not in reply.text.strip()
@@ -187,7 +192,7 @@ async def test_the_request_budget_holds(app: App) -> None:
     app.services.feed.budget.per_hour = 3
     reply = await _candidates(app)  # 7 days: 7 list requests needed
     assert "hourly allowance of 3 requests" in reply.text
-    assert len(app.feed.requests) == 3
+    assert len(_feed(app).requests) == 3
 
 
 # -- proposing -------------------------------------------------------------------------------
@@ -329,11 +334,11 @@ async def test_embeddings_rank_and_are_cached_per_paper(app: App) -> None:
     reply = await _candidates(app)
     assert "embeddings" in reply.embeds[0]["description"]
     assert _listed_ids(reply)[0] == ECG
-    sent = sum(len(r.json["input"]) for r in app.llm.embedding_requests)  # type: ignore[index]
+    sent = sum(len((r.json or {})["input"]) for r in app.llm.embedding_requests)
     assert sent == 22  # 2 history papers + 20 candidates
 
     await _candidates(app, period="2024-03-14")
-    assert sum(len(r.json["input"]) for r in app.llm.embedding_requests) == sent  # type: ignore[index]
+    assert sum(len((r.json or {})["input"]) for r in app.llm.embedding_requests) == sent
 
 
 @pytest.mark.embeddings
@@ -378,7 +383,7 @@ async def test_members_cannot_set_the_digest(app: App) -> None:
 
 async def test_digest_is_posted_once_a_week_even_with_two_bots(app: App) -> None:
     due = await _setup_digest(app)
-    app.feed.set_period("date", "2024-03-18", app.feed.entries_of("date", "2024-03-14"))
+    _feed(app).set_period("date", "2024-03-18", _feed(app).entries_of("date", "2024-03-14"))
     app.clock.set(due - timedelta(seconds=1))
     assert await app.services.digest.run_due() == []
 
@@ -409,16 +414,16 @@ async def test_digest_is_posted_once_a_week_even_with_two_bots(app: App) -> None
 
     # A week later: the next digest.
     app.clock.set(due + timedelta(days=7, seconds=5))
-    app.feed.set_period("date", "2024-03-25", app.feed.entries_of("week", "2024-W11"))
+    _feed(app).set_period("date", "2024-03-25", _feed(app).entries_of("week", "2024-W11"))
     assert [o.result for o in await app.services.digest.run_due()] == ["sent"]
     assert len(_digests(app)) == 2
 
 
 async def test_digest_waits_for_the_feed_and_is_retried_never_twice(app: App) -> None:
     due = await _setup_digest(app)
-    app.feed.set_period("date", "2024-03-18", app.feed.entries_of("date", "2024-03-14"))
+    _feed(app).set_period("date", "2024-03-18", _feed(app).entries_of("date", "2024-03-14"))
     app.clock.set(due + timedelta(seconds=5))
-    app.feed.fail_next(FeedFault.RATE_LIMITED)
+    _feed(app).fail_next(FeedFault.RATE_LIMITED)
 
     (failed,) = await app.services.digest.run_due()
     assert failed.result == "failed" and "HTTP 429" in failed.detail
@@ -438,7 +443,7 @@ async def test_digest_waits_for_the_feed_and_is_retried_never_twice(app: App) ->
 
 async def test_a_digest_posted_before_a_crash_is_not_posted_again(app: App) -> None:
     due = await _setup_digest(app)
-    app.feed.set_period("date", "2024-03-18", app.feed.entries_of("date", "2024-03-14"))
+    _feed(app).set_period("date", "2024-03-18", _feed(app).entries_of("date", "2024-03-14"))
     app.clock.set(due + timedelta(seconds=5))
     (sent,) = await app.services.digest.run_due()
     # The process died after posting and before marking: the row is still claimed.
@@ -457,7 +462,7 @@ async def test_a_digest_posted_before_a_crash_is_not_posted_again(app: App) -> N
 async def test_reminders_leave_the_digest_rows_alone(app: App) -> None:
     due = await _setup_digest(app)
     app.clock.set(due + timedelta(seconds=5))
-    app.feed.fail_next(FeedFault.UNAVAILABLE, times=3)
+    _feed(app).fail_next(FeedFault.UNAVAILABLE, times=3)
     await app.services.digest.run_due()  # a claimed row waits for the feed
     app.clock.advance(minutes=30)
     await app.services.reminders.run_due()

@@ -32,11 +32,13 @@ async def test_history_has_sessions_proposals_with_votes_and_the_reading_list(db
         cancelled = await uow.sessions.add(
             ReadingSession(guild_id=GUILD, starts_at=NOW, status=SessionStatus.CANCELLED)
         )
+        assert read.id and voted.id and elsewhere.id and past.id and cancelled.id
         uow.session.add(SessionPaper(session_id=past.id, paper_id=read.id, guild_id=GUILD))
         uow.session.add(SessionPaper(session_id=cancelled.id, paper_id=voted.id, guild_id=GUILD))
         proposal = await uow.proposals.add(
             Proposal(guild_id=GUILD, paper_id=voted.id, proposer_id=1)
         )
+        assert proposal.id is not None
         await uow.proposals.add(
             Proposal(
                 guild_id=OTHER,
@@ -92,14 +94,19 @@ async def test_embeddings_are_stored_once(db: Database) -> None:
 
 
 async def test_digest_rows_stay_out_of_the_reminders_planning(db: Database) -> None:
-    common = {"session_id": None, "now": NOW, "lease_expired_before": NOW - timedelta(minutes=5)}
+    lease = NOW - timedelta(minutes=5)
     async with db.unit() as uow:
-        await uow.reminders.try_claim(
-            guild_id=GUILD, dedupe_key="digest:x", kind="digest", due_at=NOW, owner="A", **common
-        )
-        await uow.reminders.try_claim(
-            guild_id=GUILD, dedupe_key="weekly:x", kind="weekly", due_at=NOW, owner="A", **common
-        )
+        for kind in ("digest", "weekly"):
+            await uow.reminders.try_claim(
+                guild_id=GUILD,
+                dedupe_key=f"{kind}:x",
+                kind=kind,
+                due_at=NOW,
+                session_id=None,
+                owner="A",
+                now=NOW,
+                lease_expired_before=lease,
+            )
     async with db.unit() as uow:
         planned = await uow.reminders.ledger_since(NOW - timedelta(days=1))
         unfinished = await uow.reminders.unfinished()
