@@ -16,8 +16,10 @@ refresh from arXiv; organizers change them with /paper links).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -52,6 +54,7 @@ from storage.repositories.papers import arxiv_key
 log = logging.getLogger(__name__)
 
 QUERY_LIMIT = 30
+SIMILARITY_MEMO = 4  # similarity matrices kept (a 500 × 1,000 one is 2 MB)
 MAX_DIGEST_COUNT = 10
 MAX_LINKS = 5
 EMBEDDINGS = "embeddings"
@@ -190,6 +193,7 @@ class CandidateService:
         self.proposals = proposals
         self.guilds = guilds  # GuildSettingsService: the server's time zone
         self._attached = False
+        self._similarities: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def attach(self) -> None:
         """Fill feed links into papers of sessions as they are scheduled."""
@@ -249,15 +253,28 @@ class CandidateService:
             except ServiceUnavailable as error:
                 log.warning("embeddings unavailable, ranking by words: %s", error)
                 note = f"{error} Ranked by words instead."
-                similarity = await asyncio.to_thread(lexical_similarity, history, texts)
+                similarity = await self._lexical(history, texts)
                 return rank(items, signals, similarity), WORDS, note
         if not signals:
             empty = np.zeros((0, len(items)), dtype=np.float32)
             return rank(items, signals, empty), WORDS, None
-        # BM25 over a few thousand texts takes a moment: off the event loop.
-        similarity = await asyncio.to_thread(lexical_similarity, history, texts)
+        similarity = await self._lexical(history, texts)
         method = EMBEDDINGS if self.embeddings.enabled else WORDS
         return rank(items, signals, similarity), method, None
+
+    async def _lexical(self, history: list[str], texts: list[str]) -> np.ndarray:
+        """BM25 similarities, remembered for the last few inputs: paging through a listing
+        ranks the same texts again and must answer within Discord's three seconds."""
+        key = hashlib.sha256("\x00".join([*history, "\x01", *texts]).encode()).hexdigest()
+        if key in self._similarities:
+            self._similarities.move_to_end(key)
+            return self._similarities[key]
+        # BM25 over a few thousand texts takes a moment: off the event loop.
+        similarity = await asyncio.to_thread(lexical_similarity, history, texts)
+        self._similarities[key] = similarity
+        while len(self._similarities) > SIMILARITY_MEMO:
+            self._similarities.popitem(last=False)
+        return similarity
 
     async def _remember(self, items: Sequence[FeedItem]) -> None:
         """Keep the feed's papers (for Propose buttons after a restart, and links)."""

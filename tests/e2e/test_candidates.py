@@ -154,38 +154,30 @@ async def test_a_week_a_month_and_a_query(app: App) -> None:
     assert _listed_ids(listed) == [ECG]
 
 
-@pytest.mark.parametrize(
-    ("options", "fragment"),
-    [
+async def test_bad_options_get_one_line(app: App) -> None:
+    for options, fragment in [
         ({"period": "2024-W60"}, "is not a week that exists"),
         ({"period": "next month"}, "I could not read the period"),
         ({"period": "2031-01"}, "has not begun yet"),
         ({"query": "@everyone"}, "mention"),
-    ],
-)
-async def test_bad_options_get_one_line(app: App, options: dict[str, Any], fragment: str) -> None:
-    reply = await app.slash(app.member, "paper candidates", **options)
-    assert fragment in reply.text
-    assert reply.ephemeral
+    ]:
+        reply = await app.slash(app.member, "paper candidates", **options)
+        assert fragment in reply.text and reply.ephemeral
     assert _feed(app).requests == []
 
 
-@pytest.mark.parametrize(
-    ("fault", "fragment"),
-    [
-        (FeedFault.RATE_LIMITED, "rate-limiting the bot (HTTP 429)"),
-        (FeedFault.MALFORMED, "an answer I could not read"),
-        (FeedFault.WRONG_SHAPE, "an answer I could not read"),
-        (FeedFault.UNAVAILABLE, "did not answer (HTTP 503, 3 tries)"),
-    ],
-)
-async def test_feed_failures_give_a_clear_message(
-    app: App, fault: FeedFault, fragment: str
-) -> None:
-    _feed(app).fail_next(fault, times=3)
-    reply = await _candidates(app, period="2024-03-14")
-    assert fragment in reply.text
-    assert "Traceback" not in reply.text and "\n" not in reply.text.strip()
+async def test_feed_failures_give_a_clear_message(app: App) -> None:
+    for day, fault, fragment in [
+        ("2024-03-14", FeedFault.RATE_LIMITED, "rate-limiting the bot (HTTP 429)"),
+        ("2024-03-13", FeedFault.MALFORMED, "an answer I could not read"),
+        ("2024-03-12", FeedFault.WRONG_SHAPE, "an answer I could not read"),
+        ("2024-03-11", FeedFault.UNAVAILABLE, "did not answer (HTTP 503, 3 tries)"),
+    ]:
+        _feed(app).fail_next(fault, times=3)
+        reply = await _candidates(app, period=day)
+        assert fragment in reply.text
+        assert "Traceback" not in reply.text and "\n" not in reply.text.strip()
+        _feed(app).clear_faults()
 
 
 async def test_the_request_budget_holds(app: App) -> None:
