@@ -144,9 +144,11 @@ def main() -> None:
     print(f"embedding cosine + rank (median):     {embedded * 1000:9.2f} ms")
 
     reasons = sum(1 for r in ranked if r.close_to)
-    moved = sum(1 for a, b in zip(ranked, by_upvotes(items), strict=True) if a.item != b.item)
+    top = {r.item.arxiv_id for r in ranked[:10]}
+    shared = len(top & {r.item.arxiv_id for r in by_upvotes(items)[:10]})
     print(
-        f"{reasons:,} candidates carry a reason; {moved:,} of {len(items):,} places differ from the upvote order"
+        f"{reasons:,} candidates carry a reason; the top 10 shares {shared} papers with the "
+        "top 10 by upvotes"
     )
     print(
         f"ratio words / baseline: {warm / baseline:,.0f}x (cold {cold / baseline:,.0f}x); "
