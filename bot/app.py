@@ -21,9 +21,11 @@ from discord.ext import commands
 import cogs
 from bot.clock import Clock, SystemClock
 from bot.container import Services
+from bot.events import Connection
 from bot.settings import Settings
 from bot.ui.errors import ReportingTree
 from bot.ui.paging import PageButton, PageSources
+from bot.ui.reactions import Reactions
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,8 @@ class ReadingGroupBot(commands.Bot):
         self.page_sources = PageSources()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._services: Services | None = None
+        self._subscriptions: Connection | None = None
+        self.reactions: Reactions
         self._service_overrides = dict(service_overrides or {})
 
     @property
@@ -96,8 +100,9 @@ class ReadingGroupBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self._database is None:
+            # The command line hands in a database it opened and migrated; else open it here.
             self._database = await Database.open(self.settings.database_url)
-        await self._database.migrate()
+            await self._database.migrate()
         self._services = Services(
             settings=self.settings,
             db=self._database,
@@ -106,9 +111,14 @@ class ReadingGroupBot(commands.Bot):
         )
         # Page buttons of every list ever posted dispatch here, also after a restart.
         self.add_dynamic_items(PageButton)
+        self.reactions = Reactions.of(self)
         for name in discover_extensions():
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))
+        # Every follower of the event bus, connected here and nowhere else.
+        self._subscriptions = self.services.events.connect(
+            *self.services.subscribers(), *self.reactions.subscribers()
+        )
         self.scheduler.start()
         if self._sync_on_start:
             await self.sync_commands_if_changed()
@@ -116,6 +126,9 @@ class ReadingGroupBot(commands.Bot):
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._subscriptions is not None:
+            self._subscriptions.close()
+            self._subscriptions = None
         await super().close()
         if self._services is not None:
             await self._services.aclose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from bot.candidates.digest import DigestService
 from bot.candidates.embeddings import Embeddings
@@ -18,7 +18,7 @@ from bot.candidates.feed import DailyPapersFeed, RequestBudget
 from bot.candidates.service import CandidateService
 from bot.clock import Clock, SystemClock
 from bot.discussion.service import DiscussionService
-from bot.events import EventBus
+from bot.events import EventBus, Subscriber
 from bot.guilds import GuildSettingsService
 from bot.llm.service import LLMService
 from bot.markdown.service import MarkdownService
@@ -50,7 +50,7 @@ class Services:
     @cached_property
     def arxiv(self) -> ArxivService:
         if "arxiv" in self.overrides:
-            return self.overrides["arxiv"]  # type: ignore[no-any-return]
+            return cast(ArxivService, self.overrides["arxiv"])
         return ArxivService(
             self.settings.arxiv_api_url, min_interval=self.settings.arxiv_min_interval_seconds
         )
@@ -99,11 +99,12 @@ class Services:
         return PresenterService(self.db, self.clock)
 
     @cached_property
-    def reading(self) -> ReadingListService:
-        """The reading list; follows the schedule on the event bus from its first use."""
-        service = ReadingListService(self.db, self.events, self.clock, self.papers)
-        service.attach()
-        return service
+    def readinglist(self) -> ReadingListService:
+        return ReadingListService(self.db, self.events, self.clock, self.papers)
+
+    def subscribers(self) -> list[Subscriber]:
+        """The services that follow other services' events (connected by the bot at start)."""
+        return [self.readinglist, self.candidates]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""
@@ -119,14 +120,14 @@ class Services:
     @cached_property
     def llm(self) -> LLMService:
         if "llm" in self.overrides:
-            return self.overrides["llm"]  # type: ignore[no-any-return]
+            return cast(LLMService, self.overrides["llm"])
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)
 
     @cached_property
     def feed(self) -> DailyPapersFeed:
         """The Hugging Face Daily Papers feed (tests may hand in one with short back-off)."""
         if "feed" in self.overrides:
-            return self.overrides["feed"]  # type: ignore[no-any-return]
+            return cast(DailyPapersFeed, self.overrides["feed"])
         return DailyPapersFeed(
             self.settings.hf_endpoint,
             self.clock,
@@ -137,7 +138,7 @@ class Services:
 
     @cached_property
     def candidates(self) -> CandidateService:
-        """Candidates from the feed; fills feed links into papers as sessions are scheduled."""
+        """Candidates from the feed; follows the schedule to fill feed links into papers."""
         key = self.settings.openai_api_key
         embeddings = Embeddings(
             self.db,
@@ -146,9 +147,8 @@ class Services:
             base_url=self.settings.openai_base_url,
             timeout=self.settings.llm_timeout_seconds,
         )
-        service = CandidateService(
+        return CandidateService(
             self.db,
-            self.events,
             self.clock,
             feed=self.feed,
             embeddings=embeddings,
@@ -156,11 +156,9 @@ class Services:
             proposals=self.proposals,
             guilds=self.guilds,
         )
-        service.attach()
-        return service
 
     @cached_property
     def digest(self) -> DigestService:
         if "digest" in self.overrides:
-            return self.overrides["digest"]  # type: ignore[no-any-return]
+            return cast(DigestService, self.overrides["digest"])
         return DigestService(self.db, self.clock, self.candidates, self.guilds)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,39 @@ class SessionAnnounced:
     message_id: int
 
 
+class Subscriber(Protocol):
+    """Something that follows events: it says which, and the bus connects it."""
+
+    def subscriptions(self) -> Mapping[type, Handler]: ...
+
+
+class Connection:
+    """The subscriptions made by one :meth:`EventBus.connect`; ``close()`` undoes them."""
+
+    def __init__(self, bus: EventBus, pairs: list[tuple[type, Handler]]) -> None:
+        self._bus = bus
+        self._pairs = pairs
+
+    def close(self) -> None:
+        for event_type, handler in self._pairs:
+            self._bus.unsubscribe(event_type, handler)
+        self._pairs = []
+
+
 class EventBus:
     def __init__(self) -> None:
         self._handlers: dict[type, list[Handler]] = defaultdict(list)
+
+    def connect(self, *subscribers: Subscriber) -> Connection:
+        """Subscribe every handler the subscribers name, in order; one ``close()`` undoes it."""
+        pairs = [
+            (event_type, handler)
+            for subscriber in subscribers
+            for event_type, handler in subscriber.subscriptions().items()
+        ]
+        for event_type, handler in pairs:
+            self.subscribe(event_type, handler)
+        return Connection(self, pairs)
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
         self._handlers[event_type].append(handler)

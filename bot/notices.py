@@ -32,3 +32,8 @@ def add(message: str) -> bool:
     if message not in notices:
         notices.append(message)
     return True
+
+
+def appended(text: str, collected: list[str]) -> str:
+    """A reply followed by the notices collected while it was made, one ⚠️ line each."""
+    return "\n".join([text, *(f"⚠️ {n}" for n in collected)])

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
+from storage.db import DEFAULT_DATABASE_URL
+
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
@@ -147,6 +148,6 @@ def _describe(error: ValidationError) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Read the settings, or raise :class:`SettingsError` with one clear line."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None

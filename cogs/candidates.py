@@ -11,7 +11,6 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ReadingGroupBot
 from bot.dates import WEEKDAYS
@@ -25,6 +24,7 @@ from bot.ui.candidates import (
     parse_state,
 )
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer
 from cogs._paper_candidates import PAGE_SOURCE
 
@@ -38,18 +38,15 @@ CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "read_message_h
 
 
 class CandidatesCog(
-    commands.GroupCog,
+    FeatureCog,
     group_name="candidates",
     group_description="The weekly digest of candidates from the Daily Papers feed",
 ):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
+    # The page source of /paper candidates is added here, with its Propose buttons.
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ProposeButton)
         self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state, items=page_items)
-        self.bot.services.digest.attach(DiscordDigestSender(self.bot))
+        self.services.digest.attach(DiscordDigestSender(self.bot))
         self.bot.scheduler.add_job(
             self._tick,
             trigger="interval",
@@ -71,24 +68,24 @@ class CandidatesCog(
             return
         try:
             await self.bot.wait_until_ready()
-            await self.bot.services.digest.run_due()
+            await self.services.digest.run_due()
         except Exception:
             log.exception("the digest run failed; trying again at the next tick")
 
     async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         period, query = parse_state(state)
-        return CandidatePages(self.bot.services, guild_id_of(interaction), period, query)
+        return CandidatePages(self.services, guild_id_of(interaction), period, query)
 
     # ------------------------------------------------------------------ organizers
 
     async def _status(self, guild_id: int) -> str:
-        services = self.bot.services
+        services = self.services
         config = await services.candidates.digest_config(guild_id)
         return digest_status(config, await services.digest.next_due(guild_id))
 
     @app_commands.command(name="show", description="The weekly digest's settings")
     async def show(self, interaction: discord.Interaction) -> None:
-        await ensure_organizer(interaction, self.bot.services)
+        await ensure_organizer(interaction, self.services)
         text = await self._status(guild_id_of(interaction))
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -110,7 +107,7 @@ class CandidatesCog(
         count: app_commands.Range[int, 1, 10] | None = None,
         enabled: bool | None = None,
     ) -> None:
-        await ensure_organizer(interaction, self.bot.services)
+        await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
         if all(v is None for v in (channel, day, time, count, enabled)):
             raise InvalidInput(
@@ -123,7 +120,7 @@ class CandidatesCog(
             if missing:
                 names = ", ".join(p.replace("_", " ").title() for p in missing)
                 warning = f"\n⚠️ I lack {names} in {channel.mention}: grant it, or the digest waits."
-        await self.bot.services.candidates.configure_digest(
+        await self.services.candidates.configure_digest(
             guild_id,
             enabled=enabled,
             channel_id=channel.id if channel is not None else None,
@@ -136,9 +133,9 @@ class CandidatesCog(
 
     @app_commands.command(name="off", description="Turn the weekly digest off (organizers)")
     async def off(self, interaction: discord.Interaction) -> None:
-        await ensure_organizer(interaction, self.bot.services)
+        await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        await self.bot.services.candidates.configure_digest(guild_id, enabled=False)
+        await self.services.candidates.configure_digest(guild_id, enabled=False)
         await interaction.response.send_message(
             "The weekly digest is off. /candidates set turns it on again.", ephemeral=True
         )

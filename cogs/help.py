@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -12,7 +14,7 @@ EMBED_FIELD_LIMIT = 1024
 EMBED_TOTAL_BUDGET = 5800  # Discord allows 6000 characters across a message's embeds
 
 
-def _describe(command: app_commands.Command | app_commands.Group) -> list[str]:
+def _describe(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> list[str]:
     if isinstance(command, app_commands.Group):
         lines: list[str] = []
         for sub in command.commands:

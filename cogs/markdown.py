@@ -9,34 +9,26 @@ in place when sessions change.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
 import io
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
+from datetime import date
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.dates import parse_date, utc_to_local
 from bot.errors import InvalidInput, PermissionDenied, ServiceUnavailable
-from bot.events import GuildSettingsChanged, ScheduleImported, SessionChanged
 from bot.markdown.service import ExportOptions, ImportReport, decode_markdown
+from bot.ui import options
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.render import escape
-from bot.ui.schedule_pin import pin_messages
 from bot.ui.views import Confirm
 
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
-PIN_SESSIONS = 60  # at most this many upcoming sessions are considered for the pin
-PIN_SETTINGS = frozenset({"timezone", "date_format", "group_name"})
 
 
 def _report_text(report: ImportReport, limit: int = MESSAGE_LIMIT) -> tuple[str, bool]:
@@ -59,36 +51,10 @@ def _report_file(report: ImportReport) -> discord.File:
     return discord.File(io.BytesIO(report.text().encode("utf-8")), filename="import-report.txt")
 
 
-@dataclass
-class _PinState:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    dirty: bool = False
-
-
-class ExportCog(commands.GroupCog, group_name="export", group_description="The README"):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        self._pins: dict[int, _PinState] = defaultdict(_PinState)
-        self._shown: dict[int, str] = {}  # message id → hash of the content it shows
-        events = bot.services.events
-        events.subscribe(SessionChanged, self.on_session_changed)
-        events.subscribe(ScheduleImported, self.on_schedule_imported)
-        events.subscribe(GuildSettingsChanged, self.on_settings_changed)
-        super().__init__()
-
-    async def cog_unload(self) -> None:
-        events = self.bot.services.events
-        events.unsubscribe(SessionChanged, self.on_session_changed)
-        events.unsubscribe(ScheduleImported, self.on_schedule_imported)
-        events.unsubscribe(GuildSettingsChanged, self.on_settings_changed)
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
+class ExportCog(FeatureCog, group_name="export", group_description="The README"):
     # ------------------------------------------------------------------ /export markdown
 
-    def _day(self, text: str | None, zone: str, option: str):  # type: ignore[no-untyped-def]
+    def _day(self, text: str | None, zone: str, option: str) -> date | None:
         if not text:
             return None
         today = utc_to_local(self.bot.clock.now(), zone).date()
@@ -108,8 +74,8 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         self,
         interaction: discord.Interaction,
         upcoming: bool = False,
-        since: app_commands.Range[str, 1, 40] | None = None,
-        until: app_commands.Range[str, 1, 40] | None = None,
+        since: options.DayText | None = None,
+        until: options.DayText | None = None,
         reading_list: bool = True,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -154,14 +120,16 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         await interaction.response.defer(ephemeral=True, thinking=True)
         old_channel = config.export_pin_channel_id
         if old_channel and old_channel != target.id:
-            await self._remove_messages(old_channel, list(config.export_pin_message_ids))
+            await self.bot.reactions.pins.remove_messages(
+                old_channel, list(config.export_pin_message_ids)
+            )
             config = await self.services.guilds.update(
                 guild_id, export_pin_channel_id=target.id, export_pin_message_ids=[]
             )
         elif old_channel != target.id:
             await self.services.guilds.update(guild_id, export_pin_channel_id=target.id)
         try:
-            pinned = await self.refresh(guild_id, strict=True)
+            pinned = await self.bot.reactions.pins.refresh(guild_id, strict=True)
         except discord.Forbidden:
             await self.services.guilds.update(
                 guild_id, export_pin_channel_id=None, export_pin_message_ids=[]
@@ -185,7 +153,7 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         if not config.export_pin_channel_id:
             raise InvalidInput("There is no pinned schedule to stop.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._remove_messages(
+        await self.bot.reactions.pins.remove_messages(
             config.export_pin_channel_id, list(config.export_pin_message_ids)
         )
         await self.services.guilds.update(
@@ -193,109 +161,8 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="The R
         )
         await interaction.followup.send("The pinned schedule was removed.", ephemeral=True)
 
-    # ------------------------------------------------------------------ keeping the pin
 
-    async def on_session_changed(self, change: SessionChanged) -> None:
-        await self.request(change.guild_id)
-
-    async def on_schedule_imported(self, change: ScheduleImported) -> None:
-        await self.request(change.guild_id)
-
-    async def on_settings_changed(self, change: GuildSettingsChanged) -> None:
-        if change.fields & PIN_SETTINGS:
-            await self.request(change.guild_id)
-
-    async def request(self, guild_id: int) -> None:
-        """Bring the pin up to date; changes arriving meanwhile cause one more pass."""
-        state = self._pins[guild_id]
-        state.dirty = True
-        if state.lock.locked():
-            return
-        async with state.lock:
-            while state.dirty:
-                state.dirty = False
-                try:
-                    await self.refresh(guild_id)
-                except discord.HTTPException as exc:
-                    log.warning("could not update the pinned schedule of %s: %s", guild_id, exc)
-
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
-        channel = self.bot.get_channel(channel_id)
-        if channel is None:
-            with contextlib.suppress(discord.HTTPException):
-                channel = await self.bot.fetch_channel(channel_id)
-        return channel if isinstance(channel, discord.abc.Messageable) else None
-
-    async def refresh(self, guild_id: int, *, strict: bool = False) -> bool:
-        """Edit (or post) the pinned messages; True when they are all pinned.
-
-        With ``strict``, a refusal to post is raised (the command reports it); otherwise it
-        is logged and the pin stays as it was."""
-        config = await self.services.guilds.get(guild_id)
-        if not config.export_pin_channel_id:
-            return False
-        channel = await self._channel(config.export_pin_channel_id)
-        if channel is None:
-            if strict:
-                raise InvalidInput("I cannot see that channel.")
-            return False
-        page = await self.services.schedule.page(
-            guild_id, scope="upcoming", number=0, per_page=PIN_SESSIONS
-        )
-        contents = pin_messages(page.items, config, total=page.total)
-        old_ids = list(config.export_pin_message_ids)
-        new_ids: list[int] = []
-        all_pinned = True
-        none = discord.AllowedMentions.none()
-        for index, content in enumerate(contents):
-            digest = hashlib.sha1(content.encode(), usedforsecurity=False).hexdigest()
-            if index < len(old_ids):
-                message_id = old_ids[index]
-                if self._shown.get(message_id) == digest:
-                    new_ids.append(message_id)
-                    continue
-                try:
-                    partial = channel.get_partial_message(message_id)  # type: ignore[attr-defined]
-                    await partial.edit(content=content, allowed_mentions=none)
-                    self._shown[message_id] = digest
-                    new_ids.append(message_id)
-                    continue
-                except discord.NotFound:
-                    pass  # deleted by someone: post it again
-            try:
-                message = await channel.send(content, allowed_mentions=none, suppress_embeds=True)
-            except discord.Forbidden:
-                if strict:
-                    raise
-                log.warning("guild %s: cannot post the pinned schedule", guild_id)
-                return False
-            self._shown[message.id] = digest
-            new_ids.append(message.id)
-            try:
-                await message.pin(reason="Pinned schedule kept up to date by the bot")
-            except discord.HTTPException:
-                all_pinned = False
-        for stale in old_ids[len(contents) :]:
-            await self._remove_messages(config.export_pin_channel_id, [stale])
-        if new_ids != old_ids:
-            await self.services.guilds.update(guild_id, export_pin_message_ids=new_ids)
-        return all_pinned
-
-    async def _remove_messages(self, channel_id: int, message_ids: list[int]) -> None:
-        channel = await self._channel(channel_id)
-        if channel is None:
-            return
-        for message_id in message_ids:
-            self._shown.pop(message_id, None)
-            with contextlib.suppress(discord.HTTPException):
-                await channel.get_partial_message(message_id).delete()  # type: ignore[attr-defined]
-
-
-class ImportCog(commands.GroupCog, group_name="import", group_description="Read a README"):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
+class ImportCog(FeatureCog, group_name="import", group_description="Read a README"):
     @app_commands.command(
         name="markdown", description="Import a README schedule and reading list (organizers)"
     )
@@ -325,7 +192,7 @@ class ImportCog(commands.GroupCog, group_name="import", group_description="Read 
             await interaction.followup.send(
                 "Nothing to import: the server already has everything in this file.\n" + content,
                 ephemeral=True,
-                **({"file": _report_file(preview)} if truncated else {}),
+                file=_report_file(preview) if truncated else discord.utils.MISSING,
             )
             return
         confirm = Confirm(
@@ -336,7 +203,7 @@ class ImportCog(commands.GroupCog, group_name="import", group_description="Read 
             view=confirm,
             ephemeral=True,
             wait=True,
-            **({"file": _report_file(preview)} if truncated else {}),
+            file=_report_file(preview) if truncated else discord.utils.MISSING,
         )
         confirm.message = message
         await confirm.wait()

@@ -12,17 +12,17 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.errors import InvalidInput
 from bot.papers.arxiv import PaperMetadata
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.papers.service import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
+from bot.ui import options
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
+from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged
 from bot.ui.paper_render import (
     links_text,
@@ -77,26 +77,20 @@ def _one_ref(text: str) -> str:
 
 class PapersCog(
     PaperCandidatesCommands,
-    commands.GroupCog,
+    FeatureCog,
     group_name="paper",
     group_description="Papers and proposals",
 ):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
+    page_source = PAGE_SOURCE
 
     async def cog_load(self) -> None:
         # Every proposal message ever posted dispatches to this class, also after a restart.
         self.bot.add_dynamic_items(VoteButton)
-        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
+        await super().cog_load()
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(VoteButton)
-        self.bot.page_sources.remove(PAGE_SOURCE)
+        await super().cog_unload()
 
     # ------------------------------------------------------------------ helpers
 
@@ -134,7 +128,7 @@ class PapersCog(
         await self.services.proposals.set_message(guild_id, view.id, message.channel.id, message.id)
         return f"Proposed {escape(view.paper.title[:150])} as #{view.id}: {message.jump_url}"
 
-    async def _refresh_message(self, view: ProposalView) -> None:
+    async def _refresh_message(self, view: ProposalInfo) -> None:
         """Show a proposal's new state on its message (best effort: it may be deleted)."""
         proposal = view.proposal
         if not proposal.channel_id or not proposal.message_id:
@@ -164,11 +158,11 @@ class PapersCog(
     async def propose(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 6000],
+        ref: options.PaperRefs,
         presenter: discord.Member | None = None,
-        note: app_commands.Range[str, 1, 300] | None = None,
-        title: app_commands.Range[str, 1, 200] | None = None,
-        authors: app_commands.Range[str, 1, 1000] | None = None,
+        note: options.Note | None = None,
+        title: options.Title | None = None,
+        authors: options.Authors | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         text = _one_ref(ref)
@@ -255,7 +249,7 @@ class PapersCog(
 
         return render
 
-    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+    async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The list a page button of /paper queue shows (there is only one)."""
         return self._queue_pages(guild_id_of(interaction))
 
@@ -265,7 +259,7 @@ class PapersCog(
     async def info(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 500],
+        ref: options.PaperRef,
         refresh: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -280,9 +274,7 @@ class PapersCog(
     @app_commands.command(name="tldr", description="A short summary of a paper (needs the LLM)")
     @app_commands.describe(ref="arXiv id or link, or a stored paper")
     @app_commands.autocomplete(ref=paper_choices)
-    async def tldr(
-        self, interaction: discord.Interaction, ref: app_commands.Range[str, 1, 500]
-    ) -> None:
+    async def tldr(self, interaction: discord.Interaction, ref: options.PaperRef) -> None:
         guild_id = guild_id_of(interaction)
         llm = self.services.llm
         llm.require_enabled()  # one line on how to enable it, before any work
@@ -318,18 +310,18 @@ class PapersCog(
     )
     @app_commands.describe(
         proposal="The proposal to schedule",
-        date="Day of the session: 2025-02-07, 07.02.2025 or 'next thursday'",
+        date=options.DATE,
         time="Start time in the server's time zone (default: the meeting time)",
         presenter="Who presents (default: the proposal's presenter)",
-        backfill="Allow a date in the past",
+        backfill=options.BACKFILL,
     )
     @app_commands.autocomplete(proposal=proposal_choices)
     async def schedule(
         self,
         interaction: discord.Interaction,
         proposal: int,
-        date: app_commands.Range[str, 1, 60],
-        time: app_commands.Range[str, 1, 20] | None = None,
+        date: options.DateText,
+        time: options.TimeText | None = None,
         presenter: discord.Member | None = None,
         backfill: bool = False,
     ) -> None:
@@ -346,15 +338,14 @@ class PapersCog(
                 allow_past=backfill,
                 actor_id=interaction.user.id,
             )
-        lines = [f"Scheduled proposal #{view.id} as session #{session.id}."]
-        lines += [f"⚠️ {n}" for n in collected]
+        text = notices.appended(
+            f"Scheduled proposal #{view.id} as session #{session.id}.", collected
+        )
         if session.session.presenter_id is None:
             suggestion = await self._rotation(guild_id, config)
             if suggestion:
-                lines.append(suggestion + " (set one with /session edit)")
-        await interaction.followup.send(
-            "\n".join(lines), embed=session_embed(session, config), ephemeral=True
-        )
+                text += f"\n{suggestion} (set one with /session edit)"
+        await interaction.followup.send(text, embed=session_embed(session, config), ephemeral=True)
         await self._refresh_message(view)
 
     @app_commands.command(
@@ -369,9 +360,9 @@ class PapersCog(
     async def links(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 500],
-        code: app_commands.Range[str, 1, 1500] | None = None,
-        demo: app_commands.Range[str, 1, 1500] | None = None,
+        ref: options.PaperRef,
+        code: options.LinkCell | None = None,
+        demo: options.LinkCell | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.errors import InvalidInput, NotFound
 from bot.papers.service import split_refs, stored_ref
 from bot.readinglist.service import TopicNode, shown_path
+from bot.ui import options
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged, text_key
 from bot.ui.paper_render import fit, paper_choice, reading_embed, reading_pages
+from storage.models import Paper
 
 MAX_NAMES_SHOWN = 10
 
@@ -29,7 +30,7 @@ async def topic_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    paths = await services_of(interaction).reading.topic_paths(interaction.guild_id, current)
+    paths = await services_of(interaction).readinglist.topic_paths(interaction.guild_id, current)
     choices = [app_commands.Choice(name=p[:100], value=p[:100]) for p in paths if len(p) <= 100]
     typed = " ".join(current.split())
     if typed and len(typed) <= 100 and typed.casefold() not in {p.casefold() for p in paths}:
@@ -43,11 +44,11 @@ async def listed_paper_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    papers = await services_of(interaction).reading.listed_papers(interaction.guild_id, current)
+    papers = await services_of(interaction).readinglist.listed_papers(interaction.guild_id, current)
     return [app_commands.Choice(name=paper_choice(p), value=stored_ref(p)) for p in papers[:25]]
 
 
-def _titles(papers: list, limit: int = MAX_NAMES_SHOWN) -> str:  # type: ignore[type-arg]
+def _titles(papers: list[Paper], limit: int = MAX_NAMES_SHOWN) -> str:
     names = [fit(p.title, 120) for p in papers[:limit]]
     if len(papers) > limit:
         names.append(f"… and {len(papers) - limit} more")
@@ -59,23 +60,9 @@ TOPICS_SEARCHED = 10_000
 
 
 class ReadingListCog(
-    commands.GroupCog, group_name="readinglist", group_description="The group's reading list"
+    FeatureCog, group_name="readinglist", group_description="The group's reading list"
 ):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
-    async def cog_load(self) -> None:
-        # Built now so it follows the schedule (marks discussed papers read) from the start.
-        _ = self.services.reading
-        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
-
-    async def cog_unload(self) -> None:
-        self.bot.page_sources.remove(PAGE_SOURCE)
+    page_source = PAGE_SOURCE
 
     @app_commands.command(name="add", description="Add papers to a topic of the reading list")
     @app_commands.describe(
@@ -86,15 +73,15 @@ class ReadingListCog(
     async def add(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 6000],
-        topic: app_commands.Range[str, 1, 300],
+        ref: options.PaperRefs,
+        topic: options.TopicPath,
     ) -> None:
         guild_id = guild_id_of(interaction)
         refs = split_refs(ref)
         if not refs:
             raise InvalidInput("Give the paper: an arXiv id or link, another link, or a title.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.services.reading.add(
+        result = await self.services.readinglist.add(
             guild_id, refs, topic, actor_id=interaction.user.id
         )
         where = fit(shown_path(result.topic.path), 300)
@@ -115,11 +102,11 @@ class ReadingListCog(
     async def show(
         self,
         interaction: discord.Interaction,
-        topic: app_commands.Range[str, 1, 300] | None = None,
+        topic: options.TopicPath | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        first = await self.services.reading.tree(guild_id, topic)
+        first = await self.services.readinglist.tree(guild_id, topic)
         shown = shown_path(first[0].topic.path) if topic and first else None
         state = text_key(shown) if shown else ""
         render = self._pages(guild_id, shown, first)
@@ -135,19 +122,19 @@ class ReadingListCog(
             if prefetched:
                 current = prefetched.pop()
             else:
-                current = await self.services.reading.tree(guild_id, shown)
+                current = await self.services.readinglist.tree(guild_id, shown)
             pages = reading_pages(current)
             number = min(max(0, number), max(0, len(pages) - 1))
             return reading_embed(pages, number, current, shown), number, max(1, len(pages))
 
         return render
 
-    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+    async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The list a page button of /readinglist show shows (all, or a topic's digest)."""
         guild_id = guild_id_of(interaction)
         if not state:
             return self._pages(guild_id, None)
-        paths = await self.services.reading.topic_paths(guild_id, limit=TOPICS_SEARCHED)
+        paths = await self.services.readinglist.topic_paths(guild_id, limit=TOPICS_SEARCHED)
         shown = next((path for path in paths if text_key(path) == state), None)
         if shown is None:
             raise NotFound("That topic is no longer on the reading list; run /readinglist show.")
@@ -159,12 +146,12 @@ class ReadingListCog(
     async def mark_read(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 500],
+        ref: options.PaperRef,
         unread: bool = False,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        paper, changed, topics = await self.services.reading.mark(
+        paper, changed, topics = await self.services.readinglist.mark(
             guild_id, ref.strip(), read=not unread
         )
         state = "unread ⬜" if unread else "read ✅"
@@ -185,12 +172,12 @@ class ReadingListCog(
     async def remove(
         self,
         interaction: discord.Interaction,
-        ref: app_commands.Range[str, 1, 500],
-        topic: app_commands.Range[str, 1, 300] | None = None,
+        ref: options.PaperRef,
+        topic: options.TopicPath | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        result = await self.services.reading.remove(guild_id, ref.strip(), topic)
+        result = await self.services.readinglist.remove(guild_id, ref.strip(), topic)
         where = ", ".join(f"**{fit(t, 100)}**" for t in result.removed_from[:5])
         lines = [f"Removed {fit(result.paper.title, 150)} from {where}."]
         if result.topics_removed:

@@ -12,7 +12,6 @@ from typing import Literal
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
@@ -27,8 +26,10 @@ from bot.reminders.service import (
     describe_weekly,
     format_lead,
 )
+from bot.ui import options
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.reminders import (
     DiscordReminderSender,
     PingRoleView,
@@ -50,12 +51,6 @@ KIND_CHOICES = [
     app_commands.Choice(name="Reminder before a session", value=LEAD),
 ]
 CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "read_message_history")
-
-
-def _with_notices(text: str, collected: list[str]) -> str:
-    if not collected:
-        return text
-    return text + "\n" + "\n".join(f"⚠️ {n}" for n in collected)
 
 
 def status_embed(status: ReminderStatus) -> discord.Embed:
@@ -100,14 +95,13 @@ def status_embed(status: ReminderStatus) -> discord.Embed:
 
 
 class RemindersCog(
-    commands.GroupCog,
+    FeatureCog,
     group_name="reminders",
     group_description="Weekly announcements and reminders before sessions",
 ):
     def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
         self.sender = DiscordReminderSender(bot)
-        super().__init__()
+        super().__init__(bot)
 
     @property
     def service(self) -> ReminderService:
@@ -181,8 +175,8 @@ class RemindersCog(
         channel: discord.TextChannel | None = None,
         weekly: bool | None = None,
         day: int | None = None,
-        time: app_commands.Range[str, 1, 20] | None = None,
-        lead_times: app_commands.Range[str, 1, 100] | None = None,
+        time: options.TimeText | None = None,
+        lead_times: options.Name | None = None,
         ping_role: discord.Role | None = None,
         no_ping_role: bool = False,
     ) -> None:
@@ -219,7 +213,7 @@ class RemindersCog(
             )
         status = await self.service.status(guild_id)
         await interaction.followup.send(
-            _with_notices("Saved.", warnings + collected),
+            notices.appended("Saved.", warnings + collected),
             embed=status_embed(status),
             ephemeral=True,
         )
@@ -232,7 +226,7 @@ class RemindersCog(
             await self.service.turn_off(guild_id)
         status = await self.service.status(guild_id)
         await interaction.response.send_message(
-            _with_notices(
+            notices.appended(
                 "Reminders are off. Turn them on again with `/reminders set`.", collected
             ),
             embed=status_embed(status),

@@ -11,18 +11,18 @@ from typing import Literal
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.errors import NotFound
 from bot.papers.service import split_refs
-from bot.schedule.cache import block_name_key
 from bot.schedule.calendar import build_calendar
-from bot.schedule.service import SessionDraft, SessionEdit, SessionView
+from bot.schedule.readmodels import block_name_key
+from bot.schedule.service import SessionDraft, SessionEdit, SessionInfo
+from bot.ui import options
 from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
+from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged, text_key
 from bot.ui.paper_render import rotation_text
 from bot.ui.render import page_embed, session_embed
@@ -55,37 +55,19 @@ def _refs(paper: str | None, more: str | None) -> list[str]:
     return refs
 
 
-def _with_notices(text: str, collected: list[str]) -> str:
-    if not collected:
-        return text
-    return text + "\n" + "\n".join(f"⚠️ {n}" for n in collected)
-
-
-class SessionsCog(commands.GroupCog, group_name="session", group_description="The schedule"):
-    def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
-    async def cog_load(self) -> None:
-        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
-
-    async def cog_unload(self) -> None:
-        self.bot.page_sources.remove(PAGE_SOURCE)
+class SessionsCog(FeatureCog, group_name="session", group_description="The schedule"):
+    page_source = PAGE_SOURCE
 
     async def _reply_saved(
         self,
         interaction: discord.Interaction,
         verb: str,
-        view: SessionView,
+        view: SessionInfo,
         config: GuildConfig,
         collected: list[str],
         extra: str | None = None,
     ) -> None:
-        text = _with_notices(f"{verb} session #{view.id}.", collected)
+        text = notices.appended(f"{verb} session #{view.id}.", collected)
         await interaction.followup.send(
             f"{text}\n{extra}" if extra else text,
             embed=session_embed(view, config),
@@ -96,7 +78,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
 
     @app_commands.command(name="add", description="Schedule a session (organizers)")
     @app_commands.describe(
-        date="Day of the session: 2025-02-07, 07.02.2025 or 'next thursday'",
+        date=options.DATE,
         kind="What kind of session",
         time="Start time in the server's time zone, e.g. 18:00 (default: the meeting time)",
         paper="arXiv id or link, another link, or a paper title",
@@ -106,28 +88,29 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         block="Block name for a block part, e.g. RLHF Block",
         part="Part number in the block (default: the next free one)",
         continues="The session this one continues (default: the one before)",
-        notes="Anything else worth knowing",
+        notes=options.NOTES,
         backfill="Allow a date in the past, to enter the group's history",
         duration="Length in minutes (default: the server's session length)",
     )
     @app_commands.choices(kind=KIND_CHOICES)
-    @app_commands.autocomplete(block=block_choices, continues=session_choices)
+    @app_commands.autocomplete(block=block_choices)
+    @app_commands.autocomplete(continues=session_choices)
     async def add(
         self,
         interaction: discord.Interaction,
-        date: app_commands.Range[str, 1, 60],
+        date: options.DateText,
         kind: str = SessionKind.PAPER.value,
-        time: app_commands.Range[str, 1, 20] | None = None,
-        paper: app_commands.Range[str, 1, 1000] | None = None,
-        more_papers: app_commands.Range[str, 1, 2000] | None = None,
+        time: options.TimeText | None = None,
+        paper: options.PaperList | None = None,
+        more_papers: options.MorePapers | None = None,
         title: str | None = None,
         presenter: discord.Member | None = None,
-        block: app_commands.Range[str, 1, 100] | None = None,
-        part: app_commands.Range[int, 1, 999] | None = None,
+        block: options.Name | None = None,
+        part: options.BlockPart | None = None,
         continues: int | None = None,
         notes: str | None = None,
         backfill: bool = False,
-        duration: app_commands.Range[int, 5, 720] | None = None,
+        duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -167,15 +150,15 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         title="e.g. 'Continue: HiPPO and S4' or 'Still (sic!) continue'",
         paper="A paper added to the continuation, e.g. '(very briefly) CLIPPO'",
         presenter="Who presents (default: the same presenter)",
-        notes="Anything else worth knowing",
+        notes=options.NOTES,
     )
     async def continue_(
         self,
         interaction: discord.Interaction,
-        date: app_commands.Range[str, 1, 60] | None = None,
-        time: app_commands.Range[str, 1, 20] | None = None,
+        date: options.DateText | None = None,
+        time: options.TimeText | None = None,
         title: str | None = None,
-        paper: app_commands.Range[str, 1, 1000] | None = None,
+        paper: options.PaperList | None = None,
         presenter: discord.Member | None = None,
         notes: str | None = None,
     ) -> None:
@@ -210,21 +193,22 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         duration="New length in minutes",
     )
     @app_commands.choices(kind=KIND_CHOICES)
-    @app_commands.autocomplete(session=session_choices, block=block_choices)
+    @app_commands.autocomplete(session=session_choices)
+    @app_commands.autocomplete(block=block_choices)
     async def edit(
         self,
         interaction: discord.Interaction,
         session: int,
         title: str | None = None,
-        paper: app_commands.Range[str, 1, 1000] | None = None,
-        more_papers: app_commands.Range[str, 1, 2000] | None = None,
+        paper: options.PaperList | None = None,
+        more_papers: options.MorePapers | None = None,
         presenter: discord.Member | None = None,
         clear_presenter: bool = False,
         kind: str | None = None,
-        block: app_commands.Range[str, 1, 100] | None = None,
-        part: app_commands.Range[int, 1, 999] | None = None,
+        block: options.Name | None = None,
+        part: options.BlockPart | None = None,
         notes: str | None = None,
-        duration: app_commands.Range[int, 5, 720] | None = None,
+        duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -252,15 +236,15 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         session="The session to move",
         date="New day: 2025-02-07, 07.02.2025 or 'next thursday'",
         time="New start time (default: keep the session's time of day)",
-        backfill="Allow a date in the past",
+        backfill=options.BACKFILL,
     )
     @app_commands.autocomplete(session=session_choices)
     async def move(
         self,
         interaction: discord.Interaction,
         session: int,
-        date: app_commands.Range[str, 1, 60],
-        time: app_commands.Range[str, 1, 20] | None = None,
+        date: options.DateText,
+        time: options.TimeText | None = None,
         backfill: bool = False,
     ) -> None:
         await ensure_organizer(interaction, self.services)
@@ -283,7 +267,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
     async def cancel(self, interaction: discord.Interaction, session: int) -> None:
         config = await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.view(guild_id, session)
+        view = await self.services.schedule.get(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
         sent = await interaction.response.send_message(
             f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
@@ -292,7 +276,8 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
             view=confirm,
             ephemeral=True,
         )
-        confirm.message = sent.resource  # type: ignore[assignment]
+        if isinstance(sent.resource, discord.InteractionMessage):
+            confirm.message = sent.resource
         await confirm.wait()
         if confirm.interaction is None:
             await interaction.edit_original_response(
@@ -308,7 +293,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
                 guild_id, session, actor_id=interaction.user.id
             )
         await interaction.edit_original_response(
-            content=_with_notices(f"Cancelled session #{cancelled.id}.", collected),
+            content=notices.appended(f"Cancelled session #{cancelled.id}.", collected),
             embed=session_embed(cancelled, config),
             view=None,
         )
@@ -319,14 +304,14 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
     @app_commands.describe(
         scope="Which sessions (default: upcoming)",
         block="Only the parts of this block",
-        private="Show the list only to you",
+        private=options.PRIVATE_LIST,
     )
     @app_commands.autocomplete(block=block_choices)
     async def list_(
         self,
         interaction: discord.Interaction,
         scope: Scope = "upcoming",
-        block: app_commands.Range[str, 1, 100] | None = None,
+        block: options.Name | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -345,7 +330,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
 
         return render
 
-    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+    async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The list a page button of /session list shows (scope letter, block digest)."""
         guild_id = guild_id_of(interaction)
         code, _, key = state.partition(".")
@@ -380,7 +365,7 @@ class SessionsCog(commands.GroupCog, group_name="session", group_description="Th
         self, interaction: discord.Interaction, session: int, private: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.view(guild_id, session)
+        view = await self.services.schedule.get(guild_id, session)
         config = await self.services.guilds.get(guild_id)
         await interaction.response.send_message(
             embed=session_embed(view, config), ephemeral=private

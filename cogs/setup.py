@@ -18,6 +18,7 @@ from bot.dates import (
     utc_to_local,
 )
 from bot.text import check_text
+from bot.ui import options
 from bot.ui.autocomplete import timezone_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.render import COLOUR, escape
@@ -87,22 +88,23 @@ class SetupCog(commands.Cog):
         group_name="The group's name, used as the title of the exported schedule",
     )
     @app_commands.rename(timezone_name="timezone")
-    @app_commands.choices(meeting_day=WEEKDAY_CHOICES, date_format=FORMAT_CHOICES)
+    @app_commands.choices(meeting_day=WEEKDAY_CHOICES)
+    @app_commands.choices(date_format=FORMAT_CHOICES)
     @app_commands.autocomplete(timezone_name=timezone_choices)
     async def setup_(
         self,
         interaction: discord.Interaction,
         timezone_name: app_commands.Range[str, 1, 64] | None = None,
         meeting_day: int | None = None,
-        meeting_time: app_commands.Range[str, 1, 20] | None = None,
-        session_minutes: app_commands.Range[int, 5, 720] | None = None,
+        meeting_time: options.TimeText | None = None,
+        session_minutes: options.Minutes | None = None,
         announcement_channel: discord.TextChannel | None = None,
         organizer_role: discord.Role | None = None,
         date_format: str | None = None,
         event_channel: discord.VoiceChannel | discord.StageChannel | None = None,
-        event_location: app_commands.Range[str, 1, 100] | None = None,
+        event_location: options.Name | None = None,
         events: bool | None = None,
-        group_name: app_commands.Range[str, 1, 200] | None = None,
+        group_name: options.Title | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.bot.services)
         changes: dict[str, Any] = {}

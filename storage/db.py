@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/reading_group.db"
 
 
 class StorageError(Exception):
@@ -102,13 +103,9 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-def alembic_config(url: URL | None = None) -> Config:
+def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if url is not None:
-        cfg.set_main_option(
-            "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
-        )
     return cfg
 
 
@@ -123,7 +120,7 @@ class Database:
     def __init__(self, url: URL, engine: AsyncEngine) -> None:
         self.url = url
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._transactions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:
@@ -201,22 +198,19 @@ class Database:
         async with self.engine.begin() as conn:
             await conn.run_sync(_downgrade)
 
-    def head_revision(self) -> str | None:
-        return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
     # ----------------------------------------------------------------------------------
     # Units of work
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction: committed when the block ends, rolled back on any exception."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._transactions() as tx, tx.begin():
+            yield tx
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UnitOfWork]:
         """Repositories sharing one transaction (nothing is saved half-way)."""
         from storage.repositories import UnitOfWork
 
-        async with self.session() as session:
-            yield UnitOfWork(session)
+        async with self.transaction() as tx:
+            yield UnitOfWork(tx)

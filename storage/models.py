@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -41,6 +41,17 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Keyed(Protocol):
+    id: int | None
+
+
+def id_of(row: Keyed) -> int:
+    """The primary key of a row that has been saved (flushed): ``id`` is ``None`` before."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
 
 
 def _snowflake(*, nullable: bool = True, index: bool = False) -> Any:
@@ -177,7 +188,11 @@ class ReadingSession(SQLModel, table=True):
     """One meeting of the group."""
 
     __tablename__ = "reading_sessions"
-    __table_args__ = (Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),
+        # The read commands count and page a server's scheduled sessions by start time.
+        Index("ix_reading_sessions_guild_status_starts", "guild_id", "status", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _guild_id()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import discord
 
 from bot.reminders.service import LEAD, WEEKLY, ReminderPost
-from bot.schedule.readmodels import SessionView
+from bot.schedule.readmodels import SessionInfo
 from bot.ui.reminders import PING_BUTTON_ID, render_post
 from storage.models import GuildConfig, Paper, PaperRole, ReadingSession
 from storage.repositories import LinkedPaper
@@ -26,7 +26,7 @@ CONFIG = GuildConfig(
 )
 
 
-def _view(number: int, *, papers: int = 1, title: str = "Talk") -> SessionView:
+def _view(number: int, *, papers: int = 1, title: str = "Talk") -> SessionInfo:
     session = ReadingSession(
         id=number,
         guild_id=GUILD,
@@ -52,10 +52,10 @@ def _view(number: int, *, papers: int = 1, title: str = "Talk") -> SessionView:
         )
         for i in range(papers)
     ]
-    return SessionView(session=session, papers=linked)
+    return SessionInfo(session=session, papers=linked)
 
 
-def _post(kind: str, sessions: list[SessionView], **values: object) -> ReminderPost:
+def _post(kind: str, sessions: list[SessionInfo], **values: object) -> ReminderPost:
     base: dict[str, object] = {
         "guild_id": GUILD,
         "kind": kind,

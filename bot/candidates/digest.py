@@ -31,6 +31,7 @@ from bot.candidates.service import Candidate, CandidateList, CandidateService
 from bot.clock import Clock
 from bot.dates import Period, WeeklySlot, next_weekly, utc_to_local
 from bot.errors import ServiceUnavailable
+from bot.guilds import GuildSettingsService
 from storage.db import Database
 from storage.models import CandidateDigestConfig, DeliveryStatus
 
@@ -113,7 +114,7 @@ class DigestService:
         db: Database,
         clock: Clock,
         candidates: CandidateService,
-        guilds: object,
+        guilds: GuildSettingsService,
         *,
         lease: timedelta = LEASE,
         grace: timedelta = GRACE,
@@ -131,8 +132,8 @@ class DigestService:
         self.sender = sender
 
     async def _zone(self, guild_id: int) -> str:
-        config = await self.guilds.get(guild_id)  # type: ignore[attr-defined]
-        return str(config.timezone)
+        config = await self.guilds.get(guild_id)
+        return config.timezone
 
     async def next_due(self, guild_id: int) -> datetime | None:
         config = await self.candidates.digest_config(guild_id)

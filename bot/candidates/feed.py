@@ -104,10 +104,10 @@ def _text(value: Any, limit: int, *, block: bool = False) -> str:
     return cleaned[:limit]
 
 
-def _url(value: Any) -> str | None:
-    if not isinstance(value, str):
+def _url(raw: Any) -> str | None:
+    if not isinstance(raw, str):
         return None
-    value = value.strip()
+    value = raw.strip()
     if len(value) > URL_LIMIT or any(c.isspace() for c in value):
         return None
     try:

@@ -119,7 +119,7 @@ def lexical_similarity(history: Sequence[str], candidates: Sequence[str]) -> np.
     the history paper's score against itself (0–1)."""
     if not history or not candidates:
         return np.zeros((len(history), len(candidates)), dtype=np.float32)
-    import bm25s  # type: ignore[import-untyped]  # imported on first use: idle memory stays low
+    import bm25s  # imported on first use: the bot's idle memory stays low
 
     corpus = list(candidates) + list(history)
     tokens: Any = bm25s.tokenize(corpus, stopwords="en", show_progress=False)
@@ -174,7 +174,8 @@ def cosine_similarity(history: np.ndarray, candidates: np.ndarray) -> np.ndarray
         return np.zeros((len(history), len(candidates)), dtype=np.float32)
     h = history / np.maximum(np.linalg.norm(history, axis=1, keepdims=True), 1e-12)
     c = candidates / np.maximum(np.linalg.norm(candidates, axis=1, keepdims=True), 1e-12)
-    return np.clip(h @ c.T, -1.0, 1.0).astype(np.float32)
+    similarity: np.ndarray = np.clip(h @ c.T, -1.0, 1.0).astype(np.float32)
+    return similarity
 
 
 # --------------------------------------------------------------------------------------

@@ -20,10 +20,9 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import Any
 
 import numpy as np
 
@@ -41,9 +40,10 @@ from bot.candidates.ranking import (
 from bot.clock import Clock
 from bot.dates import Period, parse_period, parse_time, utc_to_local
 from bot.errors import InvalidInput, NotFound, ServiceUnavailable
-from bot.events import EventBus, SessionAction, SessionChanged
+from bot.events import Handler, SessionAction, SessionChanged
+from bot.guilds import GuildSettingsService
 from bot.papers.arxiv_ids import parse_arxiv_ref
-from bot.papers.proposals import ProposalService, ProposalView
+from bot.papers.proposals import ProposalInfo, ProposalService
 from bot.papers.service import PaperService, PaperSpec
 from bot.text import check_text
 from storage.db import Database
@@ -175,31 +175,26 @@ class CandidateService:
     def __init__(
         self,
         db: Database,
-        events: EventBus,
         clock: Clock,
         *,
         feed: DailyPapersFeed,
         embeddings: Embeddings,
         papers: PaperService,
         proposals: ProposalService,
-        guilds: Any,
+        guilds: GuildSettingsService,
     ) -> None:
         self.db = db
-        self.events = events
         self.clock = clock
         self.feed = feed
         self.embeddings = embeddings
         self.papers = papers
         self.proposals = proposals
         self.guilds = guilds  # GuildSettingsService: the server's time zone
-        self._attached = False
         self._similarities: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def attach(self) -> None:
-        """Fill feed links into papers of sessions as they are scheduled."""
-        if not self._attached:
-            self.events.subscribe(SessionChanged, self._on_session_changed)
-            self._attached = True
+    def subscriptions(self) -> Mapping[type, Handler]:
+        """Fill feed links into the papers of sessions as they are scheduled."""
+        return {SessionChanged: self._on_session_changed}
 
     async def aclose(self) -> None:
         await self.embeddings.aclose()
@@ -345,7 +340,7 @@ class CandidateService:
                 await self._remember([item])
         return item
 
-    async def propose(self, guild_id: int, arxiv_id: str, *, proposer_id: int) -> ProposalView:
+    async def propose(self, guild_id: int, arxiv_id: str, *, proposer_id: int) -> ProposalInfo:
         """The normal proposal for a feed paper, with the feed's links in Code and Demo."""
         ref = parse_arxiv_ref(arxiv_id)
         item = await self._feed_item(ref.id)

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import CommentsChanged, EventBus
-from bot.schedule.service import ScheduleService, SessionView
+from bot.schedule.service import ScheduleService, SessionInfo
 from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
-from storage.models import Comment, CommentSource, Summary
+from storage.models import Comment, CommentSource, id_of
 
 COMMENT_LIMIT = 1800  # typed with /comment add: one comment fits one Discord message
 MESSAGE_LIMIT = 4000  # a logged Discord message (Discord's own limit for long messages)
@@ -39,12 +39,12 @@ class Logged:
 
     comment: Comment
     created: bool
-    session: SessionView
+    session: SessionInfo
 
 
 @dataclass(frozen=True, slots=True)
 class CommentPage:
-    session: SessionView
+    session: SessionInfo
     items: list[Comment]
     number: int  # 0-based
     pages: int
@@ -67,7 +67,7 @@ class IncomingMessage:
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    session: SessionView
+    session: SessionInfo
     added: int
     already: int  # already in the log (same message)
     without_text: int  # Discord gave no text (no Message Content intent, or only files)
@@ -89,16 +89,16 @@ class DiscussionService:
 
     async def resolve_session(
         self, guild_id: int, session_id: int | None = None, *, thread_id: int | None = None
-    ) -> SessionView:
+    ) -> SessionInfo:
         """The session a command means: the one named, else the one whose thread the
         command runs in, else the session in progress or the most recent one."""
         if session_id is not None:
-            return await self.schedule.view(guild_id, session_id)
+            return await self.schedule.get(guild_id, session_id)
         if thread_id is not None:
             async with self.db.unit() as uow:
                 row = await uow.sessions.by_thread(guild_id, thread_id)
             if row is not None:
-                return await self.schedule.view(guild_id, row.id)  # type: ignore[arg-type]
+                return await self.schedule.get(guild_id, id_of(row))
         view = await self.schedule.current_or_recent(guild_id)
         if view is None:
             raise NotFound(NO_SESSION)
@@ -150,7 +150,7 @@ class DiscussionService:
         async with self.db.unit() as uow:
             existing = await uow.comments.by_message(message.message_id)
         if existing is not None and existing.guild_id == guild_id:
-            view = await self.schedule.view(guild_id, existing.session_id)
+            view = await self.schedule.get(guild_id, existing.session_id)
             return Logged(existing, False, view)
         text = clean_block(message.text)
         if not text:
@@ -168,7 +168,7 @@ class DiscussionService:
         if created:
             await self.events.publish(CommentsChanged(guild_id, view.id, pinned=False))
         elif saved.session_id != view.id:
-            view = await self.schedule.view(guild_id, saved.session_id)
+            view = await self.schedule.get(guild_id, saved.session_id)
         return Logged(saved, created, view)
 
     def _from_message(
@@ -269,19 +269,6 @@ class DiscussionService:
         async with self.db.unit() as uow:
             return await uow.comments.pinned_for(guild_id, session_ids)
 
-    async def latest_summary(
-        self, guild_id: int, session_id: int | None = None
-    ) -> tuple[SessionView, Summary] | None:
-        """The newest stored summary of a session (default: the current or last one), e.g.
-        for the weekly announcement's open questions. Never calls the LLM."""
-        try:
-            view = await self.resolve_session(guild_id, session_id)
-        except NotFound:
-            return None
-        async with self.db.unit() as uow:
-            summary = await uow.summaries.latest(guild_id, view.id)
-        return (view, summary) if summary is not None else None
-
     # ----------------------------------------------------------------------------------
     # Changing
 
@@ -323,7 +310,7 @@ class DiscussionService:
     # ----------------------------------------------------------------------------------
     # Per-session threads
 
-    async def attach_thread(self, guild_id: int, session_id: int, thread_id: int) -> SessionView:
+    async def attach_thread(self, guild_id: int, session_id: int, thread_id: int) -> SessionInfo:
         """Remember the discussion thread of a session (opened by the bot)."""
         async with self.db.unit() as uow:
             row = await uow.sessions.get(guild_id, session_id)
@@ -331,8 +318,7 @@ class DiscussionService:
                 raise NotFound(f"There is no session #{session_id} in this server.")
             row.thread_id = thread_id
             await uow.sessions.touch(row)
-        self.schedule.invalidate(guild_id)  # the read snapshot holds the old row
-        return await self.schedule.view(guild_id, session_id)
+        return await self.schedule.get(guild_id, session_id)
 
     async def import_messages(
         self,
@@ -344,7 +330,7 @@ class DiscussionService:
     ) -> ImportResult:
         """Import a thread's messages into the log in one transaction. Messages already
         logged are kept once; messages without text are counted, never invented."""
-        view = await self.schedule.view(guild_id, session_id)
+        view = await self.schedule.get(guild_id, session_id)
         added = already = without_text = bots = too_long = 0
         async with self.db.unit() as uow:
             for message in messages:

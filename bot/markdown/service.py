@@ -175,7 +175,8 @@ class MarkdownService:
             sessions = await uow.markdown.export_sessions(guild_id, start, end)
             paper_rows = await uow.markdown.export_papers(guild_id, start, end)
             comment_rows = await uow.markdown.export_comments(guild_id, start, end)
-            topics_rows = items_rows = ()
+            topics_rows: Sequence[Any] = ()
+            items_rows: Sequence[Any] = ()
             if options.reading_list:
                 topics_rows = await uow.markdown.reading_topics(guild_id)
                 items_rows = await uow.markdown.reading_items(guild_id)

@@ -299,10 +299,6 @@ def split_row(line: str) -> list[str]:
     return cells
 
 
-def is_table_line(line: str) -> bool:
-    return "|" in line
-
-
 def is_alignment_row(line: str, columns: int) -> bool:
     if "-" not in line:
         return False

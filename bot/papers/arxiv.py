@@ -289,7 +289,8 @@ class _ArxivSession(requests.Session):
         kwargs["timeout"] = kwargs.get("timeout") or self._timeout
         try:
             with self._limiter.request(self._min_interval):
-                response = super().request(method, url, *args, **kwargs)
+                verb = method if isinstance(method, str) else method.decode()
+                response = super().request(verb, url, *args, **kwargs)
         except requests.Timeout as error:
             raise _Transient(f"no answer within {self._timeout:g} s") from error
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
@@ -414,11 +415,11 @@ class ArxivService:
     # -- retries ----------------------------------------------------------------------
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = self.backoff_base * 2 ** (state.attempt_number - 1)
+        backoff: float = self.backoff_base * 2 ** (state.attempt_number - 1)
         error = state.outcome.exception() if state.outcome is not None else None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            backoff = max(backoff, retry_after)
+            backoff = max(backoff, float(retry_after))
         return min(backoff, self.max_backoff)
 
     @staticmethod

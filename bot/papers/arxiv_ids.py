@@ -100,10 +100,6 @@ class ArxivId:
         return f"{self.id}v{self.version}" if self.version is not None else self.id
 
     @property
-    def is_old_style(self) -> bool:
-        return "/" in self.id
-
-    @property
     def abs_url(self) -> str:
         return f"https://arxiv.org/abs/{self.versioned}"
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.papers.service import PaperService, PaperSpec, check_not_withdrawn, paper_ref
-from bot.schedule.service import ScheduleService, SessionDraft, SessionView
+from bot.schedule.service import ScheduleService, SessionDraft, SessionInfo
 from bot.text import check_text
 from storage.db import Database
-from storage.models import Paper, Proposal, ProposalStatus, SessionKind
+from storage.models import Paper, Proposal, ProposalStatus, SessionKind, id_of
 from storage.repositories import UnitOfWork
 
 NOTE_LIMIT = 300
@@ -28,7 +28,7 @@ MAX_PER_PAGE = 25
 
 
 @dataclass(frozen=True, slots=True)
-class ProposalView:
+class ProposalInfo:
     """A proposal with its paper and vote count, as shown on its message and in the queue."""
 
     proposal: Proposal
@@ -47,7 +47,7 @@ class ProposalView:
 
 @dataclass(frozen=True, slots=True)
 class QueuePage:
-    items: list[ProposalView]
+    items: list[ProposalInfo]
     number: int  # 0-based
     pages: int
     total: int
@@ -73,14 +73,14 @@ class ProposalService:
     # ----------------------------------------------------------------------------------
     # Reading
 
-    async def _get(self, uow: UnitOfWork, guild_id: int, proposal_id: int) -> ProposalView:
+    async def _get(self, uow: UnitOfWork, guild_id: int, proposal_id: int) -> ProposalInfo:
         found = await uow.proposals.with_paper(guild_id, proposal_id)
         if found is None:
             raise NotFound(f"There is no proposal #{proposal_id} in this server.")
         proposal, paper = found
-        return ProposalView(proposal, paper, await uow.proposals.vote_count(proposal_id))
+        return ProposalInfo(proposal, paper, await uow.proposals.vote_count(proposal_id))
 
-    async def get(self, guild_id: int, proposal_id: int) -> ProposalView:
+    async def get(self, guild_id: int, proposal_id: int) -> ProposalInfo:
         async with self.db.unit() as uow:
             return await self._get(uow, guild_id, proposal_id)
 
@@ -92,18 +92,14 @@ class ProposalService:
             pages = max(1, math.ceil(total / per_page))
             number = min(max(0, number), pages - 1)
             rows = await uow.proposals.ranked(guild_id, limit=per_page, offset=number * per_page)
-        items = [ProposalView(p, paper, votes) for p, paper, votes in rows]
+        items = [ProposalInfo(p, paper, votes) for p, paper, votes in rows]
         return QueuePage(items, number, pages, total, per_page)
 
-    async def search_open(self, guild_id: int, text: str, limit: int = 25) -> list[ProposalView]:
+    async def search_open(self, guild_id: int, text: str, limit: int = 25) -> list[ProposalInfo]:
         async with self.db.unit() as uow:
             rows = await uow.proposals.search_open(guild_id, text, limit=limit)
-            counts = await uow.proposals.vote_counts([p.id for p, _ in rows])  # type: ignore[misc]
-        return [ProposalView(p, paper, counts.get(p.id, 0)) for p, paper in rows]  # type: ignore[arg-type]
-
-    async def has_voted(self, proposal_id: int, user_id: int) -> bool:
-        async with self.db.unit() as uow:
-            return user_id in await uow.proposals.voters(proposal_id)
+            counts = await uow.proposals.vote_counts([id_of(p) for p, _ in rows])
+        return [ProposalInfo(p, paper, counts.get(id_of(p), 0)) for p, paper in rows]
 
     @staticmethod
     def check_note(note: str | None) -> str | None:
@@ -121,7 +117,7 @@ class ProposalService:
         proposer_id: int,
         presenter_id: int | None = None,
         note: str | None = None,
-    ) -> ProposalView:
+    ) -> ProposalInfo:
         """Store the paper and open a proposal for it, in one transaction.
 
         ``spec`` comes from :meth:`PaperService.lookup` (or ``manual_spec``), so no request
@@ -132,7 +128,7 @@ class ProposalService:
         async with self.db.unit() as uow:
             paper = (await self.papers.store(uow, guild_id, [spec]))[0]
             check_not_withdrawn(paper)
-            existing = await uow.proposals.open_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            existing = await uow.proposals.open_for_paper(guild_id, id_of(paper))
             if existing is not None:
                 raise Conflict(
                     f"{paper.title[:100]!r} is already proposed as #{existing.id}: vote for it "
@@ -141,7 +137,7 @@ class ProposalService:
             proposal = await uow.proposals.add(
                 Proposal(
                     guild_id=guild_id,
-                    paper_id=paper.id,  # type: ignore[arg-type]
+                    paper_id=id_of(paper),
                     proposer_id=proposer_id,
                     presenter_id=presenter_id,
                     note=clean_note,
@@ -149,7 +145,7 @@ class ProposalService:
                     updated_at=now,
                 )
             )
-            return ProposalView(proposal, paper, 0)
+            return ProposalInfo(proposal, paper, 0)
 
     async def discard(self, guild_id: int, proposal_id: int) -> None:
         """Remove a proposal whose message could not be posted (nothing left half-way)."""
@@ -168,7 +164,7 @@ class ProposalService:
 
     async def toggle_vote(
         self, guild_id: int, proposal_id: int, user_id: int
-    ) -> tuple[bool, ProposalView]:
+    ) -> tuple[bool, ProposalInfo]:
         """Vote, or take the vote back; True when the member's vote now counts."""
         async with self.db.unit() as uow:
             view = await self._get(uow, guild_id, proposal_id)
@@ -176,11 +172,11 @@ class ProposalService:
                 raise InvalidInput(_closed_message(view.proposal))
             voted = await uow.proposals.toggle_vote(guild_id, proposal_id, user_id)
             votes = await uow.proposals.vote_count(proposal_id)
-            return voted, ProposalView(view.proposal, view.paper, votes)
+            return voted, ProposalInfo(view.proposal, view.paper, votes)
 
     async def withdraw(
         self, guild_id: int, proposal_id: int, *, actor_id: int, is_organizer: bool
-    ) -> ProposalView:
+    ) -> ProposalInfo:
         """Withdraw an open proposal: its proposer or an organizer may."""
         async with self.db.unit() as uow:
             view = await self._get(uow, guild_id, proposal_id)
@@ -211,7 +207,7 @@ class ProposalService:
         presenter_id: int | None = None,
         allow_past: bool = False,
         actor_id: int,
-    ) -> tuple[ProposalView, SessionView]:
+    ) -> tuple[ProposalInfo, SessionInfo]:
         """Turn an open proposal into a paper session (organizers).
 
         The session is created through :meth:`ScheduleService.add` (same checks: date, time
@@ -230,9 +226,9 @@ class ProposalService:
             presenter_id=presenter_id if presenter_id is not None else view.proposal.presenter_id,
             allow_past=allow_past,
         )
-        marked: list[ProposalView] = []
+        marked: list[ProposalInfo] = []
 
-        async def mark_scheduled(uow: UnitOfWork, session: SessionView) -> None:
+        async def mark_scheduled(uow: UnitOfWork, session: SessionInfo) -> None:
             current = await self._get(uow, guild_id, proposal_id)
             if not current.is_open:  # withdrawn or scheduled meanwhile
                 raise Conflict(_closed_message(current.proposal))

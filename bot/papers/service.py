@@ -26,7 +26,7 @@ from bot.papers.arxiv_ids import ArxivId, UrlKind, classify_url, parse_arxiv_ref
 from bot.papers.links import Link, Links, extract_links
 from bot.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
 from storage.db import Database
-from storage.models import Paper, PaperSource, ReadingItem, ReadingSession
+from storage.models import Paper, PaperSource, ReadingItem, ReadingSession, id_of
 from storage.repositories import UnitOfWork
 from storage.repositories.papers import arxiv_key, url_key
 
@@ -495,14 +495,14 @@ class PaperService:
 
     async def details(self, guild_id: int, paper: Paper) -> PaperDetails:
         async with self.db.unit() as uow:
-            proposals = await uow.proposals.for_paper(guild_id, paper.id)  # type: ignore[arg-type]
-            counts = await uow.proposals.vote_counts([p.id for p in proposals])  # type: ignore[misc]
-            sessions = await uow.sessions.sessions_with_paper(guild_id, paper.id)  # type: ignore[arg-type]
-            items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
-            topics = {t.id: t for t in await uow.reading.topics(guild_id)}
+            proposals = await uow.proposals.for_paper(guild_id, id_of(paper))
+            counts = await uow.proposals.vote_counts([id_of(p) for p in proposals])
+            sessions = await uow.sessions.sessions_with_paper(guild_id, id_of(paper))
+            items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
+            topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
         return PaperDetails(
             paper=paper,
-            proposals=[(p.id, p.status, counts.get(p.id, 0)) for p in proposals],  # type: ignore[misc]
+            proposals=[(p.id, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
             sessions=sessions,
             reading=[(topics[i.topic_id].path, i) for i in items if i.topic_id in topics],
         )
@@ -517,7 +517,7 @@ class PaperService:
             raise InvalidInput("Give code links, demo links, or both (- removes them).")
         paper = await self.find(guild_id, ref)
         async with self.db.unit() as uow:
-            stored = await uow.papers.get(guild_id, paper.id)  # type: ignore[arg-type]
+            stored = await uow.papers.get(guild_id, id_of(paper))
             if stored is None:
                 raise NotFound("That paper was removed meanwhile.")
             if code_links is not None:

@@ -13,16 +13,16 @@ session discusses it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
-from bot.events import EventBus, ScheduleImported, SessionAction, SessionChanged
+from bot.events import EventBus, Handler, ScheduleImported, SessionAction, SessionChanged
 from bot.papers.service import PaperService, check_not_withdrawn
 from bot.text import check_text
 from storage.db import Database
-from storage.models import Paper, ReadingItem, ReadingTopic
+from storage.models import Paper, ReadingItem, ReadingTopic, id_of
 from storage.repositories import UnitOfWork
 from storage.repositories.readinglist import ListedItem, join_path, split_path
 
@@ -103,14 +103,12 @@ class ReadingListService:
         self.clock = clock
         self.papers = papers
 
-    def attach(self) -> None:
+    def subscriptions(self) -> Mapping[type, Handler]:
         """Follow the schedule: a session that has started marks its papers read."""
-        self.events.subscribe(SessionChanged, self._on_session_changed)
-        self.events.subscribe(ScheduleImported, self._on_schedule_imported)
-
-    def detach(self) -> None:
-        self.events.unsubscribe(SessionChanged, self._on_session_changed)
-        self.events.unsubscribe(ScheduleImported, self._on_schedule_imported)
+        return {
+            SessionChanged: self._on_session_changed,
+            ScheduleImported: self._on_schedule_imported,
+        }
 
     async def _on_session_changed(self, change: SessionChanged) -> None:
         if change.action in (SessionAction.CREATED, SessionAction.UPDATED, SessionAction.MOVED):
@@ -121,8 +119,10 @@ class ReadingListService:
 
     async def _sync(self, uow: UnitOfWork, guild_id: int) -> int:
         changed = 0
-        for item, discussed_at in await uow.reading.discussed_unread(guild_id, self.clock.now()):
-            changed += await uow.reading.set_read([item], read=True, at=discussed_at)
+        for item, discussed_at in await uow.readinglist.discussed_unread(
+            guild_id, self.clock.now()
+        ):
+            changed += await uow.readinglist.set_read([item], read=True, at=discussed_at)
         return changed
 
     async def sync_discussed(self, guild_id: int) -> int:
@@ -146,18 +146,18 @@ class ReadingListService:
             papers = await self.papers.store(uow, guild_id, specs)
             for paper in papers:
                 check_not_withdrawn(paper)
-            topic = await uow.reading.ensure_topic(guild_id, join_path(parts))
+            topic = await uow.readinglist.ensure_topic(guild_id, join_path(parts))
             added: list[Paper] = []
             already: list[Paper] = []
             for paper in papers:
-                _item, created = await uow.reading.add_item(
+                _item, created = await uow.readinglist.add_item(
                     guild_id, topic, paper, added_by=actor_id
                 )
                 (added if created else already).append(paper)
             await self._sync(uow, guild_id)
             read_ids = {
                 item.paper_id
-                for item in await self._items_of(uow, guild_id, [p.id for p in added])  # type: ignore[misc]
+                for item in await self._items_of(uow, guild_id, [id_of(p) for p in added])
                 if item.read and item.topic_id == topic.id
             }
         return AddResult(topic, added, already, [p for p in added if p.id in read_ids])
@@ -168,7 +168,7 @@ class ReadingListService:
     ) -> list[ReadingItem]:
         items: list[ReadingItem] = []
         for paper_id in paper_ids:
-            items.extend(await uow.reading.items_for_paper(guild_id, paper_id))
+            items.extend(await uow.readinglist.items_for_paper(guild_id, paper_id))
         return items
 
     async def mark(
@@ -185,14 +185,14 @@ class ReadingListService:
             )
         async with self.db.unit() as uow:
             await self._sync(uow, guild_id)
-            items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             if not items:
                 raise NotFound(
                     f"{paper.title[:100]!r} is not on the reading list. Add it with "
                     "/readinglist add first."
                 )
-            changed = await uow.reading.set_read(items, read=read, at=self.clock.now())
-            topics = {t.id: t.path for t in await uow.reading.topics(guild_id)}
+            changed = await uow.readinglist.set_read(items, read=read, at=self.clock.now())
+            topics = {t.id: t.path for t in await uow.readinglist.topics(guild_id)}
         paths = [shown_path(topics[i.topic_id]) for i in items if i.topic_id in topics]
         return paper, changed, paths
 
@@ -205,13 +205,15 @@ class ReadingListService:
         if paper is None:
             raise NotFound("That paper is not on the reading list.")
         async with self.db.unit() as uow:
-            items = await uow.reading.items_for_paper(guild_id, paper.id)  # type: ignore[arg-type]
+            items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             if not items:
                 raise NotFound(f"{paper.title[:100]!r} is not on the reading list.")
-            topics = {t.id: t for t in await uow.reading.topics(guild_id)}
+            topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
             listed = [shown_path(topics[i.topic_id].path) for i in items]
             if topic_path is not None and topic_path.strip():
-                topic = await uow.reading.topic(guild_id, join_path(clean_topic_path(topic_path)))
+                topic = await uow.readinglist.topic(
+                    guild_id, join_path(clean_topic_path(topic_path))
+                )
                 items = [i for i in items if topic is not None and i.topic_id == topic.id]
                 if not items:
                     raise NotFound(
@@ -219,7 +221,7 @@ class ReadingListService:
                         f"it is in: {', '.join(listed[:5])}."
                     )
             removed_from = [shown_path(topics[i.topic_id].path) for i in items]
-            gone = await uow.reading.remove_items(items)
+            gone = await uow.readinglist.remove_items(items)
         return RemoveResult(paper, removed_from, [shown_path(t.path) for t in gone])
 
     # ----------------------------------------------------------------------------------
@@ -231,14 +233,14 @@ class ReadingListService:
             await self._sync(uow, guild_id)
             if topic_path and topic_path.strip():
                 parts = clean_topic_path(topic_path)
-                topics = await uow.reading.subtree(guild_id, join_path(parts))
+                topics = await uow.readinglist.subtree(guild_id, join_path(parts))
                 if not topics:
                     raise NotFound(
                         f"There is no topic {SHOWN_SEPARATOR.join(parts)!r} on the reading list."
                     )
             else:
-                topics = await uow.reading.topics(guild_id)
-            items = await uow.reading.items(guild_id, [t.id for t in topics])  # type: ignore[misc]
+                topics = await uow.readinglist.topics(guild_id)
+            items = await uow.readinglist.items(guild_id, [id_of(t) for t in topics])
         nodes = {t.id: TopicNode(t) for t in topics}
         for listed in items:
             node = nodes.get(listed.item.topic_id)
@@ -254,13 +256,13 @@ class ReadingListService:
     async def topic_paths(self, guild_id: int, text: str = "", limit: int = 25) -> list[str]:
         """Topic paths containing ``text``, as members type them (autocomplete)."""
         async with self.db.unit() as uow:
-            topics = await uow.reading.search_topics(guild_id, text.replace(" / ", "/"), limit)
+            topics = await uow.readinglist.search_topics(guild_id, text.replace(" / ", "/"), limit)
         return [shown_path(t.path) for t in topics]
 
     async def listed_papers(self, guild_id: int, text: str = "", limit: int = 25) -> list[Paper]:
         """Papers on the reading list whose title contains ``text`` (autocomplete)."""
         async with self.db.unit() as uow:
-            items = await uow.reading.items(guild_id)
+            items = await uow.readinglist.items(guild_id)
         wanted = text.strip().casefold()
         seen: dict[int, Paper] = {}
         for listed in items:
@@ -268,7 +270,7 @@ class ReadingListService:
             if paper.id in seen:
                 continue
             if not wanted or wanted in paper.title.casefold() or wanted in (paper.arxiv_id or ""):
-                seen[paper.id] = paper  # type: ignore[index]
+                seen[id_of(paper)] = paper
             if len(seen) >= limit:
                 break
         return list(seen.values())

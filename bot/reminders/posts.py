@@ -13,15 +13,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.reminders.plan import LEAD, WEEKLY, Due
-from bot.schedule.readmodels import SessionView
+from bot.schedule.readmodels import SessionInfo
 from storage.models import GuildConfig, ReadingSession, SessionStatus
 from storage.repositories import UnitOfWork
 
 WEEK = timedelta(days=7)
 
 
-class ViewSource(Protocol):
-    async def views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionView]: ...
+class SessionInfoSource(Protocol):
+    async def infos(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionInfo]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +32,10 @@ class ReminderPost:
     ref: str
     config: GuildConfig
     due_at: datetime
-    sessions: list[SessionView]  # lead: the one session; weekly: the coming week's
+    sessions: list[SessionInfo]  # lead: the one session; weekly: the coming week's
     lead_minutes: int | None = None
     late: bool = False
-    last_session: SessionView | None = None  # weekly: what was left open last time
+    last_session: SessionInfo | None = None  # weekly: what was left open last time
     open_questions: list[str] = field(default_factory=list)
     ping_role_id: int | None = None  # lead reminders ping the opt-in role, if any
     offer_ping_button: bool = False
@@ -43,7 +43,7 @@ class ReminderPost:
 
 
 async def compose_lead(
-    uow: UnitOfWork, schedule: ViewSource, config: GuildConfig, due: Due, late: bool
+    uow: UnitOfWork, schedule: SessionInfoSource, config: GuildConfig, due: Due, late: bool
 ) -> ReminderPost | None:
     """The reminder before a session; None if the session is gone or has moved."""
     assert due.session_id is not None
@@ -52,7 +52,7 @@ async def compose_lead(
         return None
     if due.starts_at is not None and row.starts_at != due.starts_at:
         return None  # moved by another process since this run planned it
-    view = (await schedule.views(uow, [row]))[0]
+    view = (await schedule.infos(uow, [row]))[0]
     return ReminderPost(
         guild_id=config.guild_id,
         kind=LEAD,
@@ -70,7 +70,7 @@ async def compose_lead(
 
 async def compose_weekly(
     uow: UnitOfWork,
-    schedule: ViewSource,
+    schedule: SessionInfoSource,
     config: GuildConfig,
     due: Due,
     at: datetime,
@@ -83,14 +83,14 @@ async def compose_weekly(
     rows = await uow.sessions.all(guild_id, start=start, end=due.due_at + WEEK)
     if not rows:
         return None
-    views = await schedule.views(uow, rows)
+    views = await schedule.infos(uow, rows)
     last_row = await uow.sessions.last_before(guild_id, start)
     last_view, questions = None, []
     if last_row is not None and last_row.id is not None:
         summary = await uow.summaries.latest(guild_id, last_row.id)
         if summary is not None and summary.open_questions:
-            last_view = (await schedule.views(uow, [last_row]))[0]
-            questions = [q for q in summary.open_questions if isinstance(q, str) and q.strip()]
+            last_view = (await schedule.infos(uow, [last_row]))[0]
+            questions = [q for q in summary.open_questions if q.strip()]
     return ReminderPost(
         guild_id=guild_id,
         kind=WEEKLY,

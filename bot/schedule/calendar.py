@@ -12,7 +12,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
-from bot.schedule.service import SessionView, headline
+from bot.schedule.service import SessionInfo, headline
 from storage.models import PaperRole, SessionKind, SessionStatus
 
 PRODID = "-//reading-group-bot//Reading group schedule//EN"
@@ -27,7 +27,7 @@ def _sequence(created: datetime, updated: datetime) -> int:
     return max(0, int(updated.timestamp() - created.timestamp()))
 
 
-def _description(view: SessionView) -> str:
+def _description(view: SessionInfo) -> str:
     lines: list[str] = []
     papers = view.papers or view.continues_papers
     for linked in papers:
@@ -49,7 +49,7 @@ def _description(view: SessionView) -> str:
 
 def build_calendar(
     guild_id: int,
-    sessions: Sequence[SessionView],
+    sessions: Sequence[SessionInfo],
     *,
     name: str = "Reading group",
     timezone: str = "UTC",
@@ -80,4 +80,5 @@ def build_calendar(
         if first_link:
             event.add("url", first_link)
         cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storage.models import PaperRole, ReadingSession, SessionKind
+from storage.models import PaperRole, ReadingSession, SessionKind, id_of
 from storage.repositories import LinkedPaper
 
 KIND_LABELS: dict[str, str] = {
@@ -19,12 +19,8 @@ KIND_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True, eq=False)
-class SessionView:
-    """A session with what it takes to show it.
-
-    Compared and hashed by identity: a view is a snapshot of rows, and renderers may memoise
-    what they made of one for as long as it lives.
-    """
+class SessionInfo:
+    """A session with what it takes to show it."""
 
     session: ReadingSession
     papers: list[LinkedPaper]
@@ -47,10 +43,15 @@ class SessionView:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    items: list[SessionView]
+    items: list[SessionInfo]
     number: int  # 0-based
     pages: int
     total: int
+
+
+def block_name_key(name: str) -> str:
+    """What makes two spellings of a block name the same block ("RLHF Block." = "rlhf block")."""
+    return name.strip().rstrip(".").strip().lower()
 
 
 def _root_of(session: ReadingSession, by_id: dict[int, ReadingSession]) -> ReadingSession:
@@ -59,12 +60,12 @@ def _root_of(session: ReadingSession, by_id: dict[int, ReadingSession]) -> Readi
     while current.continues_id is not None and current.continues_id in by_id:
         if current.id in seen:
             break
-        seen.add(current.id)  # type: ignore[arg-type]
+        seen.add(id_of(current))
         current = by_id[current.continues_id]
     return current
 
 
-def headline(view: SessionView) -> str:
+def headline(view: SessionInfo) -> str:
     """The one-line name of a session, in the README's words."""
     s = view.session
     main_titles = [lp.label or lp.paper.title for lp in view.papers if lp.role == PaperRole.MAIN]

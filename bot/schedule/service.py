@@ -25,8 +25,14 @@ from bot.dates import (
 )
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, SessionAction, SessionChanged
-from bot.schedule.cache import Snapshot, SnapshotCache, page_of
-from bot.schedule.readmodels import KIND_LABELS, Page, SessionView, _root_of, headline
+from bot.schedule.readmodels import (
+    KIND_LABELS,
+    Page,
+    SessionInfo,
+    _root_of,
+    block_name_key,
+    headline,
+)
 from bot.text import NOTES_LIMIT, TITLE_LIMIT, check_text
 from storage.db import Database
 from storage.models import (
@@ -36,8 +42,9 @@ from storage.models import (
     ReadingSession,
     SessionKind,
     SessionStatus,
+    id_of,
 )
-from storage.repositories import LinkedPaper, UnitOfWork
+from storage.repositories import UnitOfWork
 
 __all__ = [
     "KIND_LABELS",
@@ -45,7 +52,7 @@ __all__ = [
     "ScheduleService",
     "SessionDraft",
     "SessionEdit",
-    "SessionView",
+    "SessionInfo",
     "headline",
 ]
 
@@ -64,7 +71,7 @@ class PaperResolver(Protocol):
     async def store(self, uow: UnitOfWork, guild_id: int, specs: Sequence[Any]) -> list[Paper]: ...
 
 
-SavedHook = Callable[[UnitOfWork, SessionView], Awaitable[None]]
+SavedHook = Callable[[UnitOfWork, SessionInfo], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -109,27 +116,14 @@ class ScheduleService:
         *,
         default_timezone: str = "UTC",
         papers: PaperResolver | None = None,
-        cache_seconds: float = 30.0,
     ) -> None:
         self.db = db
         self.events = events
         self.clock = clock
         self.default_timezone = default_timezone
         self.papers = papers
-        self.cache = SnapshotCache(self._load_snapshot, max_age=cache_seconds)
-
-    async def _load_snapshot(self, guild_id: int) -> Snapshot:
-        async with self.db.unit() as uow:
-            rows = await uow.sessions.all(guild_id, include_cancelled=True)
-            papers = await uow.sessions.papers_of_guild(guild_id)
-            return Snapshot.of(await self._views(uow, rows, papers))
-
-    def invalidate(self, guild_id: int) -> None:
-        """Forget the cached schedule of a server (after a change made elsewhere)."""
-        self.cache.invalidate(guild_id)
 
     async def _changed(self, event: SessionChanged) -> None:
-        self.cache.invalidate(event.guild_id)
         await self.events.publish(event)
 
     # ----------------------------------------------------------------------------------
@@ -138,16 +132,8 @@ class ScheduleService:
     async def _config(self, uow: UnitOfWork, guild_id: int) -> GuildConfig:
         return await uow.guilds.get_or_create(guild_id, default_timezone=self.default_timezone)
 
-    async def _views(
-        self,
-        uow: UnitOfWork,
-        rows: Sequence[ReadingSession],
-        papers: dict[int, list[LinkedPaper]] | None = None,
-    ) -> list[SessionView]:
-        """Views for many sessions with a small, fixed number of queries.
-
-        ``papers`` may hold every session's papers already (a whole-server load).
-        """
+    async def _views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionInfo]:
+        """Views for many sessions with a small, fixed number of queries."""
         if not rows:
             return []
         guild_id = rows[0].guild_id
@@ -164,27 +150,25 @@ class ScheduleService:
                 s.continues_id for s in fetched if s.continues_id and s.continues_id not in by_id
             }
         roots = {r.id: _root_of(r, by_id) for r in rows if r.kind == SessionKind.CONTINUE}
-        if papers is None:
-            wanted = {r.id for r in rows} | {root.id for root in roots.values()}
-            papers = await uow.sessions.papers_for([i for i in wanted if i is not None])
+        wanted = {r.id for r in rows} | {root.id for root in roots.values()}
+        papers = await uow.sessions.papers_for([i for i in wanted if i is not None])
         views = []
         for row in rows:
             root = roots.get(row.id)
             if root is not None and root.id == row.id:
                 root = None
             views.append(
-                SessionView(
+                SessionInfo(
                     session=row,
-                    papers=papers.get(row.id, []),  # type: ignore[arg-type]
+                    papers=papers.get(id_of(row), []),
                     continues=root,
-                    continues_papers=papers.get(root.id, []) if root else [],  # type: ignore[arg-type]
+                    continues_papers=papers.get(id_of(root), []) if root else [],
                 )
             )
         return views
 
-    async def views(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionView]:
-        """Views of rows read in the caller's unit of work: straight from the database, never
-        the cache (reminders must not post what another process already changed)."""
+    async def infos(self, uow: UnitOfWork, rows: Sequence[ReadingSession]) -> list[SessionInfo]:
+        """Views of rows read in the caller's unit of work."""
         return await self._views(uow, rows)
 
     @staticmethod
@@ -203,28 +187,28 @@ class ScheduleService:
             raise InvalidInput(f"Session #{session_id} {verb}.")
         return row
 
-    async def view(self, guild_id: int, session_id: int) -> SessionView:
-        snapshot = self.cache.fresh(guild_id)
-        if snapshot is not None and session_id in snapshot.by_id:
-            return snapshot.by_id[session_id]
+    async def get(self, guild_id: int, session_id: int) -> SessionInfo:
         async with self.db.unit() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
                 raise NotFound(f"There is no session #{session_id} in this server.")
             return (await self._views(uow, [row]))[0]
 
-    async def next(self, guild_id: int) -> SessionView | None:
+    async def next(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the next one."""
-        snapshot = await self.cache.get(guild_id)
-        items, _ = snapshot.upcoming(self.clock.now(), 0, 1)
-        return items[0] if items else None
+        async with self.db.unit() as uow:
+            rows, _ = await uow.sessions.page(
+                guild_id, self.clock.now(), "upcoming", limit=1, offset=0
+            )
+            return (await self._views(uow, rows))[0] if rows else None
 
-    async def current_or_recent(self, guild_id: int) -> SessionView | None:
+    async def current_or_recent(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the most recent one that started."""
         now = self.clock.now()
-        snapshot = await self.cache.get(guild_id)
-        running = snapshot.running(now)
-        return running[0] if running else snapshot.last_started(now)
+        async with self.db.unit() as uow:
+            running = await uow.sessions.running(guild_id, now)
+            row = running[0] if running else await uow.sessions.last_before(guild_id, now)
+            return (await self._views(uow, [row]))[0] if row is not None else None
 
     async def page(
         self,
@@ -236,36 +220,34 @@ class ScheduleService:
         block: str | None = None,
     ) -> Page:
         """One page of sessions: ``upcoming`` (soonest first), ``past`` (latest first),
-        ``all`` (chronological) or one ``block``."""
+        ``all`` (chronological) or one ``block``. A page past the end shows the last one."""
         now = self.clock.now()
         number = max(0, number)
-        snapshot = await self.cache.get(guild_id)
-        offset = number * per_page
-        if block:
-            parts = snapshot.block(block)
-            items, total = parts[offset : offset + per_page], len(parts)
-        elif scope == "past":
-            items, total = snapshot.past(now, offset, per_page)
-        elif scope == "all":
-            items, total = snapshot.everything(offset, per_page)
-        else:
-            items, total = snapshot.upcoming(now, offset, per_page)
-        if not items and number > 0 and total:
-            last = max(0, -(-total // per_page) - 1)
-            return await self.page(
-                guild_id, scope=scope, number=last, per_page=per_page, block=block
-            )
-        return page_of(items, number, per_page, total)
+        async with self.db.unit() as uow:
+            for _attempt in range(2):  # a page past the end shows the last one
+                if block:
+                    parts = await uow.sessions.in_block(guild_id, block_name_key(block))
+                    rows, total = parts[number * per_page : (number + 1) * per_page], len(parts)
+                else:
+                    kind = scope if scope in ("past", "all") else "upcoming"
+                    rows, total = await uow.sessions.page(
+                        guild_id, now, kind, limit=per_page, offset=number * per_page
+                    )
+                pages = max(1, -(-total // per_page))
+                if number < pages or not total:
+                    break
+                number = pages - 1
+            return Page(await self._views(uow, rows), min(number, pages - 1), pages, total)
 
     async def everything(
         self, guild_id: int, *, include_cancelled: bool = False
-    ) -> list[SessionView]:
+    ) -> list[SessionInfo]:
         """Every session in chronological order (exports, the calendar feed)."""
         async with self.db.unit() as uow:
             rows = await uow.sessions.all(guild_id, include_cancelled=include_cancelled)
             return await self._views(uow, rows)
 
-    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[SessionView]:
+    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[SessionInfo]:
         async with self.db.unit() as uow:
             rows = await uow.sessions.search(guild_id, text, limit=limit)
             return await self._views(uow, rows)
@@ -482,7 +464,7 @@ class ScheduleService:
         *,
         actor_id: int | None,
         on_saved: SavedHook | None = None,
-    ) -> SessionView:
+    ) -> SessionInfo:
         """Schedule a session.
 
         ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
@@ -498,7 +480,7 @@ class ScheduleService:
             await uow.sessions.add(row)
             await uow.sessions.set_papers(
                 guild_id,
-                row.id,  # type: ignore[arg-type]
+                id_of(row),
                 [(p, PaperRole.MAIN, None) for p in papers],
             )
             view = (await self._views(uow, [row]))[0]
@@ -518,7 +500,7 @@ class ScheduleService:
         paper_refs: list[str],
         presenter_id: int | None,
         actor_id: int | None,
-    ) -> SessionView:
+    ) -> SessionInfo:
         """Schedule a continuation of the latest session, by default at the next meeting."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
@@ -556,7 +538,7 @@ class ScheduleService:
 
     async def edit(
         self, guild_id: int, session_id: int, changes: SessionEdit, *, actor_id: int | None
-    ) -> SessionView:
+    ) -> SessionInfo:
         title = check_text(changes.title, what="title", limit=TITLE_LIMIT)
         notes = check_text(changes.notes, what="notes", limit=NOTES_LIMIT, multiline=True)
         specs = await self._lookup_papers(guild_id, changes.paper_refs)
@@ -600,9 +582,7 @@ class ScheduleService:
             if changes.paper_refs is not None:
                 papers = await self._store_papers(uow, guild_id, specs)
                 await uow.sessions.set_papers(
-                    guild_id,
-                    row.id,
-                    [(p, PaperRole.MAIN, None) for p in papers],  # type: ignore[arg-type]
+                    guild_id, session_id, [(p, PaperRole.MAIN, None) for p in papers]
                 )
             view = (await self._views(uow, [row]))[0]
             main = [lp.paper for lp in view.papers]
@@ -620,7 +600,7 @@ class ScheduleService:
         time_text: str | None,
         allow_past: bool = False,
         actor_id: int | None,
-    ) -> tuple[SessionView, datetime]:
+    ) -> tuple[SessionInfo, datetime]:
         """Reschedule; returns the view and the previous start time."""
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
@@ -638,7 +618,7 @@ class ScheduleService:
         await self._changed(SessionChanged(guild_id, session_id, SessionAction.MOVED, actor_id))
         return view, previous
 
-    async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionView:
+    async def cancel(self, guild_id: int, session_id: int, *, actor_id: int | None) -> SessionInfo:
         async with self.db.unit() as uow:
             row = await self._changeable(uow, guild_id, session_id, verb="is already cancelled")
             row.status = SessionStatus.CANCELLED
@@ -653,7 +633,6 @@ class ScheduleService:
             if row is not None:
                 row.discord_event_id = event_id
                 await uow.flush()
-        self.cache.invalidate(guild_id)
 
 
 def _kind(value: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -11,14 +11,20 @@ from bot.dates import search_timezones
 from bot.ui.render import choice_name
 
 if TYPE_CHECKING:
+    from bot.app import ReadingGroupBot
     from bot.container import Services
 
 MAX_CHOICES = 25
 
 
+def bot_of(interaction: discord.Interaction) -> ReadingGroupBot:
+    """The bot that received the interaction (always ours: it is the only client)."""
+    return cast("ReadingGroupBot", interaction.client)
+
+
 def services_of(interaction: discord.Interaction) -> Services:
     """The services of the bot that received the interaction."""
-    return interaction.client.services  # type: ignore[attr-defined, no-any-return]
+    return bot_of(interaction).services
 
 
 async def session_choices(
@@ -32,7 +38,7 @@ async def session_choices(
     views = []
     if text.isdigit():
         try:
-            views = [await services.schedule.view(interaction.guild_id, int(text))]
+            views = [await services.schedule.get(interaction.guild_id, int(text))]
         except Exception:
             views = []
     views += await services.schedule.search(interaction.guild_id, current, limit=MAX_CHOICES)

@@ -23,7 +23,7 @@ from bot.candidates.feed import FeedItem
 from bot.candidates.service import EMBEDDINGS, Candidate, CandidateList, feed_links
 from bot.dates import Period, discord_timestamp
 from bot.errors import InvalidInput
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
 from bot.ui.paper_render import fit, links_text, proposal_embed
@@ -232,7 +232,7 @@ def parse_state(state: str) -> tuple[Period, str | None]:
 
 
 async def publish_proposal(
-    services: Services, channel: Any, guild_id: int, view: ProposalView
+    services: Services, channel: Any, guild_id: int, view: ProposalInfo
 ) -> discord.Message:
     """Post a new proposal with its vote button; removed again if Discord refuses."""
     if not isinstance(channel, discord.abc.Messageable):
@@ -325,7 +325,7 @@ class DiscordDigestSender:
                 if message.author.id != self.bot.user.id:
                     continue
                 for embed in message.embeds:
-                    footer = embed.footer.text if embed.footer else None
+                    footer = embed.footer.text
                     if footer and f"ref {ref}" in footer:
                         return message.id
         except (discord.Forbidden, discord.NotFound) as exc:

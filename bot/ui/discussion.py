@@ -14,7 +14,7 @@ import discord
 
 from bot.dates import discord_timestamp
 from bot.discussion.service import CommentPage
-from bot.schedule.service import SessionView, headline
+from bot.schedule.service import SessionInfo, headline
 from bot.text import shorten
 from bot.ui.render import COLOUR, EMBED_DESCRIPTION, EMBED_TITLE, escape, safe_url
 from storage.models import Comment, Summary
@@ -35,7 +35,7 @@ def plain(text: str) -> str:
     return _LINE_MARKUP.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
 
 
-def session_title(view: SessionView, limit: int = 150) -> str:
+def session_title(view: SessionInfo, limit: int = 150) -> str:
     """'#12 · Visual Instruction Tuning', the headline escaped (ready to send)."""
     return f"#{view.id} · {plain(shorten(headline(view), limit))}"
 
@@ -90,7 +90,7 @@ def comment_choice(comment: Comment) -> str:
 # ------------------------------------------------------------------ summaries
 
 
-def summary_lines(view: SessionView, summary: Summary, *, cached: bool) -> list[str]:
+def summary_lines(view: SessionInfo, summary: Summary, *, cached: bool) -> list[str]:
     lines = [f"## Summary of {session_title(view)}", ""]
     lines += [plain(p) for p in summary.summary.split("\n") if p.strip()]
     if summary.key_points:
@@ -151,7 +151,7 @@ def split_messages(
 _SHORTENINGS = ((None, None, None), (1500, 300, None), (900, 160, 400), (500, 100, 260))
 
 
-def summary_messages(view: SessionView, summary: Summary, *, cached: bool) -> list[str]:
+def summary_messages(view: SessionInfo, summary: Summary, *, cached: bool) -> list[str]:
     for summary_chars, point_chars, question_chars in _SHORTENINGS:
         shortened = Summary(
             guild_id=summary.guild_id,

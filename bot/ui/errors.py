@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -38,7 +39,7 @@ def _command_name(interaction: discord.Interaction) -> str:
     command = interaction.command
     if command is not None:
         return f"/{command.qualified_name}"
-    data = interaction.data or {}
+    data: Any = interaction.data or {}
     custom_id = data.get("custom_id") if isinstance(data, dict) else None
     return f"component {custom_id!r}" if custom_id else "interaction"
 
@@ -82,7 +83,7 @@ def describe_error(interaction: discord.Interaction, error: BaseException) -> st
         error_id,
         _command_name(interaction),
         interaction.guild_id,
-        interaction.user.id if interaction.user else None,
+        interaction.user.id,
         exc_info=(type(original), original, original.__traceback__),
     )
     return (

@@ -22,6 +22,7 @@ from typing import Any
 
 import discord
 
+from bot.ui.autocomplete import bot_of
 from bot.ui.errors import report_error, send_ephemeral
 
 PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
@@ -104,7 +105,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_T
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> PageButton:
         return cls(
             match["source"],
@@ -120,7 +121,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_T
             if interaction.user.id != self.owner_id:
                 await send_ephemeral(interaction, "These buttons belong to someone else's command.")
                 return
-            sources: PageSources = interaction.client.page_sources  # type: ignore[attr-defined]
+            sources = bot_of(interaction).page_sources
             source = sources.get(self.source)
             if source is None:
                 await send_ephemeral(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.dates import format_date, utc_to_local
-from bot.papers.proposals import ProposalView, QueuePage
+from bot.papers.proposals import ProposalInfo, QueuePage
 from bot.papers.service import PaperDetails
 from bot.readinglist.service import TopicNode
 from bot.schedule.presenters import PresenterSuggestion
@@ -113,13 +113,13 @@ def _base_embed(paper: Paper, prefix: str = "", colour: discord.Colour = COLOUR)
     )
 
 
-def proposal_embed(view: ProposalView) -> discord.Embed:
+def proposal_embed(view: ProposalInfo) -> discord.Embed:
     """The proposal message: what the paper is, who proposed it, how many votes."""
     proposal, paper = view.proposal, view.paper
     embed = _base_embed(
         paper,
         f"#{view.id} · ",
-        STATUS_COLOURS.get(proposal.status, COLOUR),  # type: ignore[call-overload]
+        STATUS_COLOURS.get(ProposalStatus(proposal.status), COLOUR),
     )
     _paper_fields(embed, paper)
     embed.add_field(name="Proposed by", value=f"<@{proposal.proposer_id}>", inline=True)
@@ -132,7 +132,7 @@ def proposal_embed(view: ProposalView) -> discord.Embed:
         ProposalStatus.OPEN: "open: vote with the button, click again to take it back",
         ProposalStatus.WITHDRAWN: "withdrawn",
         ProposalStatus.SCHEDULED: f"scheduled as session #{proposal.session_id}",
-    }.get(proposal.status, proposal.status)  # type: ignore[call-overload]
+    }.get(ProposalStatus(proposal.status), proposal.status)
     version = f" · arXiv {paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else ""
     embed.set_footer(text=f"Proposal #{view.id} · {status}{version}")
     return embed
@@ -179,7 +179,7 @@ def message_url(guild_id: int, channel_id: int | None, message_id: int | None) -
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
-def queue_line(view: ProposalView) -> str:
+def queue_line(view: ProposalInfo) -> str:
     proposal = view.proposal
     target = message_url(proposal.guild_id, proposal.channel_id, proposal.message_id)
     title = link(view.paper.title, target or view.paper.url, 120)
@@ -208,7 +208,7 @@ def queue_embed(page: QueuePage) -> discord.Embed:
     return embed
 
 
-def proposal_choice(view: ProposalView) -> str:
+def proposal_choice(view: ProposalInfo) -> str:
     prefix = f"#{view.id} · {view.votes} votes · "
     return prefix + shorten(" ".join(view.paper.title.split()), CHOICE_NAME - len(prefix))
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.papers.arxiv import PaperMetadata
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.text import shorten
+from bot.ui.autocomplete import services_of
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
 from bot.ui.paper_render import SELECT_DESCRIPTION, SELECT_LABEL, proposal_embed
@@ -24,7 +25,7 @@ from bot.ui.render import abbreviate_authors
 from bot.ui.views import BaseModal, BaseView
 
 if TYPE_CHECKING:
-    from bot.app import ReadingGroupBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +52,14 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_T
     async def from_custom_id(
         cls,
         interaction: discord.Interaction,
-        item: discord.ui.Button[Any],
+        item: discord.ui.Item[Any],
         match: Any,
     ) -> VoteButton:
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            bot: ReadingGroupBot = interaction.client  # type: ignore[assignment]
-            voted, view = await bot.services.proposals.toggle_vote(
+            voted, view = await services_of(interaction).proposals.toggle_vote(
                 guild_id_of(interaction), self.proposal_id, interaction.user.id
             )
             await interaction.response.edit_message(
@@ -76,7 +76,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_T
             await report_error(interaction, error)
 
 
-def proposal_buttons(view: ProposalView) -> discord.ui.View:
+def proposal_buttons(view: ProposalInfo) -> discord.ui.View:
     """The components of a proposal message (persistent: no timeout)."""
     buttons = discord.ui.View(timeout=None)
     buttons.add_item(VoteButton(view.id, view.votes, is_open=view.is_open))
@@ -106,7 +106,8 @@ class CandidatePicker(BaseView):
         super().__init__(owner_id=owner_id, timeout=300)
         self.candidates = {meta.arxiv_id: meta for meta in candidates[:25]}
         self.on_pick = on_pick
-        self.choose.options = [candidate_option(meta) for meta in self.candidates.values()]
+        picker = cast(discord.ui.Select[Any], self.choose)  # the decorated item, typed loosely
+        picker.options = [candidate_option(meta) for meta in self.candidates.values()]
 
     @discord.ui.select(
         custom_id="paper:pick", placeholder="Which paper?", min_values=1, max_values=1

@@ -32,7 +32,7 @@ from bot.reminders.service import (
     ReminderPost,
     format_lead,
 )
-from bot.schedule.readmodels import SessionView, headline
+from bot.schedule.readmodels import SessionInfo, headline
 from bot.text import shorten
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error, send_ephemeral
@@ -156,7 +156,7 @@ def _lead_embed(post: ReminderPost) -> discord.Embed:
     return session_embed(post.sessions[0], post.config)
 
 
-def _when_line(view: SessionView, config: GuildConfig) -> str:
+def _when_line(view: SessionInfo, config: GuildConfig) -> str:
     local = utc_to_local(view.starts_at, config.timezone)
     return (
         f"{discord_timestamp(view.starts_at, 'F')} ({discord_timestamp(view.starts_at, 'R')}) · "
@@ -164,7 +164,7 @@ def _when_line(view: SessionView, config: GuildConfig) -> str:
     )
 
 
-def _session_value(view: SessionView, config: GuildConfig, limit: int) -> str:
+def _session_value(view: SessionInfo, config: GuildConfig, limit: int) -> str:
     s = view.session
     lines = [_when_line(view, config)]
     if s.presenter_id:

@@ -6,22 +6,19 @@ Discord's limits, so no title can break a message or ping anyone.
 
 from __future__ import annotations
 
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 import discord
 
 from bot.dates import discord_timestamp, format_date, utc_to_local
-from bot.schedule.service import KIND_LABELS, Page, SessionView, headline
+from bot.schedule.service import KIND_LABELS, Page, SessionInfo, headline
 from bot.text import shorten
 from storage.models import GuildConfig, Paper, PaperRole, SessionKind, SessionStatus
 
 EMBED_TITLE = 256
 EMBED_DESCRIPTION = 4096
 FIELD_VALUE = 1024
-EMBED_TOTAL = 6000
 CHOICE_NAME = 100
 COLOUR = discord.Colour.blurple()
 
@@ -74,7 +71,7 @@ def paper_line(paper: Paper, label: str | None = None, *, with_authors: bool = T
     return line
 
 
-def when(view: SessionView, config: GuildConfig) -> str:
+def when(view: SessionInfo, config: GuildConfig) -> str:
     local = utc_to_local(view.starts_at, config.timezone)
     return (
         f"{discord_timestamp(view.starts_at, 'F')} ({discord_timestamp(view.starts_at, 'R')}) · "
@@ -86,7 +83,7 @@ def event_url(guild_id: int, event_id: int) -> str:
     return f"https://discord.com/events/{guild_id}/{event_id}"
 
 
-def _papers_block(view: SessionView, limit: int) -> str:
+def _papers_block(view: SessionInfo, limit: int) -> str:
     lines = []
     for linked in view.papers:
         prefix = "See also: " if linked.role == PaperRole.SEE_ALSO else ""
@@ -105,7 +102,7 @@ def _fit_lines(lines: Sequence[str], limit: int) -> str:
     return text
 
 
-def session_embed(view: SessionView, config: GuildConfig) -> discord.Embed:
+def session_embed(view: SessionInfo, config: GuildConfig) -> discord.Embed:
     s = view.session
     prefix = f"#{view.id} · "
     embed = discord.Embed(
@@ -144,22 +141,8 @@ def session_embed(view: SessionView, config: GuildConfig) -> discord.Embed:
     return embed
 
 
-_LINES: weakref.WeakKeyDictionary[SessionView, dict[tuple[str, str], str]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def session_line(view: SessionView, config: GuildConfig) -> str:
-    """One line of a list; memoised per view (a view never changes once made)."""
-    key = (config.timezone, config.date_format)
-    lines = _LINES.setdefault(view, {})
-    line = lines.get(key)
-    if line is None:
-        line = lines[key] = _session_line(view, config)
-    return line
-
-
-def _session_line(view: SessionView, config: GuildConfig) -> str:
+def session_line(view: SessionInfo, config: GuildConfig) -> str:
+    """One line of a list."""
     s = view.session
     local = utc_to_local(view.starts_at, config.timezone)
     date_text = format_date(local.date(), config.date_format)
@@ -183,39 +166,7 @@ SCOPE_TITLES = {
 }
 
 
-_PAGE_EMBEDS: OrderedDict[tuple[object, ...], discord.Embed] = OrderedDict()
-_PAGE_EMBEDS_SIZE = 256
-
-
 def page_embed(
-    page: Page, config: GuildConfig, scope: str, block: str | None = None
-) -> discord.Embed:
-    """A page of the session list; the same page of the same views is built once.
-
-    Views are immutable snapshots compared by identity, so a changed schedule (new views)
-    never hits an old entry. Callers must not modify the returned embed.
-    """
-    key = (
-        tuple(page.items),
-        page.number,
-        page.pages,
-        page.total,
-        config.timezone,
-        config.date_format,
-        scope,
-        block,
-    )
-    embed = _PAGE_EMBEDS.get(key)
-    if embed is None:
-        embed = _PAGE_EMBEDS[key] = _page_embed(page, config, scope, block)
-        if len(_PAGE_EMBEDS) > _PAGE_EMBEDS_SIZE:
-            _PAGE_EMBEDS.popitem(last=False)
-    else:
-        _PAGE_EMBEDS.move_to_end(key)
-    return embed
-
-
-def _page_embed(
     page: Page, config: GuildConfig, scope: str, block: str | None = None
 ) -> discord.Embed:
     title = f"{block}: all parts" if block else SCOPE_TITLES.get(scope, "Sessions")
@@ -238,7 +189,7 @@ def _page_embed(
     return embed
 
 
-def choice_name(view: SessionView, config: GuildConfig) -> str:
+def choice_name(view: SessionInfo, config: GuildConfig) -> str:
     """An autocomplete label: '#12 · 07.02.2025 · RLHF Block. Part 2. …' (≤ 100 chars)."""
     local = utc_to_local(view.starts_at, config.timezone)
     prefix = f"#{view.id} · {format_date(local.date(), config.date_format)} · "

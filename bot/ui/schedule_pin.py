@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.schedule.service import SessionView
+from bot.schedule.service import SessionInfo
 from bot.text import shorten
 from bot.ui.render import escape, session_line
 from storage.models import GuildConfig
@@ -23,7 +23,7 @@ FOOTER = (
 
 
 def pin_messages(
-    views: Sequence[SessionView], config: GuildConfig, *, total: int | None = None
+    views: Sequence[SessionInfo], config: GuildConfig, *, total: int | None = None
 ) -> list[str]:
     """The contents of the pinned messages, in order (at least one)."""
     title = "📌 **Upcoming sessions**"

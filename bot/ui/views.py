@@ -46,7 +46,9 @@ class BaseView(discord.ui.View):
 
 
 class BaseModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(  # type: ignore[override]  # a Modal's on_error gets no item
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
         await report_error(interaction, error)
 
 

@@ -2,7 +2,8 @@
 
 The bot runs migrations in-process through ``Database.migrate()``, which hands a connection
 in ``config.attributes["connection"]``. Run from the command line (``alembic -c
-storage/alembic.ini ...``) it opens its own async engine from DATABASE_URL.
+storage/alembic.ini ...``) it opens its own async engine from DATABASE_URL, read like the
+bot reads it: the environment first, then ``.env``, then the default SQLite file.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
-from storage.models import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -48,9 +49,16 @@ def run_migrations_offline() -> None:
 
 
 async def _run_async() -> None:
-    from storage.db import normalize_url
+    from dotenv import load_dotenv
 
-    raw = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL", "")
+    from storage.db import DEFAULT_DATABASE_URL, normalize_url
+
+    load_dotenv(".env", override=False)
+    raw = (
+        config.get_main_option("sqlalchemy.url")
+        or os.environ.get("DATABASE_URL", "").strip()
+        or DEFAULT_DATABASE_URL
+    )
     engine = create_async_engine(normalize_url(raw))
     async with engine.begin() as connection:
         await connection.run_sync(_run)

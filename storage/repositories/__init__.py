@@ -17,23 +17,23 @@ from storage.repositories.sessions import LinkedPaper, SessionRepository
 class UnitOfWork:
     """Every repository over one database transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.guilds = GuildConfigRepository(session)
-        self.notices = NoticeRepository(session)
-        self.state = BotStateRepository(session)
-        self.sessions = SessionRepository(session)
-        self.papers = PaperRepository(session)
-        self.proposals = ProposalRepository(session)
-        self.comments = CommentRepository(session)
-        self.summaries = SummaryRepository(session)
-        self.reading = ReadingListRepository(session)
-        self.reminders = ReminderRepository(session)
-        self.markdown = MarkdownRepository(session)
-        self.candidates = CandidateRepository(session)
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
+        self.guilds = GuildConfigRepository(tx)
+        self.notices = NoticeRepository(tx)
+        self.state = BotStateRepository(tx)
+        self.sessions = SessionRepository(tx)
+        self.papers = PaperRepository(tx)
+        self.proposals = ProposalRepository(tx)
+        self.comments = CommentRepository(tx)
+        self.summaries = SummaryRepository(tx)
+        self.readinglist = ReadingListRepository(tx)
+        self.reminders = ReminderRepository(tx)
+        self.markdown = MarkdownRepository(tx)
+        self.candidates = CandidateRepository(tx)
 
     async def flush(self) -> None:
-        await self.session.flush()
+        await self.tx.flush()
 
 
 __all__ = [

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import CursorResult, Result, Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 
 def escape_like(text: str) -> str:
@@ -24,18 +25,29 @@ class Repository:
     one server never sees another's rows.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
 
-def dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` support for the session's backend."""
-    if session.bind.dialect.name == "postgresql":
+def table_of(model: type[SQLModel]) -> Table:
+    """The table of a table model (SQLModel sets ``__table__`` when the class is made)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set on table models only
+    return table
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (its result is a cursor result)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def dialect_insert(tx: AsyncSession, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the transaction's backend."""
+    if tx.get_bind().dialect.name == "postgresql":
         return pg_insert(table)
     return sqlite_insert(table)
 
 
-async def bulk_insert(session: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> None:
+async def bulk_insert(tx: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> None:
     """Insert many rows with one executemany; every row has the same keys.
 
     On SQLite the rows go to the driver directly, converted by the columns' own bind
@@ -49,7 +61,7 @@ async def bulk_insert(session: AsyncSession, table: Any, rows: Iterable[dict[str
     first = next(iterator, None)
     if first is None:
         return
-    conn = await session.connection()
+    conn = await tx.connection()
     dialect = conn.dialect
     if dialect.paramstyle != "qmark":
         await conn.execute(insert(table), [first, *iterator])

@@ -22,7 +22,7 @@ from storage.models import (
     SessionStatus,
     Vote,
 )
-from storage.repositories.base import Repository, dialect_insert
+from storage.repositories.base import Repository, dialect_insert, table_of
 from storage.types import utcnow
 
 
@@ -49,7 +49,7 @@ class CandidateRepository(Repository):
     async def history(self, guild_id: int) -> list[HistoryRow]:
         """Sessions (not cancelled), proposals with their votes, and reading-list entries."""
         rows: list[HistoryRow] = []
-        sessions = await self.session.execute(
+        sessions = await self.tx.execute(
             select(Paper, col(ReadingSession.starts_at))
             .join(SessionPaper, col(SessionPaper.paper_id) == col(Paper.id))
             .join(ReadingSession, col(ReadingSession.id) == col(SessionPaper.session_id))
@@ -65,7 +65,7 @@ class CandidateRepository(Repository):
             .group_by(col(Vote.proposal_id))
             .subquery()
         )
-        proposals = await self.session.execute(
+        proposals = await self.tx.execute(
             select(Paper, col(Proposal.status), col(Proposal.id), func.coalesce(votes.c.n, 0))
             .join(Proposal, col(Proposal.paper_id) == col(Paper.id))
             .outerjoin(votes, votes.c.proposal_id == col(Proposal.id))
@@ -75,7 +75,7 @@ class CandidateRepository(Repository):
             HistoryRow(p, "proposal", status=status, proposal_id=pid, votes=int(n))
             for p, status, pid, n in proposals.all()
         ]
-        reading = await self.session.execute(
+        reading = await self.tx.execute(
             select(Paper, col(ReadingItem.read))
             .join(ReadingItem, col(ReadingItem.paper_id) == col(Paper.id))
             .where(col(ReadingItem.guild_id) == guild_id)
@@ -92,7 +92,7 @@ class CandidateRepository(Repository):
         found: dict[str, FeedPaper] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            result = await self.session.scalars(
+            result = await self.tx.scalars(
                 select(FeedPaper).where(col(FeedPaper.arxiv_id).in_(chunk))
             )
             found.update({row.arxiv_id: row for row in result.all()})
@@ -104,7 +104,7 @@ class CandidateRepository(Repository):
         for paper in papers:
             row = existing.get(paper.arxiv_id)
             if row is None:
-                self.session.add(paper)
+                self.tx.add(paper)
                 existing[paper.arxiv_id] = paper
                 continue
             row.title = paper.title
@@ -120,7 +120,7 @@ class CandidateRepository(Repository):
                 row.project_page = paper.project_page
                 row.spaces = paper.spaces
                 row.details_at = paper.details_at
-        await self.session.flush()
+        await self.tx.flush()
 
     # ------------------------------------------------------------------ embeddings
 
@@ -129,7 +129,7 @@ class CandidateRepository(Repository):
         found: dict[str, PaperEmbedding] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            result = await self.session.scalars(
+            result = await self.tx.scalars(
                 select(PaperEmbedding).where(
                     col(PaperEmbedding.model) == model, col(PaperEmbedding.text_hash).in_(chunk)
                 )
@@ -142,8 +142,8 @@ class CandidateRepository(Repository):
         if not rows:
             return
         now = utcnow()
-        table = PaperEmbedding.__table__  # type: ignore[attr-defined]
-        stmt = dialect_insert(self.session, table).values(
+        table = table_of(PaperEmbedding)
+        stmt = dialect_insert(self.tx, table).values(
             [
                 {
                     "model": r.model,
@@ -155,24 +155,24 @@ class CandidateRepository(Repository):
                 for r in rows
             ]
         )
-        await self.session.execute(stmt.on_conflict_do_nothing())
+        await self.tx.execute(stmt.on_conflict_do_nothing())
 
     # ------------------------------------------------------------------ digest settings
 
     async def digest(self, guild_id: int) -> CandidateDigestConfig | None:
-        return await self.session.get(CandidateDigestConfig, guild_id)
+        return await self.tx.get(CandidateDigestConfig, guild_id)
 
     async def digest_or_new(self, guild_id: int) -> CandidateDigestConfig:
         row = await self.digest(guild_id)
         if row is None:
             row = CandidateDigestConfig(guild_id=guild_id)
-            self.session.add(row)
-            await self.session.flush()
+            self.tx.add(row)
+            await self.tx.flush()
         return row
 
     async def enabled_digests(self) -> list[CandidateDigestConfig]:
         """Every server's digest that is on and has a channel."""
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(CandidateDigestConfig).where(
                 col(CandidateDigestConfig.enabled).is_(True),
                 col(CandidateDigestConfig.channel_id).is_not(None),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from storage.models import Comment, Summary
 from storage.repositories.base import Repository, escape_like
@@ -16,15 +17,15 @@ class CommentRepository(Repository):
             existing = await self.by_message(comment.message_id)
             if existing is not None:
                 return existing, False
-        self.session.add(comment)
-        await self.session.flush()
+        self.tx.add(comment)
+        await self.tx.flush()
         return comment, True
 
     async def by_message(self, message_id: int) -> Comment | None:
-        return await self.session.scalar(select(Comment).where(Comment.message_id == message_id))
+        return await self.tx.scalar(select(Comment).where(col(Comment.message_id) == message_id))
 
     async def get(self, guild_id: int, comment_id: int) -> Comment | None:
-        row = await self.session.get(Comment, comment_id)
+        row = await self.tx.get(Comment, comment_id)
         if row is None or row.guild_id != guild_id:
             return None
         return row
@@ -32,11 +33,13 @@ class CommentRepository(Repository):
     async def for_session(
         self, guild_id: int, session_id: int, *, pinned_only: bool = False
     ) -> list[Comment]:
-        stmt = select(Comment).where(Comment.guild_id == guild_id, Comment.session_id == session_id)
+        stmt = select(Comment).where(
+            col(Comment.guild_id) == guild_id, col(Comment.session_id) == session_id
+        )
         if pinned_only:
-            stmt = stmt.where(Comment.pinned.is_(True))
-        stmt = stmt.order_by(Comment.created_at, Comment.id)
-        return list((await self.session.scalars(stmt)).all())
+            stmt = stmt.where(col(Comment.pinned).is_(True))
+        stmt = stmt.order_by(col(Comment.created_at), col(Comment.id))
+        return list((await self.tx.scalars(stmt)).all())
 
     async def page(
         self, guild_id: int, session_id: int, *, offset: int = 0, limit: int = 10
@@ -44,10 +47,10 @@ class CommentRepository(Repository):
         """Comments of a session in logging order, one page at a time."""
         return list(
             (
-                await self.session.scalars(
+                await self.tx.scalars(
                     select(Comment)
-                    .where(Comment.guild_id == guild_id, Comment.session_id == session_id)
-                    .order_by(Comment.created_at, Comment.id)
+                    .where(col(Comment.guild_id) == guild_id, col(Comment.session_id) == session_id)
+                    .order_by(col(Comment.created_at), col(Comment.id))
                     .offset(max(0, offset))
                     .limit(limit)
                 )
@@ -63,31 +66,31 @@ class CommentRepository(Repository):
         limit: int = 25,
     ) -> list[Comment]:
         """Newest first; ``text`` matches the comment or its author's name."""
-        stmt = select(Comment).where(Comment.guild_id == guild_id)
+        stmt = select(Comment).where(col(Comment.guild_id) == guild_id)
         if session_id is not None:
-            stmt = stmt.where(Comment.session_id == session_id)
+            stmt = stmt.where(col(Comment.session_id) == session_id)
         text = text.strip()
         if text:
             pattern = f"%{escape_like(text)}%"
             stmt = stmt.where(
-                Comment.text.ilike(pattern, escape="\\")
-                | Comment.author_name.ilike(pattern, escape="\\")
+                col(Comment.text).ilike(pattern, escape="\\")
+                | col(Comment.author_name).ilike(pattern, escape="\\")
             )
-        stmt = stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        stmt = stmt.order_by(col(Comment.created_at).desc(), col(Comment.id).desc()).limit(limit)
+        return list((await self.tx.scalars(stmt)).all())
 
     async def pinned_for(self, guild_id: int, session_ids: list[int]) -> dict[int, list[Comment]]:
         result: dict[int, list[Comment]] = {sid: [] for sid in session_ids}
         if not session_ids:
             return result
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(Comment)
             .where(
-                Comment.guild_id == guild_id,
-                Comment.session_id.in_(session_ids),
-                Comment.pinned.is_(True),
+                col(Comment.guild_id) == guild_id,
+                col(Comment.session_id).in_(session_ids),
+                col(Comment.pinned).is_(True),
             )
-            .order_by(Comment.session_id, Comment.created_at, Comment.id)
+            .order_by(col(Comment.session_id), col(Comment.created_at), col(Comment.id))
         )
         for row in rows.all():
             result[row.session_id].append(row)
@@ -95,37 +98,37 @@ class CommentRepository(Repository):
 
     async def count(self, guild_id: int, session_id: int) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count())
                 .select_from(Comment)
-                .where(Comment.guild_id == guild_id, Comment.session_id == session_id)
+                .where(col(Comment.guild_id) == guild_id, col(Comment.session_id) == session_id)
             )
             or 0
         )
 
     async def remove(self, comment: Comment) -> None:
-        await self.session.delete(comment)
-        await self.session.flush()
+        await self.tx.delete(comment)
+        await self.tx.flush()
 
 
 class SummaryRepository(Repository):
     async def find(
         self, guild_id: int, session_id: int, model: str, input_hash: str
     ) -> Summary | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(Summary).where(
-                Summary.guild_id == guild_id,
-                Summary.session_id == session_id,
-                Summary.model == model,
-                Summary.input_hash == input_hash,
+                col(Summary.guild_id) == guild_id,
+                col(Summary.session_id) == session_id,
+                col(Summary.model) == model,
+                col(Summary.input_hash) == input_hash,
             )
         )
 
     async def latest(self, guild_id: int, session_id: int) -> Summary | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(Summary)
-            .where(Summary.guild_id == guild_id, Summary.session_id == session_id)
-            .order_by(Summary.created_at.desc(), Summary.id.desc())
+            .where(col(Summary.guild_id) == guild_id, col(Summary.session_id) == session_id)
+            .order_by(col(Summary.created_at).desc(), col(Summary.id).desc())
             .limit(1)
         )
 
@@ -138,8 +141,8 @@ class SummaryRepository(Repository):
             existing.key_points = summary.key_points
             existing.open_questions = summary.open_questions
             existing.created_at = summary.created_at
-            await self.session.flush()
+            await self.tx.flush()
             return existing
-        self.session.add(summary)
-        await self.session.flush()
+        self.tx.add(summary)
+        await self.tx.flush()
         return summary

@@ -6,22 +6,23 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from storage.models import BotState, GuildConfig, GuildNotice
-from storage.repositories.base import Repository, dialect_insert
+from storage.repositories.base import Repository, dialect_insert, rowcount, table_of
 from storage.types import utcnow
 
 
 class GuildConfigRepository(Repository):
     async def get(self, guild_id: int) -> GuildConfig | None:
-        return await self.session.get(GuildConfig, guild_id)
+        return await self.tx.get(GuildConfig, guild_id)
 
     async def get_or_create(self, guild_id: int, *, default_timezone: str = "UTC") -> GuildConfig:
         config = await self.get(guild_id)
         if config is None:
             config = GuildConfig(guild_id=guild_id, timezone=default_timezone)
-            self.session.add(config)
-            await self.session.flush()
+            self.tx.add(config)
+            await self.tx.flush()
         return config
 
     async def update(
@@ -33,17 +34,17 @@ class GuildConfigRepository(Repository):
                 raise AttributeError(f"GuildConfig has no setting {name!r}")
             setattr(config, name, value)
         config.updated_at = utcnow()
-        await self.session.flush()
+        await self.tx.flush()
         return config
 
     async def all(self) -> list[GuildConfig]:
-        return list((await self.session.scalars(select(GuildConfig))).all())
+        return list((await self.tx.scalars(select(GuildConfig))).all())
 
     async def get_many(self, guild_ids: Collection[int]) -> list[GuildConfig]:
         if not guild_ids:
             return []
-        rows = await self.session.scalars(
-            select(GuildConfig).where(GuildConfig.guild_id.in_(list(guild_ids)))
+        rows = await self.tx.scalars(
+            select(GuildConfig).where(col(GuildConfig.guild_id).in_(list(guild_ids)))
         )
         return list(rows.all())
 
@@ -54,29 +55,31 @@ class NoticeRepository(Repository):
     async def first_time(self, guild_id: int, key: str) -> bool:
         """Record the notice; True only the first time for this server and key."""
         values = {"guild_id": guild_id, "key": key, "created_at": utcnow()}
-        stmt = dialect_insert(self.session, GuildNotice.__table__).values(values)
-        result = await self.session.execute(stmt.on_conflict_do_nothing())
-        return bool(result.rowcount)
+        stmt = dialect_insert(self.tx, table_of(GuildNotice)).values(values)
+        result = await self.tx.execute(stmt.on_conflict_do_nothing())
+        return bool(rowcount(result))
 
     async def exists(self, guild_id: int, key: str) -> bool:
-        return await self.session.get(GuildNotice, (guild_id, key)) is not None
+        return await self.tx.get(GuildNotice, (guild_id, key)) is not None
 
     async def clear(self, guild_id: int, key: str) -> None:
-        await self.session.execute(
-            delete(GuildNotice).where(GuildNotice.guild_id == guild_id, GuildNotice.key == key)
+        await self.tx.execute(
+            delete(GuildNotice).where(
+                col(GuildNotice.guild_id) == guild_id, col(GuildNotice.key) == key
+            )
         )
 
 
 class BotStateRepository(Repository):
     async def get(self, key: str) -> str | None:
-        row = await self.session.get(BotState, key)
+        row = await self.tx.get(BotState, key)
         return None if row is None else row.value
 
     async def set(self, key: str, value: str) -> None:
-        row = await self.session.get(BotState, key)
+        row = await self.tx.get(BotState, key)
         if row is None:
-            self.session.add(BotState(key=key, value=value))
+            self.tx.add(BotState(key=key, value=value))
         else:
             row.value = value
             row.updated_at = utcnow()
-        await self.session.flush()
+        await self.tx.flush()

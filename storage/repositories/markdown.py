@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, select, update
-from sqlalchemy.engine import Row
+from sqlmodel import col
 
 from storage.models import (
     Comment,
@@ -24,7 +24,7 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository, bulk_insert
+from storage.repositories.base import Repository, bulk_insert, table_of
 
 CHUNK = 500
 
@@ -39,174 +39,182 @@ class MarkdownRepository(Repository):
 
     def _window(self, guild_id: int, start: datetime | None, end: datetime | None) -> Any:
         conditions = [
-            ReadingSession.guild_id == guild_id,
-            ReadingSession.status == SessionStatus.SCHEDULED,
+            col(ReadingSession.guild_id) == guild_id,
+            col(ReadingSession.status) == SessionStatus.SCHEDULED,
         ]
         if start is not None:
-            conditions.append(ReadingSession.starts_at >= start)
+            conditions.append(col(ReadingSession.starts_at) >= start)
         if end is not None:
-            conditions.append(ReadingSession.starts_at < end)
+            conditions.append(col(ReadingSession.starts_at) < end)
         return and_(*conditions)
 
     async def export_sessions(
         self, guild_id: int, start: datetime | None, end: datetime | None
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Any]:
         """Scheduled sessions in ``[start, end)``, oldest first."""
         stmt = (
             select(
-                ReadingSession.id,
-                ReadingSession.starts_at,
-                ReadingSession.duration_minutes,
-                ReadingSession.kind,
-                ReadingSession.title,
-                ReadingSession.block_name,
-                ReadingSession.block_part,
-                ReadingSession.details,
+                col(ReadingSession.id),
+                col(ReadingSession.starts_at),
+                col(ReadingSession.duration_minutes),
+                col(ReadingSession.kind),
+                col(ReadingSession.title),
+                col(ReadingSession.block_name),
+                col(ReadingSession.block_part),
+                col(ReadingSession.details),
             )
             .where(self._window(guild_id, start, end))
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .order_by(col(ReadingSession.starts_at), col(ReadingSession.id))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def export_papers(
         self, guild_id: int, start: datetime | None, end: datetime | None
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Any]:
         """The papers of the same sessions, in their order within each session."""
         stmt = (
             select(
-                SessionPaper.session_id,
-                SessionPaper.role,
-                SessionPaper.label,
-                Paper.ref_key,
-                Paper.title,
-                Paper.url,
-                Paper.authors,
-                Paper.code_links,
-                Paper.demo_links,
+                col(SessionPaper.session_id),
+                col(SessionPaper.role),
+                col(SessionPaper.label),
+                col(Paper.ref_key),
+                col(Paper.title),
+                col(Paper.url),
+                col(Paper.authors),
+                col(Paper.code_links),
+                col(Paper.demo_links),
             )
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .join(ReadingSession, ReadingSession.id == SessionPaper.session_id)
-            .where(self._window(guild_id, start, end), SessionPaper.guild_id == guild_id)
-            .order_by(SessionPaper.session_id, SessionPaper.position)
+            .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+            .join(ReadingSession, col(ReadingSession.id) == col(SessionPaper.session_id))
+            .where(self._window(guild_id, start, end), col(SessionPaper.guild_id) == guild_id)
+            .order_by(col(SessionPaper.session_id), col(SessionPaper.position))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     async def export_comments(
         self, guild_id: int, start: datetime | None, end: datetime | None
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Any]:
         """Pinned comments of the same sessions, oldest first."""
         stmt = (
-            select(Comment.session_id, Comment.text)
-            .join(ReadingSession, ReadingSession.id == Comment.session_id)
+            select(col(Comment.session_id), col(Comment.text))
+            .join(ReadingSession, col(ReadingSession.id) == col(Comment.session_id))
             .where(
                 self._window(guild_id, start, end),
-                Comment.guild_id == guild_id,
-                Comment.pinned.is_(True),
+                col(Comment.guild_id) == guild_id,
+                col(Comment.pinned).is_(True),
             )
-            .order_by(Comment.session_id, Comment.created_at, Comment.id)
+            .order_by(col(Comment.session_id), col(Comment.created_at), col(Comment.id))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
-    async def reading_topics(self, guild_id: int) -> Sequence[Row[Any]]:
+    async def reading_topics(self, guild_id: int) -> Sequence[Any]:
         stmt = (
             select(
-                ReadingTopic.id,
-                ReadingTopic.parent_id,
-                ReadingTopic.name,
-                ReadingTopic.path,
-                ReadingTopic.position,
+                col(ReadingTopic.id),
+                col(ReadingTopic.parent_id),
+                col(ReadingTopic.name),
+                col(ReadingTopic.path),
+                col(ReadingTopic.position),
             )
-            .where(ReadingTopic.guild_id == guild_id)
-            .order_by(ReadingTopic.position, ReadingTopic.id)
+            .where(col(ReadingTopic.guild_id) == guild_id)
+            .order_by(col(ReadingTopic.position), col(ReadingTopic.id))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
-    async def reading_items(self, guild_id: int) -> Sequence[Row[Any]]:
+    async def reading_items(self, guild_id: int) -> Sequence[Any]:
         stmt = (
             select(
-                ReadingItem.id,
-                ReadingItem.topic_id,
-                ReadingItem.paper_id,
-                ReadingItem.label,
-                ReadingItem.read,
-                ReadingItem.position,
-                Paper.title,
-                Paper.url,
+                col(ReadingItem.id),
+                col(ReadingItem.topic_id),
+                col(ReadingItem.paper_id),
+                col(ReadingItem.label),
+                col(ReadingItem.read),
+                col(ReadingItem.position),
+                col(Paper.title),
+                col(Paper.url),
             )
-            .join(Paper, Paper.id == ReadingItem.paper_id)
-            .where(ReadingItem.guild_id == guild_id)
-            .order_by(ReadingItem.topic_id, ReadingItem.position, ReadingItem.id)
+            .join(Paper, col(Paper.id) == col(ReadingItem.paper_id))
+            .where(col(ReadingItem.guild_id) == guild_id)
+            .order_by(col(ReadingItem.topic_id), col(ReadingItem.position), col(ReadingItem.id))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
     # ------------------------------------------------------------------------------ import
 
-    async def sessions_for_import(self, guild_id: int) -> Sequence[Row[Any]]:
+    async def sessions_for_import(self, guild_id: int) -> Sequence[Any]:
         """Every scheduled session of the server (sessions are matched by their date)."""
         stmt = (
             select(
-                ReadingSession.id,
-                ReadingSession.starts_at,
-                ReadingSession.duration_minutes,
-                ReadingSession.kind,
-                ReadingSession.title,
-                ReadingSession.notes,
-                ReadingSession.block_name,
-                ReadingSession.block_part,
-                ReadingSession.continues_id,
-                ReadingSession.presenter_id,
-                ReadingSession.presenter_name,
-                ReadingSession.details,
+                col(ReadingSession.id),
+                col(ReadingSession.starts_at),
+                col(ReadingSession.duration_minutes),
+                col(ReadingSession.kind),
+                col(ReadingSession.title),
+                col(ReadingSession.notes),
+                col(ReadingSession.block_name),
+                col(ReadingSession.block_part),
+                col(ReadingSession.continues_id),
+                col(ReadingSession.presenter_id),
+                col(ReadingSession.presenter_name),
+                col(ReadingSession.details),
             )
             .where(
-                ReadingSession.guild_id == guild_id,
-                ReadingSession.status == SessionStatus.SCHEDULED,
+                col(ReadingSession.guild_id) == guild_id,
+                col(ReadingSession.status) == SessionStatus.SCHEDULED,
             )
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .order_by(col(ReadingSession.starts_at), col(ReadingSession.id))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
-    async def session_papers(self, guild_id: int) -> Sequence[Row[Any]]:
+    async def session_papers(self, guild_id: int) -> Sequence[Any]:
         stmt = (
             select(
-                SessionPaper.session_id,
-                SessionPaper.paper_id,
-                SessionPaper.role,
-                SessionPaper.label,
+                col(SessionPaper.session_id),
+                col(SessionPaper.paper_id),
+                col(SessionPaper.role),
+                col(SessionPaper.label),
             )
-            .where(SessionPaper.guild_id == guild_id)
-            .order_by(SessionPaper.session_id, SessionPaper.position)
+            .where(col(SessionPaper.guild_id) == guild_id)
+            .order_by(col(SessionPaper.session_id), col(SessionPaper.position))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
-    async def comments_for_import(self, guild_id: int) -> Sequence[Row[Any]]:
+    async def comments_for_import(self, guild_id: int) -> Sequence[Any]:
         """Comments an import may match or replace: pinned ones and imported ones."""
         stmt = (
-            select(Comment.id, Comment.session_id, Comment.text, Comment.pinned, Comment.source)
-            .where(
-                Comment.guild_id == guild_id,
-                (Comment.pinned.is_(True)) | (Comment.source == CommentSource.IMPORT),
+            select(
+                col(Comment.id),
+                col(Comment.session_id),
+                col(Comment.text),
+                col(Comment.pinned),
+                col(Comment.source),
             )
-            .order_by(Comment.session_id, Comment.created_at, Comment.id)
+            .where(
+                col(Comment.guild_id) == guild_id,
+                (col(Comment.pinned).is_(True)) | (col(Comment.source) == CommentSource.IMPORT),
+            )
+            .order_by(col(Comment.session_id), col(Comment.created_at), col(Comment.id))
         )
-        return (await self.session.execute(stmt)).all()
+        return (await self.tx.execute(stmt)).all()
 
-    async def papers_by_keys(self, guild_id: int, keys: Sequence[str]) -> Sequence[Row[Any]]:
-        rows: list[Row[Any]] = []
+    async def papers_by_keys(self, guild_id: int, keys: Sequence[str]) -> Sequence[Any]:
+        rows: list[Any] = []
         columns = (
-            Paper.id,
-            Paper.ref_key,
-            Paper.title,
-            Paper.url,
-            Paper.authors,
-            Paper.code_links,
-            Paper.demo_links,
-            Paper.source,
-            Paper.links_edited,
+            col(Paper.id),
+            col(Paper.ref_key),
+            col(Paper.title),
+            col(Paper.url),
+            col(Paper.authors),
+            col(Paper.code_links),
+            col(Paper.demo_links),
+            col(Paper.source),
+            col(Paper.links_edited),
         )
         for chunk in _chunks(list(dict.fromkeys(keys))):
-            stmt = select(*columns).where(Paper.guild_id == guild_id, Paper.ref_key.in_(chunk))
-            rows.extend((await self.session.execute(stmt)).all())
+            stmt = select(*columns).where(
+                col(Paper.guild_id) == guild_id, col(Paper.ref_key).in_(chunk)
+            )
+            rows.extend((await self.tx.execute(stmt)).all())
         return rows
 
     # ------------------------------------------------------------------------------ writes
@@ -221,19 +229,19 @@ class MarkdownRepository(Repository):
                 keys.append(row[key])
                 yield row
 
-        await bulk_insert(self.session, model.__table__, noted())
+        await bulk_insert(self.tx, table_of(model), noted())
         return keys
 
     async def _max_id(self, model: Any, guild_id: int) -> int:
-        table = model.__table__
-        value = await self.session.scalar(
+        table = table_of(model)
+        value = await self.tx.scalar(
             select(func.max(table.c.id)).where(table.c.guild_id == guild_id)
         )
         return int(value or 0)
 
     async def _update(self, model: Any, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         """Update rows by id (each dict: ``id`` plus the changed columns)."""
-        table = model.__table__
+        table = table_of(model)
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
@@ -246,11 +254,11 @@ class MarkdownRepository(Repository):
                 .values({name: bindparam(name) for name in names})
             )
             params = [{"_id": r["id"], **{n: r[n] for n in names}} for r in group]
-            await self.session.execute(stmt, params)
+            await self.tx.execute(stmt, params)
 
     async def _new_ids(self, model: Any, guild_id: int, floor: int) -> list[int]:
-        table = model.__table__
-        found = await self.session.scalars(
+        table = table_of(model)
+        found = await self.tx.scalars(
             select(table.c.id)
             .where(table.c.guild_id == guild_id, table.c.id > floor)
             .order_by(table.c.id)
@@ -266,8 +274,10 @@ class MarkdownRepository(Repository):
         ids = await self._new_ids(Paper, guild_id, floor)
         if len(ids) == len(keys):  # one executemany: ids follow the order of the rows
             return dict(zip(keys, ids, strict=True))
-        found = await self.session.execute(
-            select(Paper.id, Paper.ref_key).where(Paper.guild_id == guild_id, Paper.id > floor)
+        found = await self.tx.execute(
+            select(col(Paper.id), col(Paper.ref_key)).where(
+                col(Paper.guild_id) == guild_id, col(Paper.id) > floor
+            )
         )
         return {r.ref_key: r.id for r in found.all()}
 
@@ -286,9 +296,9 @@ class MarkdownRepository(Repository):
         if len(ids) == len(starts):  # one executemany: ids follow the order of the rows
             return dict(zip(starts, ids, strict=True))
         wanted = set(starts)
-        found = await self.session.execute(
-            select(ReadingSession.id, ReadingSession.starts_at).where(
-                ReadingSession.guild_id == guild_id, ReadingSession.id > floor
+        found = await self.tx.execute(
+            select(col(ReadingSession.id), col(ReadingSession.starts_at)).where(
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.id) > floor
             )
         )
         return {r.starts_at: r.id for r in found.all() if r.starts_at in wanted}
@@ -301,26 +311,26 @@ class MarkdownRepository(Repository):
     ) -> None:
         """The papers of ``session_ids`` become exactly ``rows``."""
         for chunk in _chunks(list(session_ids)):
-            await self.session.execute(
+            await self.tx.execute(
                 delete(SessionPaper).where(
-                    SessionPaper.guild_id == guild_id, SessionPaper.session_id.in_(chunk)
+                    col(SessionPaper.guild_id) == guild_id, col(SessionPaper.session_id).in_(chunk)
                 )
             )
-        await bulk_insert(self.session, SessionPaper.__table__, rows)
+        await bulk_insert(self.tx, table_of(SessionPaper), rows)
 
     async def insert_comments(self, rows: Iterable[dict[str, Any]]) -> None:
-        await bulk_insert(self.session, Comment.__table__, rows)
+        await bulk_insert(self.tx, table_of(Comment), rows)
 
     async def delete_comments(self, guild_id: int, ids: Sequence[int]) -> None:
         for chunk in _chunks(list(ids)):
-            await self.session.execute(
-                delete(Comment).where(Comment.guild_id == guild_id, Comment.id.in_(chunk))
+            await self.tx.execute(
+                delete(Comment).where(col(Comment.guild_id) == guild_id, col(Comment.id).in_(chunk))
             )
 
     async def insert_topic(self, row: dict[str, Any]) -> int:
         topic = ReadingTopic(**row)
-        self.session.add(topic)
-        await self.session.flush()
+        self.tx.add(topic)
+        await self.tx.flush()
         assert topic.id is not None
         return topic.id
 
@@ -328,7 +338,7 @@ class MarkdownRepository(Repository):
         await self._update(ReadingTopic, guild_id, rows)
 
     async def insert_items(self, rows: Iterable[dict[str, Any]]) -> None:
-        await bulk_insert(self.session, ReadingItem.__table__, rows)
+        await bulk_insert(self.tx, table_of(ReadingItem), rows)
 
     async def update_items(self, guild_id: int, rows: Sequence[dict[str, Any]]) -> None:
         await self._update(ReadingItem, guild_id, rows)

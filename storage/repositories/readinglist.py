@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlmodel import col
 
 from storage.models import (
     Paper,
@@ -15,6 +16,7 @@ from storage.models import (
     ReadingTopic,
     SessionPaper,
     SessionStatus,
+    id_of,
 )
 from storage.repositories.base import Repository, escape_like
 from storage.types import utcnow
@@ -39,10 +41,10 @@ class ListedItem:
 
 class ReadingListRepository(Repository):
     async def topic(self, guild_id: int, path: str) -> ReadingTopic | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingTopic).where(
-                ReadingTopic.guild_id == guild_id,
-                func.lower(ReadingTopic.path) == join_path(split_path(path)).lower(),
+                col(ReadingTopic.guild_id) == guild_id,
+                func.lower(col(ReadingTopic.path)) == join_path(split_path(path)).lower(),
             )
         )
 
@@ -60,14 +62,14 @@ class ReadingListRepository(Repository):
             )
             topic = await self.topic(guild_id, sub_path)
             if topic is None:
-                siblings = await self.session.scalar(
+                siblings = await self.tx.scalar(
                     select(func.count())
                     .select_from(ReadingTopic)
                     .where(
-                        ReadingTopic.guild_id == guild_id,
-                        ReadingTopic.parent_id.is_(None)
+                        col(ReadingTopic.guild_id) == guild_id,
+                        col(ReadingTopic.parent_id).is_(None)
                         if parent is None
-                        else ReadingTopic.parent_id == parent.id,
+                        else col(ReadingTopic.parent_id) == parent.id,
                     )
                 )
                 topic = ReadingTopic(
@@ -77,18 +79,18 @@ class ReadingListRepository(Repository):
                     path=sub_path,
                     position=int(siblings or 0),
                 )
-                self.session.add(topic)
-                await self.session.flush()
+                self.tx.add(topic)
+                await self.tx.flush()
             parent = topic
         assert parent is not None
         return parent
 
     async def topics(self, guild_id: int) -> list[ReadingTopic]:
         """All topics, parents before children, in their order."""
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingTopic)
-            .where(ReadingTopic.guild_id == guild_id)
-            .order_by(ReadingTopic.position, ReadingTopic.id)
+            .where(col(ReadingTopic.guild_id) == guild_id)
+            .order_by(col(ReadingTopic.position), col(ReadingTopic.id))
         )
         return list(rows.all())
 
@@ -98,26 +100,28 @@ class ReadingListRepository(Repository):
         if not wanted:
             return []
         escaped = escape_like(wanted)
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingTopic)
             .where(
-                ReadingTopic.guild_id == guild_id,
+                col(ReadingTopic.guild_id) == guild_id,
                 or_(
-                    func.lower(ReadingTopic.path) == wanted,
-                    func.lower(ReadingTopic.path).like(f"{escaped}{PATH_SEPARATOR}%", escape="\\"),
+                    func.lower(col(ReadingTopic.path)) == wanted,
+                    func.lower(col(ReadingTopic.path)).like(
+                        f"{escaped}{PATH_SEPARATOR}%", escape="\\"
+                    ),
                 ),
             )
-            .order_by(ReadingTopic.position, ReadingTopic.id)
+            .order_by(col(ReadingTopic.position), col(ReadingTopic.id))
         )
         return list(rows.all())
 
     async def search_topics(self, guild_id: int, text: str, limit: int = 25) -> list[ReadingTopic]:
-        stmt = select(ReadingTopic).where(ReadingTopic.guild_id == guild_id)
+        stmt = select(ReadingTopic).where(col(ReadingTopic.guild_id) == guild_id)
         if text.strip():
             pattern = f"%{escape_like(text.strip())}%"
-            stmt = stmt.where(ReadingTopic.path.ilike(pattern, escape="\\"))
+            stmt = stmt.where(col(ReadingTopic.path).ilike(pattern, escape="\\"))
         return list(
-            (await self.session.scalars(stmt.order_by(ReadingTopic.path).limit(limit))).all()
+            (await self.tx.scalars(stmt.order_by(col(ReadingTopic.path)).limit(limit))).all()
         )
 
     async def add_item(
@@ -131,28 +135,30 @@ class ReadingListRepository(Repository):
         added_by: int | None = None,
     ) -> tuple[ReadingItem, bool]:
         """Add a paper to a topic; an existing entry is returned with ``False``."""
-        existing = await self.session.scalar(
+        existing = await self.tx.scalar(
             select(ReadingItem).where(
-                ReadingItem.topic_id == topic.id, ReadingItem.paper_id == paper.id
+                col(ReadingItem.topic_id) == topic.id, col(ReadingItem.paper_id) == paper.id
             )
         )
         if existing is not None:
             return existing, False
-        position = await self.session.scalar(
-            select(func.count()).select_from(ReadingItem).where(ReadingItem.topic_id == topic.id)
+        position = await self.tx.scalar(
+            select(func.count())
+            .select_from(ReadingItem)
+            .where(col(ReadingItem.topic_id) == topic.id)
         )
         item = ReadingItem(
             guild_id=guild_id,
-            topic_id=topic.id,  # type: ignore[arg-type]
-            paper_id=paper.id,  # type: ignore[arg-type]
+            topic_id=id_of(topic),
+            paper_id=id_of(paper),
             label=label,
             read=read,
             read_at=utcnow() if read else None,
             position=int(position or 0),
             added_by=added_by,
         )
-        self.session.add(item)
-        await self.session.flush()
+        self.tx.add(item)
+        await self.tx.flush()
         return item, True
 
     async def items(
@@ -160,18 +166,20 @@ class ReadingListRepository(Repository):
     ) -> list[ListedItem]:
         stmt = (
             select(ReadingItem, Paper)
-            .join(Paper, Paper.id == ReadingItem.paper_id)
-            .where(ReadingItem.guild_id == guild_id)
+            .join(Paper, col(Paper.id) == col(ReadingItem.paper_id))
+            .where(col(ReadingItem.guild_id) == guild_id)
         )
         if topic_ids is not None:
-            stmt = stmt.where(ReadingItem.topic_id.in_(list(topic_ids)))
-        stmt = stmt.order_by(ReadingItem.topic_id, ReadingItem.position, ReadingItem.id)
-        return [ListedItem(i, p) for i, p in (await self.session.execute(stmt)).all()]
+            stmt = stmt.where(col(ReadingItem.topic_id).in_(list(topic_ids)))
+        stmt = stmt.order_by(
+            col(ReadingItem.topic_id), col(ReadingItem.position), col(ReadingItem.id)
+        )
+        return [ListedItem(i, p) for i, p in (await self.tx.execute(stmt)).all()]
 
     async def items_for_paper(self, guild_id: int, paper_id: int) -> list[ReadingItem]:
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingItem).where(
-                ReadingItem.guild_id == guild_id, ReadingItem.paper_id == paper_id
+                col(ReadingItem.guild_id) == guild_id, col(ReadingItem.paper_id) == paper_id
             )
         )
         return list(rows.all())
@@ -181,29 +189,29 @@ class ReadingListRepository(Repository):
         (walking up to its parents). Returns the topics deleted, each before its parent."""
         topic_ids = {item.topic_id for item in items}
         for item in items:
-            await self.session.delete(item)
-        await self.session.flush()
+            await self.tx.delete(item)
+        await self.tx.flush()
         removed: list[ReadingTopic] = []
         pending = sorted(topic_ids)
         while pending:
-            topic = await self.session.get(ReadingTopic, pending.pop())
+            topic = await self.tx.get(ReadingTopic, pending.pop())
             if topic is None or await self._has_content(topic):
                 continue
             removed.append(topic)
-            await self.session.delete(topic)
-            await self.session.flush()
+            await self.tx.delete(topic)
+            await self.tx.flush()
             if topic.parent_id is not None:
                 pending.append(topic.parent_id)
         return removed
 
     async def _has_content(self, topic: ReadingTopic) -> bool:
-        item = await self.session.scalar(
-            select(ReadingItem.id).where(ReadingItem.topic_id == topic.id).limit(1)
+        item = await self.tx.scalar(
+            select(col(ReadingItem.id)).where(col(ReadingItem.topic_id) == topic.id).limit(1)
         )
         if item is not None:
             return True
-        child = await self.session.scalar(
-            select(ReadingTopic.id).where(ReadingTopic.parent_id == topic.id).limit(1)
+        child = await self.tx.scalar(
+            select(col(ReadingTopic.id)).where(col(ReadingTopic.parent_id) == topic.id).limit(1)
         )
         return child is not None
 
@@ -220,7 +228,7 @@ class ReadingListRepository(Repository):
                 changed += item.read != read
                 item.read = read
                 item.read_at = at
-        await self.session.flush()
+        await self.tx.flush()
         return changed
 
     async def discussed_unread(
@@ -231,34 +239,36 @@ class ReadingListRepository(Repository):
         Only sessions after the item was last marked unread by a member count (an unread
         item's ``read_at``). Each item comes with the start of its latest such session.
         """
-        latest = func.max(ReadingSession.starts_at)
+        latest = func.max(col(ReadingSession.starts_at))
         stmt = (
-            select(ReadingItem.id, latest)
-            .join(SessionPaper, SessionPaper.paper_id == ReadingItem.paper_id)
-            .join(ReadingSession, ReadingSession.id == SessionPaper.session_id)
+            select(col(ReadingItem.id), latest)
+            .join(SessionPaper, col(SessionPaper.paper_id) == col(ReadingItem.paper_id))
+            .join(ReadingSession, col(ReadingSession.id) == col(SessionPaper.session_id))
             .where(
-                ReadingItem.guild_id == guild_id,
-                ReadingItem.read.is_(False),
-                ReadingSession.guild_id == guild_id,
-                ReadingSession.status == SessionStatus.SCHEDULED,
-                ReadingSession.starts_at <= now,
+                col(ReadingItem.guild_id) == guild_id,
+                col(ReadingItem.read).is_(False),
+                col(ReadingSession.guild_id) == guild_id,
+                col(ReadingSession.status) == SessionStatus.SCHEDULED,
+                col(ReadingSession.starts_at) <= now,
                 or_(
-                    ReadingItem.read_at.is_(None),
+                    col(ReadingItem.read_at).is_(None),
                     and_(
-                        ReadingItem.read_at.is_not(None),
-                        ReadingSession.starts_at > ReadingItem.read_at,
+                        col(ReadingItem.read_at).is_not(None),
+                        col(ReadingSession.starts_at) > col(ReadingItem.read_at),
                     ),
                 ),
             )
-            .group_by(ReadingItem.id)
+            .group_by(col(ReadingItem.id))
         )
-        found = {int(item_id): when for item_id, when in (await self.session.execute(stmt)).all()}
+        found = {int(item_id or 0): when for item_id, when in (await self.tx.execute(stmt)).all()}
         if not found:
             return []
-        items = await self.session.scalars(
-            select(ReadingItem).where(ReadingItem.id.in_(list(found))).order_by(ReadingItem.id)
+        items = await self.tx.scalars(
+            select(ReadingItem)
+            .where(col(ReadingItem.id).in_(list(found)))
+            .order_by(col(ReadingItem.id))
         )
-        return [(item, found[item.id]) for item in items.all()]  # type: ignore[index]
+        return [(item, found[id_of(item)]) for item in items.all()]
 
     async def mark(self, guild_id: int, paper_id: int, *, read: bool = True) -> int:
         """Mark every entry of a paper read (or unread); the number of entries changed."""
@@ -268,5 +278,5 @@ class ReadingListRepository(Repository):
                 item.read = read
                 item.read_at = utcnow() if read else None
                 changed += 1
-        await self.session.flush()
+        await self.tx.flush()
         return changed

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlmodel import col
 
 from storage.models import DeliveryStatus, ReminderDelivery
-from storage.repositories.base import Repository, dialect_insert
+from storage.repositories.base import Repository, dialect_insert, rowcount, table_of
 
 OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
 
@@ -24,15 +25,15 @@ SELF_PLANNED_KINDS = ("digest",)
 
 
 def _reminders_only() -> Any:
-    return ReminderDelivery.kind.not_in(SELF_PLANNED_KINDS)
+    return col(ReminderDelivery.kind).not_in(SELF_PLANNED_KINDS)
 
 
 class ReminderRepository(Repository):
     async def get(self, guild_id: int, dedupe_key: str) -> ReminderDelivery | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReminderDelivery).where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.dedupe_key == dedupe_key,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.dedupe_key) == dedupe_key,
             )
         )
 
@@ -54,7 +55,7 @@ class ReminderRepository(Repository):
         over only when it is still ``claimed`` (or ``blocked``) and its lease is older than
         ``lease_expired_before``: the update is conditional, so two processes cannot both win.
         """
-        stmt = dialect_insert(self.session, ReminderDelivery.__table__).values(
+        stmt = dialect_insert(self.tx, table_of(ReminderDelivery)).values(
             guild_id=guild_id,
             session_id=session_id,
             kind=kind,
@@ -66,29 +67,29 @@ class ReminderRepository(Repository):
             attempts=1,
             late=False,
         )
-        inserted = await self.session.execute(stmt.on_conflict_do_nothing())
-        if inserted.rowcount:
+        inserted = await self.tx.execute(stmt.on_conflict_do_nothing())
+        if rowcount(inserted):
             return await self.get(guild_id, dedupe_key)
-        taken = await self.session.execute(
+        taken = await self.tx.execute(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.dedupe_key == dedupe_key,
-                ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
-                ReminderDelivery.claimed_at < lease_expired_before,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.dedupe_key) == dedupe_key,
+                col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
+                col(ReminderDelivery.claimed_at) < lease_expired_before,
             )
             .values(
                 claimed_by=owner,
                 claimed_at=now,
                 status=DeliveryStatus.CLAIMED,
-                attempts=ReminderDelivery.attempts + 1,
+                attempts=col(ReminderDelivery.attempts) + 1,
             )
         )
-        if not taken.rowcount:
+        if not rowcount(taken):
             return None
         row = await self.get(guild_id, dedupe_key)
         if row is not None:
-            await self.session.refresh(row)
+            await self.tx.refresh(row)
         return row
 
     async def mark(
@@ -113,25 +114,25 @@ class ReminderRepository(Repository):
             delivery.late = late
         if detail is not None:
             delivery.detail = detail
-        await self.session.flush()
+        await self.tx.flush()
 
     async def unfinished(self) -> list[ReminderDelivery]:
         """Claimed or blocked deliveries of every server (crash recovery at start-up)."""
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReminderDelivery)
             .where(
-                ReminderDelivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
+                col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
                 _reminders_only(),
             )
-            .order_by(ReminderDelivery.due_at)
+            .order_by(col(ReminderDelivery.due_at))
         )
         return list(rows.all())
 
     async def keys_since(self, since: datetime) -> set[tuple[int, str]]:
         """``(guild_id, dedupe_key)`` of every delivery due at or after ``since``."""
-        rows = await self.session.execute(
-            select(ReminderDelivery.guild_id, ReminderDelivery.dedupe_key).where(
-                ReminderDelivery.due_at >= since
+        rows = await self.tx.execute(
+            select(col(ReminderDelivery.guild_id), col(ReminderDelivery.dedupe_key)).where(
+                col(ReminderDelivery.due_at) >= since
             )
         )
         return {(int(g), str(k)) for g, k in rows.all()}
@@ -146,12 +147,15 @@ class ReminderRepository(Repository):
         reads every server at once); ``guild_ids`` narrows it.
         """
         stmt = select(ReminderDelivery).where(
-            or_(ReminderDelivery.due_at >= since, ReminderDelivery.status.in_(OPEN_STATUSES)),
+            or_(
+                col(ReminderDelivery.due_at) >= since,
+                col(ReminderDelivery.status).in_(OPEN_STATUSES),
+            ),
             _reminders_only(),
         )
         if guild_ids is not None:
-            stmt = stmt.where(ReminderDelivery.guild_id.in_(list(guild_ids)))
-        return list((await self.session.scalars(stmt)).all())
+            stmt = stmt.where(col(ReminderDelivery.guild_id).in_(list(guild_ids)))
+        return list((await self.tx.scalars(stmt)).all())
 
     async def skip_blocked(self, guild_id: int, dedupe_key: str, detail: str) -> bool:
         """Give up a blocked delivery (its session was cancelled, moved or has started).
@@ -159,37 +163,37 @@ class ReminderRepository(Repository):
         Conditional on the row still being blocked: a delivery another process has claimed
         in the meantime is left to that process.
         """
-        result = await self.session.execute(
+        result = await self.tx.execute(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.dedupe_key == dedupe_key,
-                ReminderDelivery.status == DeliveryStatus.BLOCKED,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.dedupe_key) == dedupe_key,
+                col(ReminderDelivery.status) == DeliveryStatus.BLOCKED,
             )
             .values(status=DeliveryStatus.SKIPPED, detail=detail)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def blocked(self, guild_id: int) -> list[ReminderDelivery]:
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.status == DeliveryStatus.BLOCKED,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.status) == DeliveryStatus.BLOCKED,
                 _reminders_only(),
             )
-            .order_by(ReminderDelivery.due_at)
+            .order_by(col(ReminderDelivery.due_at))
         )
         return list(rows.all())
 
     async def last_sent(self, guild_id: int) -> ReminderDelivery | None:
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReminderDelivery)
             .where(
-                ReminderDelivery.guild_id == guild_id,
-                ReminderDelivery.status == DeliveryStatus.SENT,
+                col(ReminderDelivery.guild_id) == guild_id,
+                col(ReminderDelivery.status) == DeliveryStatus.SENT,
                 _reminders_only(),
             )
-            .order_by(ReminderDelivery.sent_at.desc(), ReminderDelivery.id.desc())
+            .order_by(col(ReminderDelivery.sent_at).desc(), col(ReminderDelivery.id).desc())
             .limit(1)
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlmodel import col
 
 from storage.models import (
     Paper,
@@ -15,7 +17,7 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository, escape_like
+from storage.repositories.base import Repository, escape_like, rowcount
 from storage.types import utcnow
 
 
@@ -31,12 +33,12 @@ class LinkedPaper:
 
 class SessionRepository(Repository):
     async def add(self, session: ReadingSession) -> ReadingSession:
-        self.session.add(session)
-        await self.session.flush()
+        self.tx.add(session)
+        await self.tx.flush()
         return session
 
     async def get(self, guild_id: int, session_id: int) -> ReadingSession | None:
-        row = await self.session.get(ReadingSession, session_id)
+        row = await self.tx.get(ReadingSession, session_id)
         if row is None or row.guild_id != guild_id:
             return None
         return row
@@ -44,29 +46,29 @@ class SessionRepository(Repository):
     async def get_many(self, guild_id: int, ids: Sequence[int]) -> list[ReadingSession]:
         if not ids:
             return []
-        rows = await self.session.scalars(
+        rows = await self.tx.scalars(
             select(ReadingSession).where(
-                ReadingSession.guild_id == guild_id, ReadingSession.id.in_(list(ids))
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.id).in_(list(ids))
             )
         )
         return list(rows.all())
 
     async def touch(self, row: ReadingSession) -> None:
         row.updated_at = utcnow()
-        await self.session.flush()
+        await self.tx.flush()
 
     async def delete(self, guild_id: int, session_id: int) -> bool:
-        result = await self.session.execute(
+        result = await self.tx.execute(
             delete(ReadingSession).where(
-                ReadingSession.guild_id == guild_id, ReadingSession.id == session_id
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.id) == session_id
             )
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
-    def _active(self, guild_id: int, include_cancelled: bool = False):  # type: ignore[no-untyped-def]
-        conditions = [ReadingSession.guild_id == guild_id]
+    def _active(self, guild_id: int, include_cancelled: bool = False) -> ColumnElement[bool]:
+        conditions = [col(ReadingSession.guild_id) == guild_id]
         if not include_cancelled:
-            conditions.append(ReadingSession.status == SessionStatus.SCHEDULED)
+            conditions.append(col(ReadingSession.status) == SessionStatus.SCHEDULED)
         return and_(*conditions)
 
     async def running(self, guild_id: int, now: datetime) -> list[ReadingSession]:
@@ -75,63 +77,58 @@ class SessionRepository(Repository):
             select(ReadingSession)
             .where(
                 self._active(guild_id),
-                ReadingSession.starts_at > _ended_before(now),
-                ReadingSession.starts_at <= now,
+                col(ReadingSession.starts_at) > _ended_before(now),
+                col(ReadingSession.starts_at) <= now,
             )
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .order_by(col(ReadingSession.starts_at), col(ReadingSession.id))
         )
-        return [r for r in (await self.session.scalars(stmt)).all() if _ends_at(r) > now]
+        return [r for r in (await self.tx.scalars(stmt)).all() if _ends_at(r) > now]
 
-    async def upcoming(
-        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
-    ) -> list[ReadingSession]:
-        """Sessions that have not ended yet (the one in progress first), soonest first."""
-        running = await self.running(guild_id, now)
-        head = running[offset:] if limit is None else running[offset : offset + limit]
-        remaining = None if limit is None else limit - len(head)
-        if remaining == 0:
-            return head
-        stmt = (
-            select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
-            .offset(max(0, offset - len(running)))
-        )
-        if remaining is not None:
-            stmt = stmt.limit(remaining)
-        return head + list((await self.session.scalars(stmt)).all())
+    async def page(
+        self, guild_id: int, now: datetime, scope: str, *, limit: int, offset: int
+    ) -> tuple[list[ReadingSession], int]:
+        """One page of ``upcoming`` (not ended, the one in progress first), ``past`` (started,
+        latest first) or ``all`` (chronological) sessions, and how many the scope holds.
 
-    async def count_upcoming(self, guild_id: int, now: datetime) -> int:
-        future = await self.session.scalar(
+        One query reads the page and counts the scope, both on the (guild_id, status,
+        starts_at) index; ``upcoming`` first reads the sessions of the last day, of which some
+        may still run.
+        """
+        running: list[ReadingSession] = []
+        where: ColumnElement[bool]
+        order: tuple[ColumnElement[Any], ...]
+        if scope == "upcoming":
+            running = await self.running(guild_id, now)
+            head = running[offset : offset + limit]
+            offset, limit = max(0, offset - len(running)), limit - len(head)
+            where = col(ReadingSession.starts_at) > now
+            order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
+        elif scope == "past":
+            head = []
+            where = col(ReadingSession.starts_at) <= now
+            order = (col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
+        else:
+            head = []
+            where = true()
+            order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
+        count = (
             select(func.count())
             .select_from(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
+            .where(self._active(guild_id), where)
+            .scalar_subquery()
         )
-        return int(future or 0) + len(await self.running(guild_id, now))
-
-    async def past(
-        self, guild_id: int, now: datetime, *, limit: int | None = None, offset: int = 0
-    ) -> list[ReadingSession]:
-        """Sessions that have started, most recent first."""
         stmt = (
-            select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at <= now)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            select(ReadingSession, count)
+            .where(self._active(guild_id), where)
+            .order_by(*order)
             .offset(offset)
+            .limit(max(limit, 1))
         )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list((await self.session.scalars(stmt)).all())
-
-    async def count_past(self, guild_id: int, now: datetime) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(ReadingSession)
-                .where(self._active(guild_id), ReadingSession.starts_at <= now)
-            )
-            or 0
-        )
+        found = (await self.tx.execute(stmt)).all()
+        # The count rides along with the page; a page past the end asks for it alone.
+        total = found[0][1] if found else await self.tx.scalar(select(count))
+        rows = [row[0] for row in found][: max(limit, 0)]
+        return head + rows, int(total or 0) + len(running)
 
     async def all(
         self,
@@ -146,17 +143,17 @@ class SessionRepository(Repository):
         """Sessions in chronological order, optionally within ``[start, end)``."""
         stmt = select(ReadingSession).where(self._active(guild_id, include_cancelled))
         if start is not None:
-            stmt = stmt.where(ReadingSession.starts_at >= start)
+            stmt = stmt.where(col(ReadingSession.starts_at) >= start)
         if end is not None:
-            stmt = stmt.where(ReadingSession.starts_at < end)
-        stmt = stmt.order_by(ReadingSession.starts_at, ReadingSession.id).offset(offset)
+            stmt = stmt.where(col(ReadingSession.starts_at) < end)
+        stmt = stmt.order_by(col(ReadingSession.starts_at), col(ReadingSession.id)).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def count(self, guild_id: int, *, include_cancelled: bool = False) -> int:
         return int(
-            await self.session.scalar(
+            await self.tx.scalar(
                 select(func.count())
                 .select_from(ReadingSession)
                 .where(self._active(guild_id, include_cancelled))
@@ -166,45 +163,47 @@ class SessionRepository(Repository):
 
     async def next_after(self, guild_id: int, now: datetime) -> ReadingSession | None:
         """The first session that starts after ``now``."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at > now)
-            .order_by(ReadingSession.starts_at, ReadingSession.id)
+            .where(self._active(guild_id), col(ReadingSession.starts_at) > now)
+            .order_by(col(ReadingSession.starts_at), col(ReadingSession.id))
             .limit(1)
         )
 
     async def last_before(self, guild_id: int, when: datetime) -> ReadingSession | None:
         """The latest session that started at or before ``when``."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at <= when)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .where(self._active(guild_id), col(ReadingSession.starts_at) <= when)
+            .order_by(col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
             .limit(1)
         )
 
     async def latest(self, guild_id: int) -> ReadingSession | None:
         """The session with the latest start time, past or future."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
             .where(self._active(guild_id))
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .order_by(col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
             .limit(1)
         )
 
     async def by_thread(self, guild_id: int, thread_id: int) -> ReadingSession | None:
         """The session whose discussion thread is ``thread_id``."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
-            .where(ReadingSession.guild_id == guild_id, ReadingSession.thread_id == thread_id)
-            .order_by(ReadingSession.starts_at.desc(), ReadingSession.id.desc())
+            .where(
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.thread_id) == thread_id
+            )
+            .order_by(col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
             .limit(1)
         )
 
     async def at(self, guild_id: int, starts_at: datetime) -> ReadingSession | None:
         """A scheduled session starting exactly at ``starts_at`` (a clash)."""
-        return await self.session.scalar(
+        return await self.tx.scalar(
             select(ReadingSession)
-            .where(self._active(guild_id), ReadingSession.starts_at == starts_at)
+            .where(self._active(guild_id), col(ReadingSession.starts_at) == starts_at)
             .limit(1)
         )
 
@@ -215,12 +214,12 @@ class SessionRepository(Repository):
         # A session is at most a day long, so a one-day window bounds the candidates.
         stmt = select(ReadingSession).where(
             self._active(guild_id),
-            ReadingSession.starts_at < end,
-            ReadingSession.starts_at > start - timedelta(days=1),
+            col(ReadingSession.starts_at) < end,
+            col(ReadingSession.starts_at) > start - timedelta(days=1),
         )
         if exclude_id is not None:
-            stmt = stmt.where(ReadingSession.id != exclude_id)
-        rows = (await self.session.scalars(stmt)).all()
+            stmt = stmt.where(col(ReadingSession.id) != exclude_id)
+        rows = (await self.tx.scalars(stmt)).all()
         return [r for r in rows if _ends_at(r) > start]
 
     async def start_times(
@@ -231,13 +230,16 @@ class SessionRepository(Repository):
         Across servers on purpose: reminders are planned for every server in one pass at
         start-up (a constant number of queries however many servers). ``guild_ids`` narrows it.
         """
-        stmt = select(ReadingSession.guild_id, ReadingSession.id, ReadingSession.starts_at).where(
-            ReadingSession.status == SessionStatus.SCHEDULED, ReadingSession.starts_at > since
+        stmt = select(
+            col(ReadingSession.guild_id), col(ReadingSession.id), col(ReadingSession.starts_at)
+        ).where(
+            col(ReadingSession.status) == SessionStatus.SCHEDULED,
+            col(ReadingSession.starts_at) > since,
         )
         if guild_ids is not None:
-            stmt = stmt.where(ReadingSession.guild_id.in_(list(guild_ids)))
-        rows = await self.session.execute(stmt)
-        return [(int(g), int(i), s) for g, i, s in rows.all()]
+            stmt = stmt.where(col(ReadingSession.guild_id).in_(list(guild_ids)))
+        rows = await self.tx.execute(stmt)
+        return [(int(g), int(i or 0), s) for g, i, s in rows.all()]
 
     async def in_block(self, guild_id: int, block_name: str) -> list[ReadingSession]:
         """The parts of a block (case-insensitive name), in part order."""
@@ -245,25 +247,25 @@ class SessionRepository(Repository):
             select(ReadingSession)
             .where(
                 self._active(guild_id),
-                func.lower(ReadingSession.block_name) == block_name.strip().lower(),
+                func.lower(col(ReadingSession.block_name)) == block_name.strip().lower(),
             )
-            .order_by(ReadingSession.block_part, ReadingSession.starts_at)
+            .order_by(col(ReadingSession.block_part), col(ReadingSession.starts_at))
         )
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
     async def block_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
         stmt = (
-            select(ReadingSession.block_name)
-            .where(self._active(guild_id), ReadingSession.block_name.is_not(None))
-            .group_by(ReadingSession.block_name)
-            .order_by(func.max(ReadingSession.starts_at).desc())
+            select(col(ReadingSession.block_name))
+            .where(self._active(guild_id), col(ReadingSession.block_name).is_not(None))
+            .group_by(col(ReadingSession.block_name))
+            .order_by(func.max(col(ReadingSession.starts_at)).desc())
             .limit(limit)
         )
         if prefix:
             stmt = stmt.where(
-                ReadingSession.block_name.ilike(f"%{escape_like(prefix)}%", escape="\\")
+                col(ReadingSession.block_name).ilike(f"%{escape_like(prefix)}%", escape="\\")
             )
-        return [name for name in (await self.session.scalars(stmt)).all() if name]
+        return [name for name in (await self.tx.scalars(stmt)).all() if name]
 
     async def search(
         self, guild_id: int, text: str, *, limit: int = 25, include_cancelled: bool = False
@@ -274,26 +276,29 @@ class SessionRepository(Repository):
         if text:
             pattern = f"%{escape_like(text)}%"
             paper_match = (
-                select(SessionPaper.session_id)
-                .join(Paper, Paper.id == SessionPaper.paper_id)
-                .where(SessionPaper.guild_id == guild_id, Paper.title.ilike(pattern, escape="\\"))
+                select(col(SessionPaper.session_id))
+                .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+                .where(
+                    col(SessionPaper.guild_id) == guild_id,
+                    col(Paper.title).ilike(pattern, escape="\\"),
+                )
             )
             stmt = stmt.where(
                 or_(
-                    ReadingSession.title.ilike(pattern, escape="\\"),
-                    ReadingSession.block_name.ilike(pattern, escape="\\"),
-                    ReadingSession.id.in_(paper_match),
+                    col(ReadingSession.title).ilike(pattern, escape="\\"),
+                    col(ReadingSession.block_name).ilike(pattern, escape="\\"),
+                    col(ReadingSession.id).in_(paper_match),
                 )
             )
-        stmt = stmt.order_by(ReadingSession.starts_at.desc()).limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        stmt = stmt.order_by(col(ReadingSession.starts_at).desc()).limit(limit)
+        return list((await self.tx.scalars(stmt)).all())
 
     async def last_presented(self, guild_id: int) -> dict[int, datetime]:
         """For each presenter, when they last presented (for a fair rotation)."""
-        rows = await self.session.execute(
-            select(ReadingSession.presenter_id, func.max(ReadingSession.starts_at))
-            .where(self._active(guild_id), ReadingSession.presenter_id.is_not(None))
-            .group_by(ReadingSession.presenter_id)
+        rows = await self.tx.execute(
+            select(col(ReadingSession.presenter_id), func.max(col(ReadingSession.starts_at)))
+            .where(self._active(guild_id), col(ReadingSession.presenter_id).is_not(None))
+            .group_by(col(ReadingSession.presenter_id))
         )
         result: dict[int, datetime] = {}
         for presenter_id, last in rows.all():
@@ -306,11 +311,11 @@ class SessionRepository(Repository):
     # Papers of a session
 
     async def papers(self, session_id: int) -> list[LinkedPaper]:
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(SessionPaper, Paper)
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .where(SessionPaper.session_id == session_id)
-            .order_by(SessionPaper.position)
+            .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+            .where(col(SessionPaper.session_id) == session_id)
+            .order_by(col(SessionPaper.position))
         )
         return [LinkedPaper(p, link.role, link.position, link.label) for link, p in rows.all()]
 
@@ -319,29 +324,14 @@ class SessionRepository(Repository):
         result: dict[int, list[LinkedPaper]] = {sid: [] for sid in session_ids}
         if not session_ids:
             return result
-        rows = await self.session.execute(
+        rows = await self.tx.execute(
             select(SessionPaper, Paper)
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .where(SessionPaper.session_id.in_(list(session_ids)))
-            .order_by(SessionPaper.session_id, SessionPaper.position)
+            .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+            .where(col(SessionPaper.session_id).in_(list(session_ids)))
+            .order_by(col(SessionPaper.session_id), col(SessionPaper.position))
         )
         for link, paper in rows.all():
             result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
-        return result
-
-    async def papers_of_guild(self, guild_id: int) -> dict[int, list[LinkedPaper]]:
-        """The papers of every session of a server, in one query."""
-        rows = await self.session.execute(
-            select(SessionPaper, Paper)
-            .join(Paper, Paper.id == SessionPaper.paper_id)
-            .where(SessionPaper.guild_id == guild_id)
-            .order_by(SessionPaper.session_id, SessionPaper.position)
-        )
-        result: dict[int, list[LinkedPaper]] = {}
-        for link, paper in rows.all():
-            result.setdefault(link.session_id, []).append(
-                LinkedPaper(paper, link.role, link.position, link.label)
-            )
         return result
 
     async def set_papers(
@@ -351,8 +341,8 @@ class SessionRepository(Repository):
         papers: Sequence[tuple[Paper, str, str | None]],
     ) -> None:
         """Replace the papers of a session with ``(paper, role, label)`` in order."""
-        await self.session.execute(
-            delete(SessionPaper).where(SessionPaper.session_id == session_id)
+        await self.tx.execute(
+            delete(SessionPaper).where(col(SessionPaper.session_id) == session_id)
         )
         seen: set[int] = set()
         for position, (paper, role, label) in enumerate(papers):
@@ -361,7 +351,7 @@ class SessionRepository(Repository):
             if paper.id in seen:
                 continue
             seen.add(paper.id)
-            self.session.add(
+            self.tx.add(
                 SessionPaper(
                     session_id=session_id,
                     paper_id=paper.id,
@@ -371,16 +361,16 @@ class SessionRepository(Repository):
                     label=label,
                 )
             )
-        await self.session.flush()
+        await self.tx.flush()
 
     async def sessions_with_paper(self, guild_id: int, paper_id: int) -> list[ReadingSession]:
         stmt = (
             select(ReadingSession)
-            .join(SessionPaper, SessionPaper.session_id == ReadingSession.id)
-            .where(ReadingSession.guild_id == guild_id, SessionPaper.paper_id == paper_id)
-            .order_by(ReadingSession.starts_at)
+            .join(SessionPaper, col(SessionPaper.session_id) == col(ReadingSession.id))
+            .where(col(ReadingSession.guild_id) == guild_id, col(SessionPaper.paper_id) == paper_id)
+            .order_by(col(ReadingSession.starts_at))
         )
-        return list((await self.session.scalars(stmt)).all())
+        return list((await self.tx.scalars(stmt)).all())
 
 
 def _ends_at(row: ReadingSession) -> datetime:

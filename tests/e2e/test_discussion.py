@@ -14,6 +14,7 @@ from bot.app import default_intents
 from bot.events import SessionAnnounced
 from bot.llm.service import LLMService
 from bot.ui.discussion import summary_messages
+from storage.models import Summary
 from tests.e2e.conftest import LLM_KEY, App
 from tests.harness.discord import InteractionFailed
 from tests.harness.llm import LLMFault
@@ -68,6 +69,11 @@ async def comments_of(app: App, session_id: int) -> list[Any]:
 
 
 # ------------------------------------------------------------------ /comment
+
+
+async def stored_summary(app: App, session_id: int) -> Summary | None:
+    async with app.services.db.unit() as uow:
+        return await uow.summaries.latest(app.guild.id, session_id)
 
 
 async def test_comment_add_list_remove_and_pin(app: App) -> None:
@@ -230,8 +236,8 @@ async def test_summarize_defers_then_posts_numbered_questions(app: App, llm: LLM
     assert request.authorization == f"Bearer {LLM_KEY}"
     assert "Is a linear projector really enough?" in request.messages[-1]["content"]
     assert "Visual Instruction Tuning" in request.messages[-1]["content"]
-    stored = await app.services.discussion.latest_summary(app.guild.id)
-    assert stored is not None and stored[1].model == "test-model"
+    stored = await stored_summary(app, sid)
+    assert stored is not None and stored.model == "test-model"
 
     # Same input: the stored answer, no new request.
     again = await app.slash(app.member, "summarize", session=sid)
@@ -260,9 +266,10 @@ async def test_injected_instructions_do_not_change_how_the_reply_is_posted(
 
     reply = await app.slash(app.member, "summarize")
     await reply.final()
-    stored = await app.services.discussion.latest_summary(app.guild.id, sid)
+    stored = await stored_summary(app, sid)
     assert stored is not None
-    expected = len(summary_messages(stored[0], stored[1], cached=False))
+    session = await app.services.schedule.get(app.guild.id, sid)
+    expected = len(summary_messages(session, stored, cached=False))
     assert expected >= 2
     ours = rf"/webhooks/\d+/{re.escape(reply.record.token)}"
     await app.discord.wait_for_request("POST", ours, count=expected)
@@ -299,7 +306,7 @@ async def test_summarize_faults_give_a_clear_message_and_keep_the_comments(
     await invalid.final()
     assert "not the structured summary" in invalid.text
     assert [c.text for c in await comments_of(app, sid)] == ["A comment that must survive"]
-    assert await app.services.discussion.latest_summary(app.guild.id) is None
+    assert await stored_summary(app, sid) is None
     for post in app.discord.requests_matching("POST", r"/webhooks/\d+/[^/]+"):
         assert LLM_KEY not in json.dumps(post.json)
 
@@ -320,7 +327,7 @@ async def test_threads_open_on_announcement_and_import_needs_content(app: App) -
     await app.services.events.publish(
         SessionAnnounced(app.guild.id, sid, app.announcements.id, announcement.id)
     )
-    view = await app.services.schedule.view(app.guild.id, sid)
+    view = await app.services.schedule.get(app.guild.id, sid)
     thread_id = view.session.thread_id
     assert thread_id == announcement.id  # a thread opened on the announcement message
     thread = app.guild.channels[thread_id]
@@ -358,7 +365,7 @@ async def test_open_thread_by_command(app: App) -> None:
     await reply.final()
 
     assert not reply.ephemeral
-    view = await app.services.schedule.view(app.guild.id, sid)
+    view = await app.services.schedule.get(app.guild.id, sid)
     thread_id = view.session.thread_id
     assert thread_id is not None
     assert f"Opened <#{thread_id}> for the discussion of session #{sid}" in reply.content

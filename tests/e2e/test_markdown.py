@@ -27,7 +27,7 @@ async def _count(app: App) -> int:
 
 async def _topics(app: App) -> list[str]:
     async with app.services.db.unit() as uow:
-        return [t.path for t in await uow.reading.topics(app.guild.id)]
+        return [t.path for t in await uow.readinglist.topics(app.guild.id)]
 
 
 async def test_import_shows_a_preview_and_writes_only_after_confirm(app: App) -> None:

@@ -355,7 +355,7 @@ async def test_schedule_with_a_bad_date_keeps_the_proposal_open(app: App) -> Non
     ok = await app.slash(app.organizer, "paper schedule", proposal=1, date="2025-02-06")
     await ok.final()
     assert "fair rotation" not in ok.content  # the proposal names a presenter
-    view = await app.services.schedule.view(app.guild.id, 1)
+    view = await app.services.schedule.get(app.guild.id, 1)
     assert view.session.presenter_id == app.admin.id
 
 

@@ -115,7 +115,7 @@ async def test_bad_input_is_refused_and_nothing_saved(app: App) -> None:
         assert reply.ephemeral, ref  # type: ignore[attr-defined]
         assert fragment in reply.text, (ref, reply.text)  # type: ignore[attr-defined]
     async with app.services.db.unit() as uow:
-        assert await uow.reading.topics(app.guild.id) == []
+        assert await uow.readinglist.topics(app.guild.id) == []
         assert await uow.papers.count(app.guild.id) == 0
     unknown = await app.slash(app.organizer, "readinglist mark-read", ref=LLAVA)
     assert "not on the reading list" in unknown.content
@@ -134,7 +134,7 @@ async def test_a_discussed_paper_is_marked_read_once_its_session_started(app: Ap
     before = await app.slash(app.member, "readinglist show")
     assert "0/2" in before.embeds[0]["description"]
 
-    view = await app.services.schedule.view(app.guild.id, 1)
+    view = await app.services.schedule.get(app.guild.id, 1)
     app.clock.set(view.starts_at + timedelta(minutes=5))
     after = await app.slash(app.member, "readinglist show")
     lines = after.embeds[0]["description"].splitlines()
@@ -148,7 +148,7 @@ async def test_a_discussed_paper_is_marked_read_once_its_session_started(app: Ap
     )
     await past.final()
     async with app.services.db.unit() as uow:
-        items = await uow.reading.items(app.guild.id)
+        items = await uow.readinglist.items(app.guild.id)
     assert all(listed.item.read for listed in items)
     added = await _add(app, app.member, CLIP, "Surveys")
     assert "Already discussed in a session, so marked read" in added.content  # type: ignore[attr-defined]
@@ -237,7 +237,7 @@ async def test_remove_a_paper_from_one_topic_or_all_and_prune_empty_topics(app: 
     assert "Left empty and removed: **Representation Learning / Fusion**, " in last.content
     assert "**Representation Learning**." in last.content
     async with app.services.db.unit() as uow:
-        assert await uow.reading.topics(app.guild.id) == []
+        assert await uow.readinglist.topics(app.guild.id) == []
         assert await uow.papers.count(app.guild.id) == 2  # the papers themselves stay
     empty = await app.slash(app.member, "readinglist show")
     assert "The reading list is empty" in empty.embeds[0]["description"]

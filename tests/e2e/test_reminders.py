@@ -413,6 +413,6 @@ async def test_a_reminder_opens_the_session_thread_when_threads_are_on(app: App)
     app.clock.set(THURSDAY_18 - timedelta(hours=1))
     await run(app)
     message = posts(app)[0]
-    view = await app.services.schedule.view(app.guild.id, 1)
+    view = await app.services.schedule.get(app.guild.id, 1)
     assert view.session.thread_id == int(message["id"])  # the thread hangs off the reminder
     assert app.guild.channels[int(message["id"])].parent_id == app.announcements.id

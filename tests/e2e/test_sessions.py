@@ -54,7 +54,7 @@ async def test_add_a_paper_session_mirrors_an_event(app: App) -> None:
     assert len(events) == 1
     assert events[0]["name"] == "Visual Instruction Tuning"
     assert events[0]["scheduled_start_time"].startswith("2025-02-06T17:00:00")
-    view = await app.services.schedule.view(app.guild.id, 1)
+    view = await app.services.schedule.get(app.guild.id, 1)
     assert view.session.discord_event_id == int(events[0]["id"])
 
     shown = await app.slash(app.member, "session show", session=1)
@@ -142,7 +142,7 @@ async def test_edit_move_cancel_follow_the_event(app: App) -> None:
     done = await app.discord.click(app.organizer, ask, label="Cancel the session")
     assert done is not None
     await app.until(lambda: "Cancelled session #1" in (ask.content or ""), "the confirmation")
-    view = await app.services.schedule.view(app.guild.id, 1)
+    view = await app.services.schedule.get(app.guild.id, 1)
     assert view.session.status == SessionStatus.CANCELLED
     assert app.discord.scheduled_events(app.guild)[0]["status"] in (4, 3)  # canceled
 
@@ -152,7 +152,7 @@ async def test_cancel_can_be_declined(app: App) -> None:
     ask = await app.slash(app.organizer, "session cancel", session=1)
     await app.discord.click(app.organizer, ask, label="Keep it")
     await app.until(lambda: ask.content == "Nothing changed.", "the decline")
-    view = await app.services.schedule.view(app.guild.id, 1)
+    view = await app.services.schedule.get(app.guild.id, 1)
     assert view.session.status == SessionStatus.SCHEDULED
 
 
@@ -182,7 +182,7 @@ async def test_continue_and_block_parts_by_command(app: App) -> None:
     cont = await app.slash(app.organizer, "session continue")
     await cont.final()
     assert "Continue: Learning Transferable Visual Models" in cont.embeds[0]["title"]
-    view = await app.services.schedule.view(app.guild.id, 2)
+    view = await app.services.schedule.get(app.guild.id, 2)
     assert view.starts_at == datetime(2025, 2, 13, 17, tzinfo=UTC)  # next Thursday 18:00
     for day in ("2025-02-20", "2025-02-27"):
         reply = await app.slash(
@@ -194,7 +194,7 @@ async def test_continue_and_block_parts_by_command(app: App) -> None:
             title="Motivation and the RLHF fine-tuning",
         )
         await reply.final()
-    part2 = await app.services.schedule.view(app.guild.id, 4)
+    part2 = await app.services.schedule.get(app.guild.id, 4)
     assert headline(part2) == "RLHF Block. Part 2. Motivation and the RLHF fine-tuning"
     clash = await app.slash(
         app.organizer,
@@ -272,8 +272,8 @@ async def test_dst_week_keeps_the_wall_clock(app: App) -> None:
     # Europe/Berlin switches to summer time on 30 March 2025.
     for day in ("2025-03-27", "2025-04-03"):
         await (await app.slash(app.organizer, "session add", date=day, kind="tba")).final()
-    before = await app.services.schedule.view(app.guild.id, 1)
-    after = await app.services.schedule.view(app.guild.id, 2)
+    before = await app.services.schedule.get(app.guild.id, 1)
+    after = await app.services.schedule.get(app.guild.id, 2)
     assert before.starts_at == datetime(2025, 3, 27, 17, tzinfo=UTC)  # 18:00 CET
     assert after.starts_at == datetime(2025, 4, 3, 16, tzinfo=UTC)  # 18:00 CEST
     await app.services.guilds.update(app.guild.id, timezone="America/New_York")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.llm.service import ENABLE_HINT
+from bot.llm.client import ENABLE_HINT
 from tests.e2e.conftest import App
 
 

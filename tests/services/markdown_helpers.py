@@ -60,8 +60,8 @@ async def snapshot(db: Database, guild_id: int) -> dict[str, Any]:
         for linked in [lp for lps in papers.values() for lp in lps]:
             p = linked.paper
             all_papers[p.ref_key] = (p.title, p.url, p.authors, p.code_links, p.demo_links)
-        topics = await uow.reading.topics(guild_id)
-        items = await uow.reading.items(guild_id)
+        topics = await uow.readinglist.topics(guild_id)
+        items = await uow.readinglist.items(guild_id)
         names = {t.id: t.path for t in topics}
         reading = sorted(
             (names[i.item.topic_id], i.item.position, i.paper.ref_key, i.item.label, i.item.read)

@@ -76,7 +76,7 @@ async def build_env(db: Database, arxiv_service: ArxivService, fake: FakeArxiv) 
         presenters=PresenterService(db, clock),
         reading=ReadingListService(db, events, clock, papers),
     )
-    env.reading.attach()
+    events.connect(env.reading)
 
     async def record(change: SessionChanged) -> None:
         env.changes.append(change)

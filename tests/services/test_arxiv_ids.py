@@ -167,8 +167,6 @@ def test_arxiv_id_urls_and_versioned_form() -> None:
     assert ref.abs_url == "https://arxiv.org/abs/2304.08485v2"
     assert ref.pdf_url == "https://arxiv.org/pdf/2304.08485v2"
     assert ArxivId("hep-th/9901001").abs_url == "https://arxiv.org/abs/hep-th/9901001"
-    assert ArxivId("hep-th/9901001").is_old_style
-    assert not ref.is_old_style
     with pytest.raises(AttributeError):
         ref.version = 3  # type: ignore[misc]
 

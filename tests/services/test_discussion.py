@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import CommentsChanged, EventBus
 from bot.schedule.service import ScheduleService
 from storage.db import Database
-from storage.models import CommentSource, Summary
+from storage.models import CommentSource
 from storage.repositories import CommentRepository
 from tests.harness.clock import FakeClock
 from tests.services.discussion_data import (
@@ -353,34 +353,11 @@ async def test_import_a_thread_once(
     assert stored[2].created_at == NOW  # no time given: the clock's
 
 
-async def test_latest_summary_never_calls_anything(
-    service: DiscussionService, sessions: dict[str, int], db: Database
-) -> None:
-    assert await service.latest_summary(GUILD) is None
-    async with db.unit() as uow:
-        await uow.summaries.save(
-            Summary(
-                guild_id=GUILD,
-                session_id=sessions["now"],
-                model="m",
-                input_hash="h",
-                summary="s",
-                open_questions=["Why?"],
-                created_at=datetime(2025, 3, 6, 19, tzinfo=UTC),
-            )
-        )
-    found = await service.latest_summary(GUILD)
-    assert found is not None
-    view, summary = found
-    assert view.id == sessions["now"] and summary.open_questions == ["Why?"]
-    assert await service.latest_summary(OTHER_GUILD) is None
-
-
 async def test_a_new_thread_shows_in_the_schedule_at_once(
     service: DiscussionService, sessions: dict[str, int]
 ) -> None:
     before = await service.resolve_session(GUILD)  # loads the read snapshot
     assert before.id == sessions["now"] and before.session.thread_id is None
     await service.attach_thread(GUILD, sessions["now"], thread_id=777)
-    assert (await service.schedule.view(GUILD, sessions["now"])).session.thread_id == 777
+    assert (await service.schedule.get(GUILD, sessions["now"])).session.thread_id == 777
     assert (await service.resolve_session(GUILD)).session.thread_id == 777

@@ -14,13 +14,10 @@ from aiohttp import web
 
 from bot.errors import InvalidInput, NotConfigured, ServiceUnavailable
 from bot.events import EventBus
-from bot.llm.service import (
-    ENABLE_HINT,
-    SUMMARY_SCHEMA,
-    LLMService,
-    estimate_tokens,
-    messages_tokens,
-)
+from bot.llm.chunking import estimate_tokens, messages_tokens
+from bot.llm.client import ENABLE_HINT
+from bot.llm.prompts import SUMMARY_SCHEMA
+from bot.llm.service import LLMService
 from bot.schedule.service import ScheduleService
 from bot.settings import load_settings
 from storage.db import Database
@@ -651,7 +648,7 @@ async def test_the_services_close_the_llm_client(
     await services.aclose()  # nothing opened yet: nothing to close
     fake_llm.reply(ANSWER)
     await services.llm.summarize(GUILD, session_id)
-    client = services.llm._client
+    client = services.llm.chat._client
     assert client is not None and not client.is_closed()
     await services.aclose()
-    assert client.is_closed() and services.llm._client is None
+    assert client.is_closed() and services.llm.chat._client is None

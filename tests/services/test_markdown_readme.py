@@ -243,9 +243,9 @@ async def test_the_reading_list_keeps_topics_nesting_and_read_flags(db: Database
     report = await _import(db)
     assert report.topics_created == 6 and report.items_created == 19
     async with db.unit() as uow:
-        topics = await uow.reading.topics(GUILD)
+        topics = await uow.readinglist.topics(GUILD)
         by_id = {t.id: t for t in topics}
-        items = await uow.reading.items(GUILD)
+        items = await uow.readinglist.items(GUILD)
         children: dict[int | None, list] = {}
         for topic in topics:
             children.setdefault(topic.parent_id, []).append(topic)
@@ -403,7 +403,7 @@ async def test_a_dry_run_writes_nothing(db: Database) -> None:
     async with db.unit() as uow:
         assert await uow.sessions.count(GUILD) == 0
         assert await uow.papers.count(GUILD) == 0
-        assert await uow.reading.topics(GUILD) == []
+        assert await uow.readinglist.topics(GUILD) == []
         assert (await uow.guilds.get(GUILD)).group_name is None  # type: ignore[union-attr]
 
 
@@ -448,7 +448,7 @@ async def test_reimport_after_edits_updates_in_place(db: Database) -> None:
         llava = await uow.papers.by_key(GUILD, "arxiv:2304.08485")
         assert llava is not None and llava.demo_links == [["Demo", "https://llava.example.org/"]]
         nagrani = [
-            i for i in await uow.reading.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"
+            i for i in await uow.readinglist.items(GUILD) if i.paper.ref_key == "arxiv:2107.00135"
         ]
         assert [i.item.read for i in nagrani] == [True]
 

@@ -68,9 +68,11 @@ async def _hostile_schedule(db: Database) -> None:
                     source=CommentSource.COMMAND,
                 )
             )
-            topic = await uow.reading.ensure_topic(GUILD, f"Topic {index}")
+            topic = await uow.readinglist.ensure_topic(GUILD, f"Topic {index}")
             topic.name = text[:200]  # a name the path would not allow
-            await uow.reading.add_item(GUILD, topic, paper, label=text[:300], read=index % 2 == 0)
+            await uow.readinglist.add_item(
+                GUILD, topic, paper, label=text[:300], read=index % 2 == 0
+            )
 
 
 async def test_hostile_text_stays_inside_its_cell(db: Database) -> None:
@@ -114,7 +116,7 @@ async def test_hostile_text_comes_back_the_same(db: Database) -> None:
             comments = await uow.comments.for_session(OTHER_GUILD, row.id)  # type: ignore[arg-type]
             assert len(comments) == 1
             assert plain_text(comments[0].text) == plain_text(DEFUSED.get(value, value))
-        topics = sorted((t.position, t.name) for t in await uow.reading.topics(OTHER_GUILD))
+        topics = sorted((t.position, t.name) for t in await uow.readinglist.topics(OTHER_GUILD))
         assert [name for _, name in topics] == [DEFUSED.get(v, v)[:200] for v in HOSTILE]
     # and a second export of the copy is a fixed point
     again = (await make_service(db).export(OTHER_GUILD)).text
@@ -228,7 +230,7 @@ async def test_problems_are_reported_line_by_line(db: Database) -> None:
     async with db.unit() as uow:
         first, second = await uow.sessions.all(GUILD)
         assert second.continues_id == first.id
-        items = await uow.reading.items(GUILD)
+        items = await uow.readinglist.items(GUILD)
     assert sorted((i.paper.title, i.item.read) for i in items) == [
         ("A paper without a link", False),
         ("F", True),

@@ -273,7 +273,7 @@ async def test_a_lasting_fault_is_reported_and_nothing_saved(
         await env.reading.add(GUILD, [CLIP], "Surveys", actor_id=ALICE)
     async with env.db.unit() as uow:
         assert await uow.papers.count(GUILD) == 0
-        assert await uow.reading.topics(GUILD) == []
+        assert await uow.readinglist.topics(GUILD) == []
 
 
 async def test_a_timeout_is_retried(db: Database, fake_arxiv: FakeArxiv) -> None:

@@ -44,8 +44,8 @@ async def stored_counts(env: PaperEnv) -> tuple[int, int, int]:
     async with env.db.unit() as uow:
         return (
             await uow.papers.count(GUILD),
-            len(await uow.reading.topics(GUILD)),
-            len(await uow.reading.items(GUILD)),
+            len(await uow.readinglist.topics(GUILD)),
+            len(await uow.readinglist.items(GUILD)),
         )
 
 
@@ -205,7 +205,7 @@ async def test_a_discussed_paper_is_read_once_its_session_started(env: PaperEnv)
 
     assert flat(await env.reading.tree(GUILD)) == [("Fusion", [(LLAVA, True), (CLIP, False)])]
     async with env.db.unit() as uow:
-        item = (await uow.reading.items_for_paper(GUILD, view.papers[0].paper.id))[0]  # type: ignore[arg-type]
+        item = (await uow.readinglist.items_for_paper(GUILD, view.papers[0].paper.id))[0]  # type: ignore[arg-type]
         assert item.read_at == view.starts_at
 
 
@@ -230,7 +230,7 @@ async def test_entering_a_past_session_marks_at_once(env: PaperEnv) -> None:
 
     # The event bus did it: read straight from the database, without the service's sync.
     async with env.db.unit() as uow:
-        items = await uow.reading.items(GUILD)
+        items = await uow.readinglist.items(GUILD)
     assert [(i.paper.arxiv_id, i.item.read) for i in items] == [(CLIP, True)]
 
 

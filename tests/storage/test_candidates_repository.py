@@ -33,8 +33,8 @@ async def test_history_has_sessions_proposals_with_votes_and_the_reading_list(db
             ReadingSession(guild_id=GUILD, starts_at=NOW, status=SessionStatus.CANCELLED)
         )
         assert read.id and voted.id and elsewhere.id and past.id and cancelled.id
-        uow.session.add(SessionPaper(session_id=past.id, paper_id=read.id, guild_id=GUILD))
-        uow.session.add(SessionPaper(session_id=cancelled.id, paper_id=voted.id, guild_id=GUILD))
+        uow.tx.add(SessionPaper(session_id=past.id, paper_id=read.id, guild_id=GUILD))
+        uow.tx.add(SessionPaper(session_id=cancelled.id, paper_id=voted.id, guild_id=GUILD))
         proposal = await uow.proposals.add(
             Proposal(guild_id=GUILD, paper_id=voted.id, proposer_id=1)
         )
@@ -48,7 +48,7 @@ async def test_history_has_sessions_proposals_with_votes_and_the_reading_list(db
             )
         )
         for user in (5, 6):
-            uow.session.add(Vote(proposal_id=proposal.id, user_id=user, guild_id=GUILD))
+            uow.tx.add(Vote(proposal_id=proposal.id, user_id=user, guild_id=GUILD))
         await uow.flush()
 
     async with db.unit() as uow:

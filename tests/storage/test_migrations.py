@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from storage.db import Database, StorageError
+from storage.db import Database, StorageError, alembic_config
 from storage.models import SQLModel
 
 EXPECTED_TABLES = {t.name for t in SQLModel.metadata.sorted_tables}
@@ -27,7 +28,8 @@ async def _roundtrip(url: str) -> None:
     try:
         await db.migrate()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await db.current_revision() == db.head_revision()
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert await db.current_revision() == head
         await db.downgrade("base")
         assert await _tables(db) == set()
         assert await db.current_revision() is None
@@ -147,3 +149,26 @@ async def test_read_only_filesystem_as_any_user() -> None:
     # /proc refuses new files even to root: the same one-line error, nothing created.
     with pytest.raises(StorageError, match="cannot be written"):
         await Database.open("sqlite+aiosqlite:////proc/reading_group.db")
+
+
+def test_alembic_by_hand_reads_database_url_from_dotenv(tmp_path: Path) -> None:
+    """``alembic -c storage/alembic.ini upgrade head`` run where the bot runs finds the
+    database the bot would use: DATABASE_URL from ``.env`` when the environment has none."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "from-dotenv.db"
+    (tmp_path / ".env").write_text(f"DATABASE_URL=sqlite+aiosqlite:///{target}\n")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    ini = Path(__file__).resolve().parents[2] / "storage" / "alembic.ini"
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert target.exists() and target.stat().st_size > 0
+    assert not (tmp_path / "data").exists()  # not the default file

@@ -96,14 +96,14 @@ async def test_sessions_upcoming_past_next_and_clash(db: Database) -> None:
         )
         await uow.sessions.add(_session(GUILD_B, now + timedelta(days=1), title="other guild"))
     async with db.unit() as uow:
-        upcoming = await uow.sessions.upcoming(GUILD_A, now)
-        assert [s.title for s in upcoming] == ["w1", "w2", "w3"]
-        assert [s.title for s in await uow.sessions.upcoming(GUILD_A, now, limit=1, offset=1)] == [
-            "w2"
-        ]
-        assert await uow.sessions.count_upcoming(GUILD_A, now) == 3
-        assert [s.title for s in await uow.sessions.past(GUILD_A, now)] == ["w-1", "w-2"]
-        assert await uow.sessions.count_past(GUILD_A, now) == 2
+        upcoming, total = await uow.sessions.page(GUILD_A, now, "upcoming", limit=10, offset=0)
+        assert [s.title for s in upcoming] == ["w1", "w2", "w3"] and total == 3
+        second, total = await uow.sessions.page(GUILD_A, now, "upcoming", limit=1, offset=1)
+        assert [s.title for s in second] == ["w2"] and total == 3
+        past, total = await uow.sessions.page(GUILD_A, now, "past", limit=10, offset=0)
+        assert [s.title for s in past] == ["w-1", "w-2"] and total == 2
+        everything, total = await uow.sessions.page(GUILD_A, now, "all", limit=10, offset=0)
+        assert [s.title for s in everything] == ["w-2", "w-1", "w1", "w2", "w3"] and total == 5
         nxt = await uow.sessions.next_after(GUILD_A, now)
         assert nxt is not None and nxt.title == "w1"
         last = await uow.sessions.last_before(GUILD_A, now)
@@ -124,10 +124,11 @@ async def test_session_in_progress_counts_as_upcoming(db: Database) -> None:
     async with db.unit() as uow:
         await uow.sessions.add(_session(GUILD_A, T0, duration_minutes=90, title="running"))
     async with db.unit() as uow:
-        during = await uow.sessions.upcoming(GUILD_A, T0 + timedelta(minutes=45))
-        assert [s.title for s in during] == ["running"]
-        assert await uow.sessions.count_upcoming(GUILD_A, T0 + timedelta(minutes=45)) == 1
-        assert await uow.sessions.upcoming(GUILD_A, T0 + timedelta(minutes=91)) == []
+        during = T0 + timedelta(minutes=45)
+        rows, total = await uow.sessions.page(GUILD_A, during, "upcoming", limit=10, offset=0)
+        assert [s.title for s in rows] == ["running"] and total == 1
+        after = T0 + timedelta(minutes=91)
+        assert await uow.sessions.page(GUILD_A, after, "upcoming", limit=10, offset=0) == ([], 0)
 
 
 async def test_upcoming_pages_across_the_running_session(db: Database) -> None:
@@ -138,11 +139,14 @@ async def test_upcoming_pages_across_the_running_session(db: Database) -> None:
             await uow.sessions.add(_session(GUILD_A, T0 + timedelta(days=day), title=f"d{day}"))
     async with db.unit() as uow:
         pages = [
-            [s.title for s in await uow.sessions.upcoming(GUILD_A, T0, limit=2, offset=o)]
-            for o in (0, 2, 4)
+            await uow.sessions.page(GUILD_A, T0, "upcoming", limit=2, offset=o) for o in (0, 2, 4)
         ]
-        assert pages == [["running", "d1"], ["d2", "d3"], []]
-        assert await uow.sessions.count_upcoming(GUILD_A, T0) == 4
+        assert [[s.title for s in rows] for rows, _ in pages] == [
+            ["running", "d1"],
+            ["d2", "d3"],
+            [],
+        ]
+        assert {total for _, total in pages} == {4}
 
 
 async def test_blocks_search_and_presenters(db: Database) -> None:
@@ -323,32 +327,34 @@ async def test_summaries_by_input_hash(db: Database) -> None:
 
 async def test_reading_list_nested_topics_and_read_flags(db: Database) -> None:
     async with db.unit() as uow:
-        fusion = await uow.reading.ensure_topic(GUILD_A, " Representation Learning /  Fusion ")
-        again = await uow.reading.ensure_topic(GUILD_A, "representation learning/fusion")
+        fusion = await uow.readinglist.ensure_topic(GUILD_A, " Representation Learning /  Fusion ")
+        again = await uow.readinglist.ensure_topic(GUILD_A, "representation learning/fusion")
         assert again.id == fusion.id
         assert fusion.path == "Representation Learning/Fusion"
-        parent = await uow.reading.topic(GUILD_A, "Representation Learning")
+        parent = await uow.readinglist.topic(GUILD_A, "Representation Learning")
         assert parent is not None and fusion.parent_id == parent.id
         paper = await uow.papers.add(Paper(guild_id=GUILD_A, ref_key="url:x", title="Perceiver"))
-        item, created = await uow.reading.add_item(GUILD_A, fusion, paper, label="Jaegle et al.")
+        item, created = await uow.readinglist.add_item(
+            GUILD_A, fusion, paper, label="Jaegle et al."
+        )
         assert created and not item.read
-        _, created = await uow.reading.add_item(GUILD_A, fusion, paper)
+        _, created = await uow.readinglist.add_item(GUILD_A, fusion, paper)
         assert not created
-        assert await uow.reading.mark(GUILD_A, paper.id, read=True) == 1  # type: ignore[arg-type]
-        assert await uow.reading.mark(GUILD_A, paper.id, read=True) == 0  # type: ignore[arg-type]
+        assert await uow.readinglist.mark(GUILD_A, paper.id, read=True) == 1  # type: ignore[arg-type]
+        assert await uow.readinglist.mark(GUILD_A, paper.id, read=True) == 0  # type: ignore[arg-type]
     async with db.unit() as uow:
-        topics = await uow.reading.topics(GUILD_A)
+        topics = await uow.readinglist.topics(GUILD_A)
         assert [t.path for t in topics] == [
             "Representation Learning",
             "Representation Learning/Fusion",
         ]
-        items = await uow.reading.items(GUILD_A)
+        items = await uow.readinglist.items(GUILD_A)
         assert [(i.paper.title, i.item.read, i.item.label) for i in items] == [
             ("Perceiver", True, "Jaegle et al.")
         ]
-        assert await uow.reading.topics(GUILD_B) == []
-        assert await uow.reading.items(GUILD_B) == []
-        assert [t.path for t in await uow.reading.search_topics(GUILD_A, "fus")] == [
+        assert await uow.readinglist.topics(GUILD_B) == []
+        assert await uow.readinglist.items(GUILD_B) == []
+        assert [t.path for t in await uow.readinglist.search_topics(GUILD_A, "fus")] == [
             "Representation Learning/Fusion"
         ]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.discussion.service import CommentPage
-from bot.schedule.service import SessionView
+from bot.schedule.service import SessionInfo
 from bot.ui.discussion import (
     MAX_SUMMARY_MESSAGES,
     MESSAGE_LIMIT,
@@ -30,8 +30,8 @@ def shown(text: str) -> str:
     return re.sub(r"\\([^\w\s])", r"\1", text)
 
 
-def view(title: str = "Visual Instruction Tuning") -> SessionView:
-    return SessionView(
+def view(title: str = "Visual Instruction Tuning") -> SessionInfo:
+    return SessionInfo(
         session=ReadingSession(id=12, guild_id=1, starts_at=WHEN, title=title), papers=[]
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.papers.proposals import ProposalView
+from bot.papers.proposals import ProposalInfo
 from bot.readinglist.service import TopicNode
 from bot.schedule.presenters import PresenterSuggestion
 from bot.ui.paper_render import (
@@ -36,9 +36,9 @@ def _paper(**kw: object) -> Paper:
     return Paper(**values)  # type: ignore[arg-type]
 
 
-def _view(paper: Paper, **kw: object) -> ProposalView:
+def _view(paper: Paper, **kw: object) -> ProposalInfo:
     proposal = Proposal(id=3, guild_id=1, paper_id=7, proposer_id=11, created_at=NOW, **kw)  # type: ignore[arg-type]
-    return ProposalView(proposal, paper, 4)
+    return ProposalInfo(proposal, paper, 4)
 
 
 def test_a_huge_paper_fits_one_embed() -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.schedule.service import SessionView
+from bot.schedule.service import SessionInfo
 from bot.ui.schedule_pin import FOOTER, MAX_MESSAGES, MESSAGE_LIMIT, pin_messages
 from storage.models import GuildConfig, ReadingSession, SessionKind
 
 START = datetime(2025, 2, 6, 17, 0, tzinfo=UTC)
 
 
-def _views(count: int, title: str = "Code Reading Group") -> list[SessionView]:
+def _views(count: int, title: str = "Code Reading Group") -> list[SessionInfo]:
     return [
-        SessionView(
+        SessionInfo(
             session=ReadingSession(
                 id=index + 1,
                 guild_id=1,

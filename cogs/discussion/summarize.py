@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.app import ReadingGroupBot
 from bot.container import Services
+from bot.ui import options
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import guild_id_of
 from bot.ui.discussion import summary_messages
@@ -31,7 +32,7 @@ class SummariesCog(commands.Cog):
         name="summarize", description="Summary and open research questions of a session (LLM)"
     )
     @app_commands.describe(
-        session="The session (default: the one in progress or the last one)",
+        session=options.SESSION_DEFAULT,
         refresh="Ask the model again even if the papers and comments did not change",
     )
     @app_commands.autocomplete(session=session_choices)
@@ -48,7 +49,3 @@ class SummariesCog(commands.Cog):
         result = await self.services.llm.summarize(guild_id, view.id, refresh=refresh)
         for text in summary_messages(result.session, result.summary, cached=result.cached):
             await interaction.followup.send(text, allowed_mentions=discord.AllowedMentions.none())
-
-
-async def setup(bot: ReadingGroupBot) -> None:
-    await bot.add_cog(SummariesCog(bot))

@@ -11,33 +11,25 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
-from bot.container import Services
 from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
-from bot.events import SessionAnnounced
 from bot.guilds import is_organizer
-from bot.schedule.service import SessionView, headline
-from bot.text import shorten
+from bot.ui import options
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
+from bot.ui.cog import FeatureCog
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
 from bot.ui.paging import PageRenderer, send_paged
+from bot.ui.reactions.thread_opener import THREAD_PERMISSION_NOTICE, thread_name
 
 log = logging.getLogger(__name__)
 
 MENU_NAME = "Log as discussion comment"
 PAGE_SOURCE = "comments"
-THREAD_NAME_LIMIT = 100
-THREAD_NOTICE_KEY = "session_thread_permission"
-THREAD_PERMISSION_NOTICE = (
-    "I could not open the session's discussion thread: give my role Create Public Threads "
-    "and Send Messages in the announcement channel."
-)
 
 
 async def comment_choices(
@@ -46,11 +38,9 @@ async def comment_choices(
     if interaction.guild_id is None:
         return []
     found = await services_of(interaction).discussion.search(interaction.guild_id, current)
-    return [app_commands.Choice(name=comment_choice(c), value=c.id) for c in found][:25]  # type: ignore[misc]
-
-
-def thread_name(view: SessionView) -> str:
-    return shorten(f"Discussion: {headline(view)}", THREAD_NAME_LIMIT)
+    return [
+        app_commands.Choice(name=comment_choice(c), value=c.id) for c in found if c.id is not None
+    ][:25]
 
 
 def message_text(message: discord.Message) -> str:
@@ -97,27 +87,22 @@ def import_report(result: ImportResult) -> str:
 
 
 class DiscussionCog(
-    commands.GroupCog, group_name="comment", group_description="The discussion log of a session"
+    FeatureCog, group_name="comment", group_description="The discussion log of a session"
 ):
+    page_source = PAGE_SOURCE
+
     def __init__(self, bot: ReadingGroupBot) -> None:
-        self.bot = bot
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
         self.menu.guild_only = True
-        super().__init__()
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
+        super().__init__(bot)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
-        self.services.events.subscribe(SessionAnnounced, self.on_session_announced)
-        self.bot.page_sources.add(PAGE_SOURCE, self._pages_of_state)
+        await super().cog_load()
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
-        self.services.events.unsubscribe(SessionAnnounced, self.on_session_announced)
-        self.bot.page_sources.remove(PAGE_SOURCE)
+        await super().cog_unload()
 
     async def _confirm(self, interaction: discord.Interaction, text: str) -> None:
         """Answer after the comment was saved; a Discord failure here loses nothing."""
@@ -159,7 +144,7 @@ class DiscussionCog(
     @app_commands.command(name="add", description="Log a comment on a session")
     @app_commands.describe(
         text="Your comment or question, e.g. 'Fig. 2 is unclear.'",
-        session="The session (default: the one in progress or the last one)",
+        session=options.SESSION_DEFAULT,
     )
     @app_commands.autocomplete(session=session_choices)
     async def add(
@@ -188,8 +173,8 @@ class DiscussionCog(
 
     @app_commands.command(name="list", description="The comments logged on a session")
     @app_commands.describe(
-        session="The session (default: the one in progress or the last one)",
-        private="Show the list only to you",
+        session=options.SESSION_DEFAULT,
+        private=options.PRIVATE_LIST,
     )
     @app_commands.autocomplete(session=session_choices)
     async def list_(
@@ -212,7 +197,7 @@ class DiscussionCog(
 
         return render
 
-    async def _pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
+    async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The list a page button of /comment list shows (the session id)."""
         if not state.isdigit():
             raise NotFound("This list can no longer be paged; run /comment list again.")
@@ -260,8 +245,7 @@ class DiscussionCog(
                 f"Pinned comment #{pinned.id}: it goes to the Comments column of the exported "
                 f"schedule.\n> {plain(comment_preview(pinned, 300))}"
             )
-        text += "".join(f"\n⚠️ {n}" for n in collected)
-        await self._confirm(interaction, text)
+        await self._confirm(interaction, notices.appended(text, collected))
 
     # ------------------------------------------------------------------ threads
 
@@ -285,7 +269,7 @@ class DiscussionCog(
     @app_commands.command(
         name="open-thread", description="Open the discussion thread of a session here"
     )
-    @app_commands.describe(session="The session (default: the one in progress or the last one)")
+    @app_commands.describe(session=options.SESSION_DEFAULT)
     @app_commands.autocomplete(session=session_choices)
     async def open_thread(
         self, interaction: discord.Interaction, session: int | None = None
@@ -326,29 +310,6 @@ class DiscussionCog(
         await interaction.followup.send(
             f"Opened {thread.mention} for the discussion of session {session_title(view)}."
         )
-
-    async def on_session_announced(self, event: SessionAnnounced) -> None:
-        """Open the session's thread on its announcement, when the server wants threads."""
-        config = await self.services.guilds.get(event.guild_id)
-        if not config.threads_enabled:
-            return
-        view = await self.services.schedule.view(event.guild_id, event.session_id)
-        if view.session.thread_id:
-            return
-        channel = self.bot.get_channel(event.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            thread = await channel.get_partial_message(event.message_id).create_thread(
-                name=thread_name(view), auto_archive_duration=10080
-            )
-        except discord.Forbidden:
-            if await self.services.guilds.first_notice(event.guild_id, THREAD_NOTICE_KEY):
-                notices.add(THREAD_PERMISSION_NOTICE)
-            log.warning("no permission to open a session thread in guild %s", event.guild_id)
-            return
-        await self.services.discussion.attach_thread(event.guild_id, view.id, thread.id)
-        await self.services.guilds.clear_notice(event.guild_id, THREAD_NOTICE_KEY)
 
     @app_commands.command(
         name="import-thread", description="Copy a session thread's messages into the log"
@@ -411,7 +372,3 @@ class DiscussionCog(
         if not isinstance(channel, discord.Thread):
             raise NotFound("The session's thread is not a thread any more.")
         return channel
-
-
-async def setup(bot: ReadingGroupBot) -> None:
-    await bot.add_cog(DiscussionCog(bot))

@@ -8,17 +8,20 @@ organizers are told once what to grant; a later success resets that notice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import discord
-from discord.ext import commands
 
 from bot import notices
-from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.events import ScheduleImported, SessionAction, SessionChanged
-from bot.schedule.service import SessionView, headline
+from bot.events import Handler, ScheduleImported, SessionAction, SessionChanged
+from bot.schedule.service import SessionInfo, headline
 from bot.text import shorten
 from storage.models import GuildConfig, PaperRole, SessionStatus
+
+if TYPE_CHECKING:
+    from bot.app import ReadingGroupBot
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ PERMISSION_NOTICE = (
 )
 
 
-def event_description(view: SessionView) -> str:
+def event_description(view: SessionInfo) -> str:
     lines = []
     for linked in view.papers or view.continues_papers:
         prefix = "See also: " if linked.role == PaperRole.SEE_ALSO else ""
@@ -44,15 +47,15 @@ def event_description(view: SessionView) -> str:
     return shorten("\n".join(lines), DESCRIPTION_LIMIT)
 
 
-class EventMirror(commands.Cog):
+class EventMirror:
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.bot = bot
-        bot.services.events.subscribe(SessionChanged, self.on_session_changed)
-        bot.services.events.subscribe(ScheduleImported, self.on_schedule_imported)
 
-    async def cog_unload(self) -> None:
-        self.bot.services.events.unsubscribe(SessionChanged, self.on_session_changed)
-        self.bot.services.events.unsubscribe(ScheduleImported, self.on_schedule_imported)
+    def subscriptions(self) -> Mapping[type, Handler]:
+        return {
+            SessionChanged: self.on_session_changed,
+            ScheduleImported: self.on_schedule_imported,
+        }
 
     async def on_schedule_imported(self, imported: ScheduleImported) -> None:
         """Mirror the nearest upcoming sessions an import created or changed (Discord holds
@@ -75,7 +78,7 @@ class EventMirror(commands.Cog):
         if not config.events_enabled:
             return
         try:
-            view = await self.bot.services.schedule.view(change.guild_id, change.session_id)
+            view = await self.bot.services.schedule.get(change.guild_id, change.session_id)
         except NotFound:
             return
         try:
@@ -109,7 +112,7 @@ class EventMirror(commands.Cog):
         self,
         guild: discord.Guild,
         config: GuildConfig,
-        view: SessionView,
+        view: SessionInfo,
         action: SessionAction,
     ) -> int | None:
         """Create, update or cancel the event; returns the event id to store."""
@@ -126,39 +129,57 @@ class EventMirror(commands.Cog):
             return session.discord_event_id  # Discord accepts no event in the past
         name = shorten(headline(view), NAME_LIMIT)
         description = event_description(view)
-        where: dict[str, object] = {}
         channel = guild.get_channel(config.event_channel_id) if config.event_channel_id else None
+        start, end = view.starts_at, view.ends_at
         if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-            where["channel"] = channel
-            where["entity_type"] = (
-                discord.EntityType.stage_instance
-                if isinstance(channel, discord.StageChannel)
-                else discord.EntityType.voice
+            if event is None:  # the entity type follows the channel's
+                event = await guild.create_scheduled_event(
+                    name=name,
+                    description=description,
+                    channel=channel,
+                    start_time=start,
+                    end_time=end,
+                    privacy_level=discord.PrivacyLevel.guild_only,
+                )
+            elif isinstance(channel, discord.StageChannel):
+                await event.edit(
+                    name=name,
+                    description=description,
+                    channel=channel,
+                    entity_type=discord.EntityType.stage_instance,
+                    start_time=start,
+                    end_time=end,
+                )
+            else:
+                await event.edit(
+                    name=name,
+                    description=description,
+                    channel=channel,
+                    entity_type=discord.EntityType.voice,
+                    start_time=start,
+                    end_time=end,
+                )
+            return event.id
+        location = shorten(
+            config.event_location or config.group_name or "Reading group", NAME_LIMIT
+        )
+        if event is None:
+            event = await guild.create_scheduled_event(
+                name=name,
+                description=description,
+                entity_type=discord.EntityType.external,
+                location=location,
+                start_time=start,
+                end_time=end,
+                privacy_level=discord.PrivacyLevel.guild_only,
             )
         else:
-            where["entity_type"] = discord.EntityType.external
-            where["location"] = shorten(
-                config.event_location or config.group_name or "Reading group", NAME_LIMIT
-            )
-        if event is None:
-            created = await guild.create_scheduled_event(
+            await event.edit(
                 name=name,
-                start_time=view.starts_at,
-                end_time=view.ends_at,
                 description=description,
-                privacy_level=discord.PrivacyLevel.guild_only,
-                **where,  # type: ignore[arg-type]
+                entity_type=discord.EntityType.external,
+                location=location,
+                start_time=start,
+                end_time=end,
             )
-            return created.id
-        await event.edit(
-            name=name,
-            start_time=view.starts_at,
-            end_time=view.ends_at,
-            description=description,
-            **where,  # type: ignore[arg-type]
-        )
         return event.id
-
-
-async def setup(bot: ReadingGroupBot) -> None:
-    await bot.add_cog(EventMirror(bot))
