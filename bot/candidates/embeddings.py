@@ -13,13 +13,15 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
-
-import numpy as np
-import openai
+from typing import TYPE_CHECKING
 
 from bot.errors import ServiceUnavailable
 from storage.db import Database
 from storage.models import PaperEmbedding
+
+if TYPE_CHECKING:
+    import numpy as np
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class Embeddings:
         return self.model is not None and (self._api_key is not None or self._base_url is not None)
 
     def _client_or_new(self) -> openai.AsyncOpenAI:
+        import openai  # imported on first use, like the LLM client
+
         if self._client is None:
             self._client = openai.AsyncOpenAI(
                 api_key=self._api_key or "not-needed",
@@ -76,6 +80,8 @@ class Embeddings:
 
     async def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text (float32); cached vectors are read, the rest are asked for."""
+        import numpy as np
+
         assert self.model is not None, "check .enabled first"
         hashes = [text_hash(t) for t in texts]
         async with self.db.unit() as uow:
@@ -110,6 +116,9 @@ class Embeddings:
         return np.vstack([found[h] for h in hashes]).astype(np.float32)
 
     async def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        import numpy as np
+        import openai
+
         client = self._client_or_new()
         assert self.model is not None
         for attempt in range(1, self.attempts + 1):

@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bot.candidates.feed import FeedItem
 from storage.models import ProposalStatus
 from storage.repositories import HistoryRow
+
+if TYPE_CHECKING:
+    import numpy as np
 
 READ_WEIGHT = 1.0  # discussed in a session, or marked read
 SCHEDULED_WEIGHT = 1.0  # in a session still to come
@@ -117,9 +118,11 @@ def _weight(row: HistoryRow, now: datetime) -> float:
 def lexical_similarity(history: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
     """``S[h, c]`` from BM25 over one corpus of candidates and history, each row divided by
     the history paper's score against itself (0–1)."""
+    import numpy as np  # on first use: the bot's idle memory stays low
+
     if not history or not candidates:
         return np.zeros((len(history), len(candidates)), dtype=np.float32)
-    import bm25s  # imported on first use: the bot's idle memory stays low
+    import bm25s
 
     corpus = list(candidates) + list(history)
     tokens: Any = bm25s.tokenize(corpus, stopwords="en", show_progress=False)
@@ -144,6 +147,8 @@ def _score_rows(index: Any, queries: Sequence[Sequence[int]], docs: int) -> list
     scores, CSC-style) and sums a query's tokens with one ``bincount``: the library's own
     per-query call adds token by token and is several times slower for hundreds of queries.
     """
+    import numpy as np  # on first use: the bot's idle memory stays low
+
     table = getattr(index, "scores", None)
     if not isinstance(table, dict) or not {"data", "indices", "indptr"} <= set(table):
         return [  # pragma: no cover - another index layout: the library's own call
@@ -170,6 +175,8 @@ def _score_rows(index: Any, queries: Sequence[Sequence[int]], docs: int) -> list
 
 def cosine_similarity(history: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """``S[h, c]`` as the cosine of embedding vectors (rows)."""
+    import numpy as np  # on first use: the bot's idle memory stays low
+
     if history.size == 0 or candidates.size == 0:
         return np.zeros((len(history), len(candidates)), dtype=np.float32)
     h = history / np.maximum(np.linalg.norm(history, axis=1, keepdims=True), 1e-12)
@@ -186,6 +193,8 @@ def rank(
     items: Sequence[FeedItem], signals: Sequence[Signal], similarity: np.ndarray
 ) -> list[Ranked]:
     """Candidates best first; ``similarity`` is ``S[signal, item]``."""
+    import numpy as np
+
     if not items:
         return []
     weights = np.array([s.weight for s in signals], dtype=np.float32)

@@ -23,8 +23,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.candidates.embeddings import Embeddings
 from bot.candidates.feed import DailyPapersFeed, FeedItem, merge_details
@@ -50,6 +49,9 @@ from storage.db import Database
 from storage.models import CandidateDigestConfig, FeedPaper, Paper, ProposalStatus
 from storage.repositories import HistoryRow
 from storage.repositories.papers import arxiv_key
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +253,8 @@ class CandidateService:
                 similarity = await self._lexical(history, texts)
                 return rank(items, signals, similarity), WORDS, note
         if not signals:
+            import numpy as np
+
             empty = np.zeros((0, len(items)), dtype=np.float32)
             return rank(items, signals, empty), WORDS, None
         similarity = await self._lexical(history, texts)
