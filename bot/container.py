@@ -25,6 +25,8 @@ from bot.markdown.service import MarkdownService
 from bot.papers.arxiv import ArxivService
 from bot.papers.proposals import ProposalService
 from bot.papers.service import PaperService
+from bot.publish.auto import AutoPublisher
+from bot.publish.service import PublishService
 from bot.readinglist.service import ReadingListService
 from bot.reminders.service import ReminderService
 from bot.schedule.presenters import PresenterService
@@ -104,7 +106,7 @@ class Services:
 
     def subscribers(self) -> list[Subscriber]:
         """The services that follow other services' events (connected by the bot at start)."""
-        return [self.readinglist, self.candidates]
+        return [self.readinglist, self.auto_publish, self.candidates]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""
@@ -112,6 +114,24 @@ class Services:
             await self.llm.aclose()
         if "candidates" in self.__dict__:
             await self.candidates.aclose()
+
+    @cached_property
+    def publish(self) -> PublishService:
+        """Publishing to GitHub; ``overrides["github"]`` may supply the client factory."""
+        return PublishService(
+            self.db,
+            self.clock,
+            settings=self.settings,
+            markdown=self.markdown,
+            schedule=self.schedule,
+            guilds=self.guilds,
+            client_factory=self.overrides.get("github"),
+        )
+
+    @cached_property
+    def auto_publish(self) -> AutoPublisher:
+        """Publishing after schedule changes (one of the :meth:`subscribers`)."""
+        return AutoPublisher(self.db, self.clock, self.publish)
 
     @cached_property
     def discussion(self) -> DiscussionService:

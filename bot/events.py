@@ -59,6 +59,13 @@ class CommentsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadingListChanged:
+    """Papers were added to the reading list, removed, or marked read or unread."""
+
+    guild_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class SessionAnnounced:
     """A message announcing a session was posted (e.g. by the reminders). When the server
     has per-session threads on, the discussion side opens the session's thread on it."""

@@ -7,7 +7,10 @@ import re
 from collections.abc import Iterable
 
 _TOKEN_SHAPE = re.compile(r"[MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40}")
-_BEARER = re.compile(r"(?i)(bearer\s+|api[_-]?key[=:]\s*)[^\s'\"]+")
+_BEARER = re.compile(r"(?i)(bearer\s+|api[_-]?key[=:]\s*|authorization:\s*token\s+)[^\s'\"]+")
+# GitHub's token formats: classic and fine-grained personal access tokens, OAuth, App
+# installation (ghs_), user-to-server and refresh tokens.
+_GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")
 
 
 class RedactingFilter(logging.Filter):
@@ -21,6 +24,7 @@ class RedactingFilter(logging.Filter):
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
         text = _TOKEN_SHAPE.sub("[redacted]", text)
+        text = _GITHUB_TOKEN.sub("[redacted]", text)
         return _BEARER.sub(lambda m: m.group(1) + "[redacted]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -19,6 +19,7 @@ from storage.db import DEFAULT_DATABASE_URL
 
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     feed_request_budget: int = Field(default=60, ge=1)
     feed_cache_minutes: float = Field(default=30.0, ge=0)
     embeddings_model: str | None = None
+    github_token: SecretStr | None = None
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    github_timeout_seconds: float = Field(default=20.0, gt=0)
 
     @field_validator("default_timezone")
     @classmethod
@@ -117,6 +121,24 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return value.strip()
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http(s) URL such as https://api.github.com or, for GitHub "
+                "Enterprise Server, https://github.example.com/api/v3"
+            )
+        return value
+
+    @field_validator("github_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(value.get_secret_value().strip())
 
     @property
     def llm_enabled(self) -> bool:

@@ -23,6 +23,7 @@ from bot.markdown.service import ExportOptions, ImportReport, decode_markdown
 from bot.ui import options
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
+from bot.ui.publish import publish_flow
 from bot.ui.render import escape
 from bot.ui.views import Confirm
 
@@ -102,6 +103,14 @@ class ExportCog(FeatureCog, group_name="export", group_description="The README")
             file=discord.File(io.BytesIO(data), filename=result.filename),
             ephemeral=True,
         )
+
+    # ------------------------------------------------------------------ /export publish
+
+    @app_commands.command(
+        name="publish", description="Publish the schedule to the group's GitHub README (organizers)"
+    )
+    async def publish(self, interaction: discord.Interaction) -> None:
+        await publish_flow(interaction, self.services)
 
     # ------------------------------------------------------------------ /export pin
 

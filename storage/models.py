@@ -418,6 +418,51 @@ class ReminderDelivery(SQLModel, table=True):
 
 
 # --------------------------------------------------------------------------------------
+# Publishing to GitHub
+
+
+class PublishMode(StrEnum):
+    COMMIT = "commit"  # commit to the branch directly (a pull request if it is protected)
+    PULL_REQUEST = "pull_request"  # always through a pull request from the bot's branch
+
+
+class PublishTarget(SQLModel, table=True):
+    """Where a server publishes its schedule on GitHub (``/publish setup``), and the state of
+    its automatic publishing.
+
+    A pending automatic publish is ``due_at``: set by the first schedule change after the
+    last publish, cleared once published. ``lease_until`` marks a publish in progress (a
+    process that dies leaves it to expire); ``changed_at`` tells a change that arrived
+    during a publish from one the publish already included.
+    """
+
+    __tablename__ = "publish_targets"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    repository: str = Field(sa_type=String(200))  # "owner/name"
+    branch: str | None = Field(default=None, sa_type=String(255))  # None: the default branch
+    path: str = Field(default="README.md", sa_type=String(500))
+    mode: str = Field(default=PublishMode.COMMIT, sa_type=String(16))
+    auto: bool = False
+    # Where the section goes in a file that has no markers yet ("end", "start",
+    # "after:<heading>"), as chosen at the last publish that asked.
+    placement: str | None = Field(default=None, sa_type=String(300))
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_hash: str | None = Field(default=None, sa_type=String(64))
+    last_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_url: str | None = Field(default=None, sa_type=String(500))
+    pull_number: int | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    failures: int = 0
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------------------
 # Candidates from the Daily Papers feed
 
 

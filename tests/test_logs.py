@@ -42,3 +42,17 @@ def test_setup_logging_installs_the_filter(capsys: pytest.CaptureFixture[str]) -
         assert "the secret is [redacted]" in err
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
+
+
+def test_github_tokens_are_redacted() -> None:
+    redact = RedactingFilter([]).redact
+    fine_grained = (
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS"
+    )
+    app_token = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
+    text = redact(
+        f"token {fine_grained}; installation {app_token}; "
+        "headers {'Authorization': 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789'}"
+    )
+    assert "github_pat_" not in text and "ghs_16C7" not in text and "ghp_" not in text
+    assert text.count("[redacted]") == 3

@@ -11,14 +11,14 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.cli import calendar, markdown, run
+from bot.cli import calendar, markdown, publish, run
 from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
 
 # Each module adds its subcommands with ``register(subparsers)``; a subcommand names its
 # coroutine ``handler(settings, args) -> exit status``.
-COMMAND_MODULES = (run, markdown, calendar)
+COMMAND_MODULES = (run, markdown, calendar, publish)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(env_file=args.env_file)
         secrets = [
             s.get_secret_value()
-            for s in (settings.discord_token, settings.openai_api_key)
+            for s in (settings.discord_token, settings.openai_api_key, settings.github_token)
             if s is not None
         ]
         setup_logging(settings.log_level_number, secrets)

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
-from bot.events import EventBus, Handler, ScheduleImported, SessionAction, SessionChanged
+from bot.events import (
+    EventBus,
+    Handler,
+    ReadingListChanged,
+    ScheduleImported,
+    SessionAction,
+    SessionChanged,
+)
 from bot.papers.service import PaperService, check_not_withdrawn
 from bot.text import check_text
 from storage.db import Database
@@ -160,6 +167,8 @@ class ReadingListService:
                 for item in await self._items_of(uow, guild_id, [id_of(p) for p in added])
                 if item.read and item.topic_id == topic.id
             }
+        if added:
+            await self.events.publish(ReadingListChanged(guild_id))
         return AddResult(topic, added, already, [p for p in added if p.id in read_ids])
 
     @staticmethod
@@ -194,6 +203,8 @@ class ReadingListService:
             changed = await uow.readinglist.set_read(items, read=read, at=self.clock.now())
             topics = {t.id: t.path for t in await uow.readinglist.topics(guild_id)}
         paths = [shown_path(topics[i.topic_id]) for i in items if i.topic_id in topics]
+        if changed:
+            await self.events.publish(ReadingListChanged(guild_id))
         return paper, changed, paths
 
     async def remove(self, guild_id: int, ref: str, topic_path: str | None = None) -> RemoveResult:
@@ -222,6 +233,7 @@ class ReadingListService:
                     )
             removed_from = [shown_path(topics[i.topic_id].path) for i in items]
             gone = await uow.readinglist.remove_items(items)
+        await self.events.publish(ReadingListChanged(guild_id))
         return RemoveResult(paper, removed_from, [shown_path(t.path) for t in gone])
 
     # ----------------------------------------------------------------------------------

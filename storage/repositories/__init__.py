@@ -9,6 +9,7 @@ from storage.repositories.comments import CommentRepository, SummaryRepository
 from storage.repositories.guilds import BotStateRepository, GuildConfigRepository, NoticeRepository
 from storage.repositories.markdown import MarkdownRepository
 from storage.repositories.papers import PaperRepository, ProposalRepository
+from storage.repositories.publish import PublishRepository
 from storage.repositories.readinglist import ReadingListRepository
 from storage.repositories.reminders import ReminderRepository
 from storage.repositories.sessions import LinkedPaper, SessionRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.reminders = ReminderRepository(tx)
         self.markdown = MarkdownRepository(tx)
         self.candidates = CandidateRepository(tx)
+        self.publish = PublishRepository(tx)
 
     async def flush(self) -> None:
         await self.tx.flush()
@@ -47,6 +49,7 @@ __all__ = [
     "NoticeRepository",
     "PaperRepository",
     "ProposalRepository",
+    "PublishRepository",
     "ReadingListRepository",
     "ReminderRepository",
     "SessionRepository",

@@ -1,7 +1,7 @@
 """candidates from the Daily Papers feed: feed papers, cached embeddings, weekly digests
 
 Revision ID: 0006_candidates
-Revises: 0007_session_status_index
+Revises: 0005_publish
 Create Date: 2026-12-03 09:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_candidates"
-down_revision: str | None = "0007_session_status_index"
+down_revision: str | None = "0005_publish"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
