@@ -10,9 +10,14 @@ through ``overrides`` (e.g. an arXiv client with short back-off).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
+from bot.candidates.digest import DigestService
+from bot.candidates.embeddings import Embeddings
+from bot.candidates.feed import DailyPapersFeed, RequestBudget
+from bot.candidates.service import CandidateService
 from bot.clock import Clock, SystemClock
 from bot.events import EventBus, Subscriber
 from bot.ops.shards import ShardSet
@@ -130,12 +135,14 @@ class Services:
 
     def subscribers(self) -> list[Subscriber]:
         """The services that follow other services' events (connected by the bot at start)."""
-        return [self.readinglist, self.auto_publish]
+        return [self.readinglist, self.auto_publish, self.candidates]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""
         if "llm" in self.__dict__:
             await self.llm.aclose()
+        if "candidates" in self.__dict__:
+            await self.candidates.aclose()
 
     @cached_property
     def publish(self) -> PublishService:
@@ -172,3 +179,43 @@ class Services:
         if "llm" in self.overrides:
             return cast(LLMService, self.overrides["llm"])
         return LLMService.from_settings(self.settings, self.db, self.clock, self.schedule)
+
+    @cached_property
+    def feed(self) -> DailyPapersFeed:
+        """The Hugging Face Daily Papers feed (tests may hand in one with short back-off)."""
+        if "feed" in self.overrides:
+            return cast(DailyPapersFeed, self.overrides["feed"])
+        return DailyPapersFeed(
+            self.settings.hf_endpoint,
+            self.clock,
+            timeout=self.settings.feed_timeout_seconds,
+            budget=RequestBudget(self.settings.feed_request_budget, self.clock),
+            cache_ttl=timedelta(minutes=self.settings.feed_cache_minutes),
+        )
+
+    @cached_property
+    def candidates(self) -> CandidateService:
+        """Candidates from the feed; follows the schedule to fill feed links into papers."""
+        key = self.settings.openai_api_key
+        embeddings = Embeddings(
+            self.db,
+            model=self.settings.embeddings_model,
+            api_key=key.get_secret_value() if key else None,
+            base_url=self.settings.openai_base_url,
+            timeout=self.settings.llm_timeout_seconds,
+        )
+        return CandidateService(
+            self.db,
+            self.clock,
+            feed=self.feed,
+            embeddings=embeddings,
+            papers=self.papers,
+            proposals=self.proposals,
+            guilds=self.guilds,
+        )
+
+    @cached_property
+    def digest(self) -> DigestService:
+        if "digest" in self.overrides:
+            return cast(DigestService, self.overrides["digest"])
+        return DigestService(self.db, self.clock, self.candidates, self.guilds)

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from storage.db import DEFAULT_DATABASE_URL
 
 DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     arxiv_api_url: str = DEFAULT_ARXIV_QUERY_URL
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    # Candidates from the Hugging Face Daily Papers feed
+    hf_endpoint: str = DEFAULT_HF_ENDPOINT
+    feed_timeout_seconds: float = Field(default=20.0, gt=0)
+    feed_request_budget: int = Field(default=60, ge=1)
+    feed_cache_minutes: float = Field(default=30.0, ge=0)
+    embeddings_model: str | None = None
     github_token: SecretStr | None = None
     github_api_url: str = DEFAULT_GITHUB_API_URL
     github_timeout_seconds: float = Field(default=20.0, gt=0)
@@ -105,6 +112,21 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
+        return value.strip()
+
+    @field_validator("hf_endpoint")
+    @classmethod
+    def _hf_endpoint_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://huggingface.co")
+        return value
+
+    @field_validator("embeddings_model")
+    @classmethod
+    def _embeddings_model_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
         return value.strip()
 
     @field_validator("github_api_url")
