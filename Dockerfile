@@ -18,4 +18,9 @@ RUN pip install . && mkdir -p /app/data && chown bot:bot /app/data
 USER bot
 VOLUME ["/app/data"]
 
+# Asks /healthz when HEALTH_PORT is set (gateway connected, database answering); without
+# HEALTH_PORT the check passes.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot", "healthcheck"]
+
 CMD ["python", "-m", "bot"]

@@ -2,7 +2,9 @@
 
 Start-up is one readable path (``setup_hook``): open the database, migrate, build the
 services, load every extension in ``cogs/``, start the scheduler, and sync the command tree
-only when it changed since the last sync.
+only when it changed since the last sync (and, when several processes share the token as
+shards, only from the one holding shard 0). :func:`build_bot` picks the sharded variant
+when SHARD_COUNT is set.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import importlib
 import json
 import logging
 import pkgutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
+import discord.gateway
+import discord.http
+import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
@@ -27,6 +33,10 @@ from bot.ui.errors import ReportingTree
 from bot.ui.paging import PageButton, PageSources
 from bot.ui.reactions import Reactions
 from storage.db import Database
+
+if TYPE_CHECKING:  # prometheus_client loads only when metrics are kept (HEALTH_PORT)
+    from bot.ops.health import HealthServer
+    from bot.ops.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,28 @@ def default_intents(*, message_content: bool = False) -> discord.Intents:
     return intents
 
 
+def point_discord_at(settings: Settings) -> None:
+    """Send REST calls to DISCORD_API_BASE (e.g. a nirn-proxy that shares rate-limit
+    buckets between processes) and open the gateway at DISCORD_GATEWAY_URL (a gateway
+    proxy); unset, discord.py's own Discord addresses stay. Process-wide, as discord.py
+    keeps them."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def _response_tracer(metrics: BotMetrics) -> aiohttp.TraceConfig:
+    """Counts every answer of Discord's REST API (429s included) for ``/metrics``."""
+    trace = aiohttp.TraceConfig()
+
+    async def on_end(_session: Any, _ctx: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        metrics.discord_answered(params.response.status)
+
+    trace.on_request_end.append(on_end)
+    return trace
+
+
 class ReadingGroupBot(commands.Bot):
     def __init__(
         self,
@@ -70,6 +102,14 @@ class ReadingGroupBot(commands.Bot):
             "intents", default_intents(message_content=settings.message_content_intent)
         )
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # Metrics are kept when they are served (HEALTH_PORT) or asked for by the caller.
+        self.metrics: BotMetrics | None = options.pop("metrics", None)
+        if self.metrics is None and settings.health_port:
+            from bot.ops.metrics import BotMetrics
+
+            self.metrics = BotMetrics()
+        if self.metrics is not None:
+            options.setdefault("http_trace", _response_tracer(self.metrics))
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -88,6 +128,9 @@ class ReadingGroupBot(commands.Bot):
         self._subscriptions: Connection | None = None
         self.reactions: Reactions
         self._service_overrides = dict(service_overrides or {})
+        self._health: HealthServer | None = None
+        if self.metrics is not None:
+            self._count_commands(self.metrics)
 
     @property
     def services(self) -> Services:
@@ -120,10 +163,83 @@ class ReadingGroupBot(commands.Bot):
             *self.services.subscribers(), *self.reactions.subscribers()
         )
         self.scheduler.start()
+        shards = self._services.shards
+        if not shards.everything:
+            log.info("serving %s", shards.describe())
+        if self.metrics is not None:
+            self.metrics.follow_gateway(self.gateway_connected)
+            if "reminders" in self._services.__dict__:
+                self.metrics.follow_pending(self._services.reminders.planned_count)
+        if self.settings.health_port:
+            await self._start_health(self.settings.health_port)
         if self._sync_on_start:
-            await self.sync_commands_if_changed()
+            if shards.holds_first_shard:
+                await self.sync_commands_if_changed()
+            else:
+                log.info("commands are synced by the process holding shard 0")
+
+    def gateway_connected(self) -> bool:
+        """Every shard of this process has a live gateway connection."""
+        if self.is_closed() or not self.is_ready():
+            return False
+        shards = getattr(self, "shards", None)
+        if isinstance(shards, dict):
+            return bool(shards) and not any(info.is_closed() for info in shards.values())
+        ws: Any = self.ws  # None until the first connection
+        return ws is not None and bool(ws.open)
+
+    async def _database_answers(self) -> bool:
+        db = self._database
+        if db is None:
+            return False
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return True
+
+    async def _start_health(self, port: int) -> None:
+        from bot.ops.health import HealthServer
+
+        assert self.metrics is not None
+        self._health = HealthServer(
+            self.metrics,
+            gateway_ok=self.gateway_connected,
+            database_ok=self._database_answers,
+            port=port,
+        )
+        try:
+            await self._health.start()
+        except OSError as exc:
+            self._health = None
+            log.error("HEALTH_PORT %d cannot be opened (%s); running without it", port, exc)
+
+    def _count_commands(self, metrics: BotMetrics) -> None:
+        """Feed the command counters and latency: start on arrival, stop at the handler's
+        end (success) or in the tree's one error path."""
+
+        async def on_interaction(interaction: discord.Interaction) -> None:
+            if interaction.type is discord.InteractionType.application_command:
+                metrics.command_started(interaction.id)
+
+        async def on_app_command_completion(interaction: discord.Interaction, command: Any) -> None:
+            metrics.command_finished(interaction.id, command.qualified_name, "ok")
+
+        self.add_listener(on_interaction, "on_interaction")
+        self.add_listener(on_app_command_completion, "on_app_command_completion")
+        report = self.tree.on_error
+
+        async def on_error(
+            interaction: discord.Interaction[Any], error: discord.app_commands.AppCommandError
+        ) -> None:
+            command = interaction.command.qualified_name if interaction.command else "unknown"
+            metrics.command_finished(interaction.id, command, "error")
+            await report(interaction, error)
+
+        self.tree.on_error = on_error  # type: ignore[method-assign]
 
     async def close(self) -> None:
+        if self._health is not None:
+            await self._health.close()
+            self._health = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._subscriptions is not None:
@@ -177,3 +293,18 @@ class ReadingGroupBot(commands.Bot):
             return False
         await self.sync_commands()
         return True
+
+
+class ShardedReadingGroupBot(ReadingGroupBot, commands.AutoShardedBot):
+    """The same bot over several gateway shards (SHARD_COUNT, SHARD_IDS): discord.py's
+    ``AutoShardedBot`` runs one connection per shard of this process."""
+
+
+def build_bot(settings: Settings, **options: Any) -> ReadingGroupBot:
+    """The bot the settings ask for: sharded when SHARD_COUNT is set."""
+    if settings.shard_count is None:
+        return ReadingGroupBot(settings, **options)
+    options.setdefault("shard_count", settings.shard_count)
+    if settings.shard_id_list is not None:
+        options.setdefault("shard_ids", settings.shard_id_list)
+    return ShardedReadingGroupBot(settings, **options)

@@ -35,6 +35,7 @@ from bot.ui.paper_render import (
 )
 from bot.ui.paper_views import CandidatePicker, PaperDetailsModal, VoteButton, proposal_buttons
 from bot.ui.render import escape, session_embed
+from cogs._paper_candidates import PaperCandidatesCommands
 from storage.models import GuildConfig, PaperSource
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,12 @@ def _one_ref(text: str) -> str:
     return refs[0]
 
 
-class PapersCog(FeatureCog, group_name="paper", group_description="Papers and proposals"):
+class PapersCog(
+    PaperCandidatesCommands,
+    FeatureCog,
+    group_name="paper",
+    group_description="Papers and proposals",
+):
     page_source = PAGE_SOURCE
 
     async def cog_load(self) -> None:

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 WAKE_JOB = "reminders-wake"
 TICK_SECONDS = 60.0  # the longest the bot sleeps between looks at the ledger
+MAX_PASSES = 5  # passes of one wake-up while reminders keep falling due during a pass
 
 WEEKDAY_CHOICES = [app_commands.Choice(name=d.title(), value=i) for i, d in enumerate(WEEKDAYS)]
 KIND_CHOICES = [
@@ -101,6 +102,7 @@ class RemindersCog(
 ):
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.sender = DiscordReminderSender(bot)
+        self._waking = False  # a wake-up is running: it arms the next one when it ends
         super().__init__(bot)
 
     @property
@@ -120,7 +122,14 @@ class RemindersCog(
     # ------------------------------------------------------------------ waking up
 
     def arm(self, when: datetime | None) -> None:
-        """One scheduler job at the next due time (by the bot's clock), at most a tick away."""
+        """One scheduler job at the next due time (by the bot's clock), at most a tick away.
+
+        While a wake-up runs, arming waits for its end: the scheduler runs one wake-up at a
+        time and drops (not delays) one that falls due while another runs, which would
+        leave no wake-up at all.
+        """
+        if self._waking:
+            return
         delay = TICK_SECONDS
         if when is not None:
             delay = min(TICK_SECONDS, max(0.0, (when - self.bot.clock.now()).total_seconds()))
@@ -140,12 +149,26 @@ class RemindersCog(
     async def _wake(self) -> None:
         if self.bot.is_closed():
             return
+        self._waking = True
         try:
             await self.bot.wait_until_ready()
-            await self.service.run_due()
+            for _ in range(MAX_PASSES):
+                outcomes = await self.service.run_due()
+                if self.bot.metrics is not None:
+                    self.bot.metrics.reminder_outcomes(o.result for o in outcomes)
+                upcoming = self.service.next_wake()
+                if upcoming is None or upcoming > self.bot.clock.now():
+                    break  # what fell due during this pass is taken by the next one
         except Exception:
             log.exception("the reminder run failed; trying again at the next tick")
+            self._waking = False
             self.arm(None)
+            return
+        finally:
+            self._waking = False
+        # No await from here on: the next wake-up can only start after this one has ended.
+        if not self.bot.is_closed():
+            self.arm(self.service.next_wake())
 
     # ------------------------------------------------------------------ organizers
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -30,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,40 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
+
+
+_REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*["']([^"']+)["']""", re.M)
+_DOWN = re.compile(r"^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$", re.M)
+
+
+def known_head() -> str | None:
+    """The head revision read from the migration files' ``revision``/``down_revision``
+    lines, without importing Alembic; None when the files do not say it plainly (a merge,
+    an unusual file), in which case Alembic decides."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    files = [p for p in (MIGRATIONS_DIR / "versions").glob("*.py") if p.name != "__init__.py"]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        found, down = _REVISION.search(text), _DOWN.search(text)
+        if found is None or down is None:
+            return None
+        revisions.add(found.group(1))
+        value = down.group(1).split("#")[0].strip()
+        if value != "None":
+            names = re.fullmatch(r"""["']([^"']+)["']""", value)
+            if names is None:
+                return None  # a merge point (a tuple): leave it to Alembic
+            parents.add(names.group(1))
+    heads = revisions - parents
+    if len(revisions) != len(files) or len(heads) != 1:
+        return None
+    return heads.pop()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -159,13 +190,35 @@ class Database:
     # Migrations
 
     async def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         async with self.engine.connect() as conn:
             return await conn.run_sync(
                 lambda sync: MigrationContext.configure(sync).get_current_revision()
             )
 
+    async def _stored_revisions(self) -> list[str] | None:
+        """The revisions in ``alembic_version`` read with plain SQL (None: no such table)."""
+        try:
+            async with self.engine.connect() as conn:
+                rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                return [str(row[0]) for row in rows]
+        except DBAPIError:
+            return None
+
     async def migrate(self, revision: str = "head") -> None:
-        """Upgrade to ``revision``; refuse a database from a newer schema."""
+        """Upgrade to ``revision``; refuse a database from a newer schema.
+
+        A database already at the head is recognised without loading Alembic (about 12 MB
+        and a good part of a CLI command's start-up); anything else goes through Alembic.
+        """
+        if revision == "head":
+            head = known_head()
+            if head is not None and await self._stored_revisions() == [head]:
+                return
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
         cfg = alembic_config()
         script = ScriptDirectory.from_config(cfg)
         current = await self.current_revision()
@@ -189,6 +242,8 @@ class Database:
             log.info("database schema migrated from %s to %s", current or "empty", after)
 
     async def downgrade(self, revision: str) -> None:
+        from alembic import command
+
         cfg = alembic_config()
 
         def _downgrade(sync_conn: Connection) -> None:
@@ -197,6 +252,11 @@ class Database:
 
         async with self.engine.begin() as conn:
             await conn.run_sync(_downgrade)
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     # ----------------------------------------------------------------------------------
     # Units of work
@@ -214,3 +274,18 @@ class Database:
 
         async with self.transaction() as tx:
             yield UnitOfWork(tx)
+
+
+@asynccontextmanager
+async def bound_to(database: Database, conn: AsyncConnection) -> AsyncIterator[Database]:
+    """``database`` with its units of work inside ``conn``'s open transaction (each one a
+    savepoint): code that reads through ``db.unit()`` sees what the transaction wrote
+    before it is committed, and nothing it does outlives a rollback."""
+    bound = Database(database.url, database.engine)
+    bound._transactions = async_sessionmaker(
+        bind=conn,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+    yield bound

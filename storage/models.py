@@ -10,7 +10,7 @@ that these models and the migration head agree.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -18,9 +18,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -456,6 +458,64 @@ class PublishTarget(SQLModel, table=True):
     pull_number: int | None = None
     last_error: str | None = Field(default=None, sa_type=Text)
     failures: int = 0
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------------------
+# Candidates from the Daily Papers feed
+
+
+class FeedPaper(SQLModel, table=True):
+    """A paper as the Daily Papers feed lists it: shared by every server (the feed is public).
+
+    Filled from the list answers (title, abstract, upvotes, the day it was on the feed) and,
+    within the request budget, from the paper's own answer (keywords, code and project
+    links, Spaces). Everything here is untrusted text from outside and is escaped where shown.
+    """
+
+    __tablename__ = "feed_papers"
+
+    arxiv_id: str = Field(sa_type=String(64), primary_key=True)
+    title: str = Field(sa_type=Text)
+    abstract: str = Field(default="", sa_type=Text)
+    authors: list[str] = Field(default_factory=list, sa_type=JSON)
+    upvotes: int = 0
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    feed_day: date | None = Field(default=None, sa_type=Date, index=True)
+    keywords: list[str] = Field(default_factory=list, sa_type=JSON)
+    github_repo: str | None = Field(default=None, sa_type=String(500))
+    project_page: str | None = Field(default=None, sa_type=String(500))
+    spaces: list[str] = Field(default_factory=list, sa_type=JSON)  # Hugging Face Space ids
+    listed_at: datetime = _created()
+    details_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PaperEmbedding(SQLModel, table=True):
+    """An embedding vector, cached by model and the hash of exactly the text embedded."""
+
+    __tablename__ = "paper_embeddings"
+
+    model: str = Field(sa_type=String(200), primary_key=True)
+    text_hash: str = Field(sa_type=String(64), primary_key=True)
+    dimensions: int
+    vector: bytes = Field(sa_type=LargeBinary)  # float32, little-endian
+    created_at: datetime = _created()
+
+
+class CandidateDigestConfig(SQLModel, table=True):
+    """The weekly digest of candidates of one server (``/candidates set``); off by default."""
+
+    __tablename__ = "candidate_digests"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    enabled: bool = False
+    channel_id: int | None = _snowflake()
+    weekday: int = 0  # 0 = Monday ... 6 = Sunday
+    at: time = Field(default=time(9, 0), sa_type=Time)
+    count: int = 5
     created_at: datetime = _created()
     updated_at: datetime = _created()
 

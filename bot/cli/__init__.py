@@ -11,14 +11,14 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.cli import calendar, markdown, publish, run
+from bot.cli import backup, calendar, copy_db, doctor, health, markdown, publish, run
 from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError, OneLineParser
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
 
 # Each module adds its subcommands with ``register(subparsers)``; a subcommand names its
 # coroutine ``handler(settings, args) -> exit status``.
-COMMAND_MODULES = (run, markdown, calendar, publish)
+COMMAND_MODULES = (run, markdown, calendar, publish, copy_db, backup, doctor, health)
 
 
 def _parser() -> argparse.ArgumentParser:

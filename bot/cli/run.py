@@ -47,13 +47,14 @@ async def run_bot(
 ) -> int:
     import discord
 
-    from bot.app import ReadingGroupBot
+    from bot.app import build_bot, point_discord_at
 
     token = settings.require_token()
+    point_discord_at(settings)
     db = await open_database(settings)
     if sync_guild is not None:
         settings = settings.model_copy(update={"dev_guild_id": sync_guild})
-    bot = ReadingGroupBot(settings, database=db, sync_commands=not sync_only)
+    bot = build_bot(settings, database=db, sync_commands=not sync_only)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -28,12 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, TypeVar
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import arxiv
-import requests
-from lxml import etree
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from bot.errors import InvalidInput, ServiceUnavailable
@@ -45,6 +42,11 @@ from bot.papers.arxiv_ids import (
     parse_arxiv_ref,
 )
 from bot.papers.links import Links, extract_links
+
+if TYPE_CHECKING:  # the arxiv client, requests and lxml load on the first arXiv request
+    import arxiv
+
+DEFAULT_QUERY_URL = "https://export.arxiv.org/api/query?{}"
 
 __all__ = [
     "ARXIV_RATE_LIMITER",
@@ -244,6 +246,8 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _error_summary(body: bytes) -> str | None:
+    from lxml import etree
+
     try:
         root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
@@ -256,6 +260,8 @@ def _check_feed(body: bytes) -> None:
     """Raise :class:`_Transient` for a 200 answer that is not a usable Atom feed."""
     if not body.strip():
         raise _Transient("empty response body")
+    from lxml import etree
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(body, parser)
@@ -276,35 +282,44 @@ def _check_feed(body: bytes) -> None:
         raise _Transient(f"empty page although the feed reports {total} results")
 
 
-class _ArxivSession(requests.Session):
-    """The session ``arxiv.Client`` sends through: rate limit, timeout, answer checks."""
+@cache
+def _session_class() -> type[Any]:
+    """The session ``arxiv.Client`` sends through (built on first use: requests loads then)."""
+    import requests
 
-    def __init__(self, *, timeout: float, min_interval: float, limiter: RateLimiter) -> None:
-        super().__init__()
-        self._timeout = timeout
-        self._min_interval = min_interval
-        self._limiter = limiter
+    class _ArxivSession(requests.Session):
+        """The session ``arxiv.Client`` sends through: rate limit, timeout, answer checks."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        kwargs["timeout"] = kwargs.get("timeout") or self._timeout
-        try:
-            with self._limiter.request(self._min_interval):
-                verb = method if isinstance(method, str) else method.decode()
-                response = super().request(verb, url, *args, **kwargs)
-        except requests.Timeout as error:
-            raise _Transient(f"no answer within {self._timeout:g} s") from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            raise _Transient(f"connection failed: {error}") from error
-        status = response.status_code
-        if status == 200:
-            _check_feed(response.content)
-        elif status == 400:
-            raise _BadRequest(_error_summary(response.content) or "bad request")
-        elif status in _RETRY_STATUSES or status >= 500:
-            raise _Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
-        else:
-            raise _Refused(status)
-        return response
+        def __init__(self, *, timeout: float, min_interval: float, limiter: RateLimiter) -> None:
+            super().__init__()
+            self._timeout = timeout
+            self._min_interval = min_interval
+            self._limiter = limiter
+
+        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+            kwargs["timeout"] = kwargs.get("timeout") or self._timeout
+            try:
+                with self._limiter.request(self._min_interval):
+                    verb = method if isinstance(method, str) else method.decode()
+                    response = super().request(verb, url, *args, **kwargs)
+            except requests.Timeout as error:
+                raise _Transient(f"no answer within {self._timeout:g} s") from error
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+                raise _Transient(f"connection failed: {error}") from error
+            status = response.status_code
+            if status == 200:
+                _check_feed(response.content)
+            elif status == 400:
+                raise _BadRequest(_error_summary(response.content) or "bad request")
+            elif status in _RETRY_STATUSES or status >= 500:
+                raise _Transient(
+                    f"HTTP {status}", _retry_after(response.headers.get("Retry-After"))
+                )
+            else:
+                raise _Refused(status)
+            return response
+
+    return _ArxivSession
 
 
 # -- the service ------------------------------------------------------------------------
@@ -319,7 +334,7 @@ class ArxivService:
 
     def __init__(
         self,
-        query_url_format: str = arxiv.Client.query_url_format,
+        query_url_format: str = DEFAULT_QUERY_URL,
         *,
         min_interval: float = 3.0,
         max_attempts: int = 4,
@@ -388,15 +403,19 @@ class ArxivService:
     def _client(self, page_size: int) -> arxiv.Client:
         # The package's own delay and retries are off: the shared limiter and the
         # backoff in _call replace them.
+        import arxiv
+
         client = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=0)
         client.query_url_format = self.query_url_format
         client._session.close()
-        client._session = _ArxivSession(
+        client._session = _session_class()(
             timeout=self.timeout, min_interval=self.min_interval, limiter=self._limiter
         )
         return client
 
     def _fetch_chunk(self, chunk: Sequence[ArxivId]) -> list[PaperMetadata]:
+        import arxiv
+
         search = arxiv.Search(id_list=[ref.versioned for ref in chunk], max_results=len(chunk))
         client = self._client(self.IDS_PER_REQUEST)
         try:
@@ -405,6 +424,8 @@ class ArxivService:
             client._session.close()
 
     def _search(self, query: str, limit: int) -> list[PaperMetadata]:
+        import arxiv
+
         search = arxiv.Search(query=query, max_results=limit)
         client = self._client(limit)
         try:
@@ -431,6 +452,8 @@ class ArxivService:
         )
 
     async def _call(self, body: Callable[..., T], *args: Any) -> T:
+        import arxiv
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,

@@ -189,6 +189,7 @@ class ReminderService:
         lease: timedelta = LEASE,
         lookback: timedelta = LOOKBACK,
         resync: timedelta = RESYNC,
+        owns: Callable[[int], bool] | None = None,
     ) -> None:
         self.db = db
         self.events = events
@@ -199,6 +200,8 @@ class ReminderService:
         self.lease = lease
         self.lookback = lookback
         self.resync = resync
+        # The servers this process plans and posts for (its shards); None: every server.
+        self.owns = owns
         self.owner = _owner()
         self.sender: ReminderSender | None = None
         self._waker: Waker | None = None
@@ -265,6 +268,11 @@ class ReminderService:
                 configs = await uow.guilds.get_many(guild_ids)
             starts = await uow.sessions.start_times(since, guild_ids)
             ledger = await uow.reminders.ledger_since(since, guild_ids)
+        if self.owns is not None:  # servers of other shards are another process's work
+            owns = self.owns
+            configs = [c for c in configs if owns(c.guild_id)]
+            starts = [s for s in starts if owns(s[0])]
+            ledger = [r for r in ledger if owns(r.guild_id)]
         sessions: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
         for guild_id, session_id, starts_at in starts:
             sessions[guild_id].append((session_id, starts_at))

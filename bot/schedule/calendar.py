@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from icalendar import Calendar, Event
-
 from bot.schedule.service import SessionInfo, headline
 from storage.models import PaperRole, SessionKind, SessionStatus
 
@@ -54,6 +52,8 @@ def build_calendar(
     name: str = "Reading group",
     timezone: str = "UTC",
 ) -> bytes:
+    from icalendar import Calendar, Event  # loaded by the first export, not at start-up
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

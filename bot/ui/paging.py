@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -27,6 +27,9 @@ from bot.ui.errors import report_error, send_ephemeral
 
 PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
 """``render(number)`` → (embed, the page number actually shown, number of pages)."""
+
+PageItems = Callable[[int], Sequence[discord.ui.Item[Any]]]
+"""``items(number)`` → more components for the page just rendered (e.g. a button per entry)."""
 
 PageSource = Callable[[discord.Interaction, str], Awaitable[PageRenderer]]
 """``open(interaction, state)`` → the renderer of the list ``state`` describes."""
@@ -52,14 +55,30 @@ class PageSources:
 
     def __init__(self) -> None:
         self._sources: dict[str, PageSource] = {}
+        self._items: dict[str, Callable[[PageRenderer], PageItems | None]] = {}
 
-    def add(self, name: str, source: PageSource) -> None:
+    def add(
+        self,
+        name: str,
+        source: PageSource,
+        *,
+        items: Callable[[PageRenderer], PageItems | None] | None = None,
+    ) -> None:
+        """``items(render)``, when given, returns the page's extra components of that
+        renderer (read after it rendered the page)."""
         if not SOURCE_NAME.fullmatch(name):
             raise ValueError(f"page source names are 1-12 lowercase letters, not {name!r}")
         self._sources[name] = source
+        if items is not None:
+            self._items[name] = items
+
+    def items_of(self, name: str, render: PageRenderer) -> PageItems | None:
+        finder = self._items.get(name)
+        return finder(render) if finder is not None else None
 
     def remove(self, name: str) -> None:
         self._sources.pop(name, None)
+        self._items.pop(name, None)
 
     def get(self, name: str) -> PageSource | None:
         return self._sources.get(name)
@@ -111,18 +130,38 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_T
                 return
             render = await source(interaction, self.state)
             embed, number, pages = await render(self.page)
-            buttons = page_buttons(self.source, self.owner_id, self.state, number, pages)
+            extra = sources.items_of(self.source, render)
+            buttons = page_buttons(
+                self.source,
+                self.owner_id,
+                self.state,
+                number,
+                pages,
+                extra=extra(number) if extra is not None else (),
+            )
             await interaction.response.edit_message(embed=embed, view=buttons)
         except Exception as error:
             await report_error(interaction, error)
 
 
 def page_buttons(
-    source: str, owner_id: int, state: str, number: int, pages: int
+    source: str,
+    owner_id: int,
+    state: str,
+    number: int,
+    pages: int,
+    *,
+    extra: Sequence[discord.ui.Item[Any]] = (),
 ) -> discord.ui.View | None:
-    """The ◀ / ▶ row for page ``number`` of ``pages`` (none when everything fits one page)."""
+    """The ◀ / ▶ row for page ``number`` of ``pages`` (none when everything fits one page),
+    followed by the page's ``extra`` components."""
     if pages <= 1:
-        return None
+        if not extra:
+            return None
+        view = discord.ui.View(timeout=None)
+        for item in extra:
+            view.add_item(item)
+        return view
     if not STATE.fullmatch(state):
         raise ValueError(f"a page state is at most 48 URL-safe characters, not {state!r}")
     number = max(0, min(number, pages - 1, MAX_PAGE - 1))
@@ -133,6 +172,8 @@ def page_buttons(
     view.add_item(
         PageButton(source, owner_id, number + 1, "n", state, disabled=number >= pages - 1)
     )
+    for item in extra:
+        view.add_item(item)
     return view
 
 
@@ -146,9 +187,24 @@ async def send_paged(
 ) -> None:
     """Answer with the first page, with ◀ / ▶ buttons for the invoking member when there
     are more. ``source`` must be registered in the bot's ``page_sources`` and turn
-    ``state`` back into the same list."""
+    ``state`` back into the same list. After a deferral the page is sent as the follow-up."""
     embed, number, pages = await render(0)
-    view = page_buttons(source, interaction.user.id, state, number, pages)
+    sources: PageSources | None = getattr(interaction.client, "page_sources", None)
+    extra = sources.items_of(source, render) if sources is not None else None
+    view = page_buttons(
+        source,
+        interaction.user.id,
+        state,
+        number,
+        pages,
+        extra=extra(number) if extra is not None else (),
+    )
+    if interaction.response.is_done():
+        if view is None:
+            await interaction.followup.send(embed=embed, ephemeral=ephemeral)
+        else:
+            await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
+        return
     if view is None:
         await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.repositories.candidates import CandidateRepository, HistoryRow
 from storage.repositories.comments import CommentRepository, SummaryRepository
 from storage.repositories.guilds import BotStateRepository, GuildConfigRepository, NoticeRepository
 from storage.repositories.markdown import MarkdownRepository
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.readinglist = ReadingListRepository(tx)
         self.reminders = ReminderRepository(tx)
         self.markdown = MarkdownRepository(tx)
+        self.candidates = CandidateRepository(tx)
         self.publish = PublishRepository(tx)
 
     async def flush(self) -> None:
@@ -38,8 +40,10 @@ class UnitOfWork:
 
 __all__ = [
     "BotStateRepository",
+    "CandidateRepository",
     "CommentRepository",
     "GuildConfigRepository",
+    "HistoryRow",
     "LinkedPaper",
     "MarkdownRepository",
     "NoticeRepository",

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import SQLModel
 
 
@@ -47,25 +47,49 @@ def dialect_insert(tx: AsyncSession, table: Any) -> Any:
     return sqlite_insert(table)
 
 
-async def bulk_insert(tx: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert many rows with one executemany; every row has the same keys.
+async def bulk_insert(tx: AsyncSession, table: Any, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert many rows with one executemany; every row has the same keys. Returns the count.
 
-    On SQLite the rows go to the driver directly, converted by the columns' own bind
-    processors (what SQLAlchemy would do, minus its per-row bookkeeping, which dominates an
-    import of thousands of rows); values repeated across rows, such as one ``created_at``,
-    are converted once. Other backends take SQLAlchemy's executemany. ``rows`` may be a
-    generator: each row is converted as it comes, so thousands of dicts need not be alive
-    at the same time.
+    See :func:`insert_rows`; this runs inside the transaction ``tx``.
+    """
+    return await insert_rows(await tx.connection(), table, rows)
+
+
+# Placeholders of the drivers' parameter styles the fast path speaks.
+_PLACEHOLDERS: dict[str, Callable[[int], str]] = {
+    "qmark": lambda _i: "?",  # aiosqlite
+    "numeric_dollar": lambda i: f"${i}",  # asyncpg
+    "format": lambda _i: "%s",
+}
+
+# A bulk write at least this large refreshes the table's planner statistics on PostgreSQL:
+# right after a bulk import it has none and picks plans that reread whole tables.
+ANALYZE_AFTER_ROWS = 1000
+
+
+async def insert_rows(
+    conn: AsyncConnection, table: Any, rows: Iterable[dict[str, Any]], *, analyze: bool = True
+) -> int:
+    """The one bulk-write path of both databases: pre-converted rows, one executemany.
+
+    The rows go to the driver directly (SQLite's executemany, asyncpg's pipelined
+    executemany), converted by the columns' own bind processors: what SQLAlchemy would do,
+    minus its per-row bookkeeping, which dominates an import of thousands of rows. Values
+    repeated across rows, such as one ``created_at``, are converted once. ``rows`` may be a
+    generator: each row is converted as it comes. On PostgreSQL a large write is followed
+    by ``ANALYZE`` of the table (inside the same transaction, which sees its own rows)
+    unless ``analyze`` is False (a caller writing many chunks analyses once at the end).
     """
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None:
-        return
-    conn = await tx.connection()
+        return 0
     dialect = conn.dialect
-    if dialect.paramstyle != "qmark":
-        await conn.execute(insert(table), [first, *iterator])
-        return
+    placeholder = _PLACEHOLDERS.get(dialect.paramstyle)
+    if placeholder is None:  # pragma: no cover - a driver neither SQLite nor asyncpg
+        batch = [first, *iterator]
+        await conn.execute(insert(table), batch)
+        return len(batch)
     names = list(first)
     converters = []
     for name in names:
@@ -74,7 +98,7 @@ async def bulk_insert(tx: AsyncSession, table: Any, rows: Iterable[dict[str, Any
     quote = dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})"
+        f"VALUES ({', '.join(placeholder(i) for i in range(1, len(names) + 1))})"
     )
     pairs = list(zip(names, converters, strict=True))
     params = [
@@ -82,6 +106,9 @@ async def bulk_insert(tx: AsyncSession, table: Any, rows: Iterable[dict[str, Any
         for row in itertools.chain((first,), iterator)
     ]
     await conn.exec_driver_sql(sql, params)
+    if analyze and dialect.name == "postgresql" and len(params) >= ANALYZE_AFTER_ROWS:
+        await conn.exec_driver_sql(f"ANALYZE {quote(table.name)}")
+    return len(params)
 
 
 def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlmodel import col
@@ -17,6 +18,14 @@ from storage.models import DeliveryStatus, ReminderDelivery
 from storage.repositories.base import Repository, dialect_insert, rowcount, table_of
 
 OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED)
+
+SELF_PLANNED_KINDS = ("digest",)
+"""Kinds of ledger rows that another feature claims through this ledger and plans itself
+(the weekly digest of candidates): the reminders' planning and status leave them out."""
+
+
+def _reminders_only() -> Any:
+    return col(ReminderDelivery.kind).not_in(SELF_PLANNED_KINDS)
 
 
 class ReminderRepository(Repository):
@@ -112,7 +121,8 @@ class ReminderRepository(Repository):
         rows = await self.tx.scalars(
             select(ReminderDelivery)
             .where(
-                col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED])
+                col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
+                _reminders_only(),
             )
             .order_by(col(ReminderDelivery.due_at))
         )
@@ -140,7 +150,8 @@ class ReminderRepository(Repository):
             or_(
                 col(ReminderDelivery.due_at) >= since,
                 col(ReminderDelivery.status).in_(OPEN_STATUSES),
-            )
+            ),
+            _reminders_only(),
         )
         if guild_ids is not None:
             stmt = stmt.where(col(ReminderDelivery.guild_id).in_(list(guild_ids)))
@@ -169,6 +180,7 @@ class ReminderRepository(Repository):
             .where(
                 col(ReminderDelivery.guild_id) == guild_id,
                 col(ReminderDelivery.status) == DeliveryStatus.BLOCKED,
+                _reminders_only(),
             )
             .order_by(col(ReminderDelivery.due_at))
         )
@@ -180,6 +192,7 @@ class ReminderRepository(Repository):
             .where(
                 col(ReminderDelivery.guild_id) == guild_id,
                 col(ReminderDelivery.status) == DeliveryStatus.SENT,
+                _reminders_only(),
             )
             .order_by(col(ReminderDelivery.sent_at).desc(), col(ReminderDelivery.id).desc())
             .limit(1)

@@ -33,14 +33,28 @@ from tests.harness.discord.client import RunningClient
 from tests.harness.discord.client import start_client as run_client
 from tests.harness.discord.fixtures import fake_discord
 from tests.harness.discord.server import FakeDiscord
-from tests.harness.fixtures_services import fake_arxiv, fake_llm, fresh_arxiv_rate_limit
+from tests.harness.fixtures_services import (
+    fake_arxiv,
+    fake_feed,
+    fake_llm,
+    fresh_arxiv_rate_limit,
+)
+from tests.harness.hf_papers import FakeDailyPapers
 from tests.harness.llm import FakeLLM
 
 # Monday 6 January 2025, 09:00 UTC (10:00 in Berlin): tests move this clock by hand.
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 LLM_KEY = "sk-test-0123456789abcdef"
 
-__all__ = ["App", "app", "fake_arxiv", "fake_discord", "fake_llm", "fresh_arxiv_rate_limit"]
+__all__ = [
+    "App",
+    "app",
+    "fake_arxiv",
+    "fake_discord",
+    "fake_feed",
+    "fake_llm",
+    "fresh_arxiv_rate_limit",
+]
 
 
 @dataclass
@@ -61,6 +75,7 @@ class App:
     member: Any  # a plain member
     admin: Any  # has Manage Server but not the organizer role
     others: list[RunningClient] = field(default_factory=list)
+    feed: FakeDailyPapers | None = None  # the fake Daily Papers API the bot reads
 
     @property
     def bot(self) -> ReadingGroupBot:
@@ -113,7 +128,13 @@ def make_bot(
     return ReadingGroupBot(settings, clock=clock, service_overrides=service_overrides, **overrides)
 
 
-def app_settings(tmp_path: Path, arxiv: FakeArxiv, llm: FakeLLM, **changes: Any) -> Settings:
+def app_settings(
+    tmp_path: Path,
+    arxiv: FakeArxiv,
+    llm: FakeLLM,
+    feed: FakeDailyPapers | None = None,
+    **changes: Any,
+) -> Settings:
     values: dict[str, Any] = {
         "discord_token": "test-token",
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
@@ -125,6 +146,9 @@ def app_settings(tmp_path: Path, arxiv: FakeArxiv, llm: FakeLLM, **changes: Any)
         "arxiv_api_url": arxiv.query_url_format,
         "arxiv_min_interval_seconds": 0.0,
     }
+    if feed is not None:  # never the real feed
+        values["hf_endpoint"] = feed.endpoint
+        values["feed_timeout_seconds"] = 2.0
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -140,6 +164,7 @@ async def app(
     fake_discord: FakeDiscord,
     fake_arxiv: FakeArxiv,
     fake_llm: FakeLLM,
+    fake_feed: FakeDailyPapers,
     fresh_arxiv_rate_limit: None,
     tmp_path: Path,
     app_settings_overrides: dict[str, Any],
@@ -152,7 +177,7 @@ async def app(
     organizer = guild.add_member("olga", roles=[organizer_role])
     member = guild.add_member("max")
     admin = guild.add_member("ada", permissions=discord.Permissions(manage_guild=True))
-    settings = app_settings(tmp_path, fake_arxiv, fake_llm, **app_settings_overrides)
+    settings = app_settings(tmp_path, fake_arxiv, fake_llm, fake_feed, **app_settings_overrides)
     running = await run_client(fake_discord, make_bot(settings, clock, fake_arxiv))
     application = App(
         discord=fake_discord,
@@ -168,6 +193,7 @@ async def app(
         organizer=organizer,
         member=member,
         admin=admin,
+        feed=fake_feed,
     )
     await application.services.guilds.update(
         guild.id,

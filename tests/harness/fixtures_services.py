@@ -11,15 +11,23 @@ import pytest
 
 from bot.papers.arxiv import ARXIV_RATE_LIMITER, ArxivService
 from tests.harness.arxiv import FakeArxiv
+from tests.harness.hf_papers import FakeDailyPapers
 from tests.harness.llm import FakeLLM
 
-__all__ = ["arxiv_service", "fake_arxiv", "fake_llm", "fresh_arxiv_rate_limit"]
+__all__ = ["arxiv_service", "fake_arxiv", "fake_feed", "fake_llm", "fresh_arxiv_rate_limit"]
 
 
 @pytest.fixture
 async def fake_arxiv() -> AsyncIterator[FakeArxiv]:
     """A started fake arXiv API replaying the recorded responses."""
     async with FakeArxiv() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_feed() -> AsyncIterator[FakeDailyPapers]:
+    """A started fake of the Hugging Face Daily Papers API serving the shared fixtures."""
+    async with FakeDailyPapers() as fake:
         yield fake
 
 

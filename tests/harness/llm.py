@@ -1,5 +1,9 @@
 """A loopback OpenAI-compatible chat server, like a local vLLM/Ollama/llama.cpp endpoint.
 
+``/v1/embeddings`` answers deterministic vectors: the words of each input hashed into
+``embedding_dimensions`` buckets (counts, then normalised), so texts sharing words get
+close vectors, as with a real model; ``fail_embeddings`` injects HTTP errors.
+
 Point the real client at it: ``openai.AsyncOpenAI(base_url=fake.base_url, api_key=...)``.
 Answers come from a script (strings, dicts sent as JSON, or callables that see the request
 body), every request is recorded with its headers, and faults can be injected for the next
@@ -9,8 +13,12 @@ content, content missing fields, a body without ``choices``, ``finish_reason: "l
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
+import re
+import struct
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -131,12 +139,15 @@ class FakeLLM(LoopbackServer):
         self.stats = _Stats()
         self._script: deque[Reply] = deque()
         self._faults: deque[_Fault] = deque()
+        self.embedding_dimensions = 256
+        self._embedding_faults: deque[int] = deque()
 
     # -- life cycle -------------------------------------------------------------------
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/embeddings", self._embeddings)
 
     @property
     def base_url(self) -> str:
@@ -166,6 +177,14 @@ class FakeLLM(LoopbackServer):
         kind = LLMFault(fault)
         for _ in range(times):
             self._faults.append(_Fault(kind, retry_after, drop))
+
+    def fail_embeddings(self, status: int = 503, times: int = 1) -> None:
+        """Answer the next ``times`` embedding requests with HTTP ``status``."""
+        self._embedding_faults.extend([status] * times)
+
+    @property
+    def embedding_requests(self) -> list[LLMRequest]:
+        return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     @property
     def pending_replies(self) -> int:
@@ -285,6 +304,51 @@ class FakeLLM(LoopbackServer):
             del payload["choices"]
         return web.json_response(payload)
 
+    def embed(self, text: str) -> list[float]:
+        """The vector this server answers for ``text``."""
+        vector = [0.0] * self.embedding_dimensions
+        for word in re.findall(r"[a-z0-9]{3,}", text.lower()):
+            bucket = int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16)
+            vector[bucket % self.embedding_dimensions] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        recorded = self._record(request, await request.text())
+        if (denied := self._unauthorized(recorded)) is not None:
+            return denied
+        if self._embedding_faults:
+            status = self._embedding_faults.popleft()
+            return _error(status, "The embedding model is unavailable.", "server_error")
+        body = recorded.json or {}
+        inputs = body.get("input")
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not body.get("model") or not isinstance(inputs, list) or not inputs:
+            return _error(
+                400, "Expected a JSON body with 'model' and 'input'.", "invalid_request_error"
+            )
+        if not all(isinstance(i, str) for i in inputs):
+            return _error(400, "Every input must be a string.", "invalid_request_error")
+        as_base64 = body.get("encoding_format") == "base64"  # what the openai client asks
+        data = [
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": _base64_floats(self.embed(text)) if as_base64 else self.embed(text),
+            }
+            for i, text in enumerate(inputs)
+        ]
+        tokens = sum(estimate_tokens(t) for t in inputs)
+        return web.json_response(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
     def _next_content(self, body: dict[str, Any], fault: _Fault | None) -> tuple[str, str]:
         if self._script:
             item = self._script.popleft()
@@ -342,6 +406,10 @@ class FakeLLM(LoopbackServer):
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+
+def _base64_floats(values: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
 
 
 def _error(

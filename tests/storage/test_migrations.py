@@ -151,6 +151,40 @@ async def test_read_only_filesystem_as_any_user() -> None:
         await Database.open("sqlite+aiosqlite:////proc/reading_group.db")
 
 
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config, known_head
+
+    assert known_head() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_a_database_at_the_head_starts_without_alembic(tmp_path: Path) -> None:
+    """Alembic (with mako and pygments, ~12 MB) loads only when there is something to do."""
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'head.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from storage.db import Database\n"
+        "async def main():\n"
+        f"    db = await Database.open({url!r})\n"
+        "    await db.migrate()\n"
+        "    await db.close()\n"
+        "    print('alembic' in sys.modules)\n"
+        "asyncio.run(main())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr for r in runs]
+
+
 def test_alembic_by_hand_reads_database_url_from_dotenv(tmp_path: Path) -> None:
     """``alembic -c storage/alembic.ini upgrade head`` run where the bot runs finds the
     database the bot would use: DATABASE_URL from ``.env`` when the environment has none."""

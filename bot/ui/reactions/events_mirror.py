@@ -60,6 +60,8 @@ class EventMirror:
     async def on_schedule_imported(self, imported: ScheduleImported) -> None:
         """Mirror the nearest upcoming sessions an import created or changed (Discord holds
         at most 100 scheduled events per server)."""
+        if not self.bot.services.shards.owns(imported.guild_id):
+            return
         changed = set(imported.session_ids)
         page = await self.bot.services.schedule.page(
             imported.guild_id, scope="upcoming", per_page=IMPORT_MIRROR_LIMIT
@@ -71,6 +73,8 @@ class EventMirror:
                 )
 
     async def on_session_changed(self, change: SessionChanged) -> None:
+        if not self.bot.services.shards.owns(change.guild_id):
+            return  # another process serves this server's shard
         guild = self.bot.get_guild(change.guild_id)
         if guild is None:
             return

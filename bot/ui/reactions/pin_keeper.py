@@ -63,6 +63,8 @@ class PinKeeper:
 
     async def request(self, guild_id: int) -> None:
         """Bring the pin up to date; changes arriving meanwhile cause one more pass."""
+        if not self.services.shards.owns(guild_id):
+            return  # another process serves this server's shard
         state = self._pins[guild_id]
         state.dirty = True
         if state.lock.locked():

@@ -90,6 +90,13 @@ class Session:
             return True
         return bool(self.intents & needed)
 
+    def serves(self, guild_id: int | None) -> bool:
+        """Discord sends a guild's events to shard ``(guild_id >> 22) % shard_count`` only."""
+        if guild_id is None or not self.shard:
+            return True
+        shard_id, count = self.shard
+        return (guild_id >> 22) % count == shard_id
+
     def frame(self, event: str, data: JSON) -> JSON:
         self.seq += 1
         frame = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
@@ -186,8 +193,11 @@ class Gateway:
     # ---------------------------------------------------------------- dispatch
 
     def dispatch(self, event: str, data: JSON) -> None:
+        guild_id = event_guild_id(event, data)
         for session in list(self.sessions.values()):
             if session.invalidated or not session.wants(event, data, self.world.bot.id):
+                continue
+            if not session.serves(guild_id):
                 continue
             frame = session.frame(event, self._shape_for(session, event, data))
             if session.connection is not None:
@@ -269,11 +279,10 @@ class Gateway:
         session = Session(uuid.uuid4().hex, int(data.get("intents") or 0), data.get("shard"))
         self.sessions[session.id] = session
         self.identifies += 1
-        guilds = [
-            g
-            for g in self.world.guilds.values()
-            if session.shard is None or (g.id >> 22) % session.shard[1] == session.shard[0]
-        ]
+        if session.shard is not None and not self._valid_shard(session.shard):
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        guilds = [g for g in self.world.guilds.values() if session.serves(g.id)]
         ready: JSON = {
             "v": 10,
             "user": {
@@ -307,6 +316,24 @@ class Gateway:
             )
             conn.send(session.frame("GUILD_CREATE", payload))
         conn.after_sent(self._ready_sent)
+
+    @staticmethod
+    def _valid_shard(shard: Any) -> bool:
+        return (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(v, int) for v in shard)
+            and 0 <= shard[0] < shard[1]
+        )
+
+    def shard_sessions(self) -> dict[int, int]:
+        """Live connections per shard id (unsharded connections count as shard 0)."""
+        counts: dict[int, int] = {}
+        for conn in self.live_connections():
+            assert conn.session is not None
+            shard = conn.session.shard[0] if conn.session.shard else 0
+            counts[shard] = counts.get(shard, 0) + 1
+        return counts
 
     def _ready_sent(self) -> None:
         self.ready_count += 1
@@ -412,6 +439,18 @@ class Gateway:
     async def close(self) -> None:
         for conn in list(self.connections):
             await conn.close()
+
+
+_GUILD_OBJECT_EVENTS = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")
+
+
+def event_guild_id(event: str, data: JSON) -> int | None:
+    """The guild an event belongs to (it decides the shard), or None for global events."""
+    raw = data.get("id") if event in _GUILD_OBJECT_EVENTS else data.get("guild_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def strip_content(data: JSON, intents: int, bot_id: int) -> JSON:

@@ -27,6 +27,17 @@ class SnowflakeFactory:
         self._last = candidate
         return candidate
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id that Discord would route to shard ``shard_id`` of ``shard_count``
+        (``(id >> 22) % shard_count``): the time part is moved ahead by a few milliseconds."""
+        candidate = self.next()
+        millis = candidate >> 22
+        ahead = (shard_id - millis) % shard_count
+        if ahead:
+            candidate = ((millis + ahead) << 22) | (self._worker_id << 17)
+            self._last = candidate
+        return candidate
+
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)

@@ -82,6 +82,11 @@ class _Expectation:
         return f"expect_violation({', '.join(parts)}) {count}"
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class Notifier:
     """Wakes waiters whenever the fake's state changes."""
 
@@ -112,13 +117,15 @@ class Notifier:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise HarnessTimeout(f"timed out after {timeout:.2f} s waiting for {describe()}")
+            # One future and one timer per wake-up (cheap: hundreds of waiters at once, as
+            # under load, are woken on every change).
             waiter = loop.create_future()
             self._waiters.add(waiter)
+            timer = loop.call_later(min(remaining, poll or remaining), _wake, waiter)
             try:
-                await asyncio.wait_for(asyncio.shield(waiter), min(remaining, poll or remaining))
-            except TimeoutError:
-                pass
+                await waiter
             finally:
+                timer.cancel()
                 self._waiters.discard(waiter)
 
 

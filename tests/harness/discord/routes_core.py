@@ -77,7 +77,7 @@ def register(app: web.Application, fake: FakeDiscord) -> None:
         return ok(
             {
                 "url": f"ws://{request.host}/gateway",
-                "shards": 1,
+                "shards": fake.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,

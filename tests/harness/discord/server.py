@@ -66,6 +66,7 @@ class FakeDiscord(UserActions):
         self.faults = FaultRegistry()
         self.interaction_deadline = interaction_deadline
         self.max_pins = 250
+        self.shard_count = 1  # what GET /gateway/bot recommends
         self.reject_past_events = True
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
@@ -141,9 +142,10 @@ class FakeDiscord(UserActions):
     def application_id(self) -> int:
         return self.world.application_id
 
-    def add_guild(self, name: str) -> Guild:
-        """A guild with @everyone, ``#general`` and the bot (with its managed role)."""
-        return self.world.add_guild(name)
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A guild with @everyone, ``#general`` and the bot (with its managed role);
+        ``shard=(shard_id, shard_count)`` gives it an id on that shard."""
+        return self.world.add_guild(name, shard=shard)
 
     def set_bot_permissions(
         self,

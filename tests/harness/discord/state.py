@@ -98,9 +98,13 @@ class World:
 
     # ------------------------------------------------------------------ guilds
 
-    def add_guild(self, name: str, *, owner: User | None = None) -> Guild:
+    def add_guild(
+        self, name: str, *, owner: User | None = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """``shard=(shard_id, shard_count)`` picks an id Discord routes to that shard."""
         owner = owner or self.owner
-        guild = Guild(self.ids.next(), name, owner.id, _world=self)
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(*shard)
+        guild = Guild(guild_id, name, owner.id, _world=self)
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", perms.DEFAULT_EVERYONE)
         bot_role = Role(
             self.ids.next(),
