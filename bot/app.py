@@ -234,6 +234,7 @@ class ReadingGroupBot(commands.Bot):
             metrics.command_finished(interaction.id, command, "error")
             await report(interaction, error)
 
+        # discord.py documents replacing CommandTree.on_error as the way to handle errors
         self.tree.on_error = on_error  # type: ignore[method-assign]
 
     async def close(self) -> None:

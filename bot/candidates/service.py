@@ -46,7 +46,7 @@ from bot.papers.proposals import ProposalInfo, ProposalService
 from bot.papers.service import PaperService, PaperSpec
 from bot.text import check_text
 from storage.db import Database
-from storage.models import CandidateDigestConfig, FeedPaper, Paper, ProposalStatus
+from storage.models import CandidateDigestConfig, FeedPaper, Paper, ProposalStatus, id_of
 from storage.repositories import HistoryRow
 from storage.repositories.papers import arxiv_key
 
@@ -364,7 +364,7 @@ class CandidateService:
     async def _fill(self, guild_id: int, paper: Paper, item: FeedItem) -> Paper:
         """The feed's links (and abstract, when none is stored) onto a stored paper."""
         async with self.db.unit() as uow:
-            stored = await uow.papers.get(guild_id, paper.id)  # type: ignore[arg-type]
+            stored = await uow.papers.get(guild_id, id_of(paper))
             if stored is None:
                 return paper
             changed = False
@@ -393,7 +393,7 @@ class CandidateService:
         async with self.db.unit() as uow:
             linked = await uow.sessions.papers(event.session_id)
             papers = [lp.paper for lp in linked if lp.paper.arxiv_id and not lp.paper.links_edited]
-            stored = await uow.candidates.feed_papers(p.arxiv_id for p in papers)  # type: ignore[misc]
+            stored = await uow.candidates.feed_papers(p.arxiv_id for p in papers if p.arxiv_id)
         for paper in papers:
             row = stored.get(paper.arxiv_id or "")
             if row is not None and row.details_at is not None:

@@ -110,6 +110,12 @@ class _PaperPlan:
     changes: dict[str, Any] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
+    @property
+    def merged(self) -> CellPaper:
+        """The final state, once planning has merged the stored row with the file."""
+        assert self.final is not None, "the paper was not merged yet"
+        return self.final
+
 
 @dataclass(slots=True)
 class _SessionPlan:
@@ -444,7 +450,8 @@ class ImportPlanner:
     def _start(self, row: ParsedRow, existing: Any | None) -> datetime | None:
         tz = self.config.timezone
         if row.start_time is None and existing is not None:
-            return existing.starts_at  # type: ignore[no-any-return]
+            stored: datetime = existing.starts_at
+            return stored
         at = row.start_time or self.config.meeting_time or DEFAULT_MEETING_TIME
         try:
             return local_to_utc(row.day, at, tz)
@@ -727,7 +734,7 @@ class ImportPlanner:
             values = plan.values
             first = next(
                 (
-                    self.paper_plans[k].final.title  # type: ignore[union-attr]
+                    self.paper_plans[k].merged.title
                     for k, r, _ in plan.papers
                     if r == PaperRole.MAIN
                 ),
@@ -792,11 +799,11 @@ class ImportPlanner:
                     "arxiv_id": p.ref.arxiv_id,
                     "arxiv_version": p.ref.arxiv_version,
                     "url": p.ref.url,
-                    "title": p.final.title,  # type: ignore[union-attr]
-                    "authors": list(p.final.authors),  # type: ignore[union-attr]
+                    "title": p.merged.title,
+                    "authors": list(p.merged.authors),
                     "categories": [],
-                    "code_links": [list(pair) for pair in p.final.code_links],  # type: ignore[union-attr]
-                    "demo_links": [list(pair) for pair in p.final.demo_links],  # type: ignore[union-attr]
+                    "code_links": [list(pair) for pair in p.merged.code_links],
+                    "demo_links": [list(pair) for pair in p.merged.demo_links],
                     "links_edited": False,
                     "source": PaperSource.IMPORT,
                     "created_at": now,
@@ -866,7 +873,7 @@ class ImportPlanner:
         replaced = [s for s in self.sessions if s.papers_changed]
         await store.replace_session_papers(
             gid,
-            [s.id for s in replaced if s.existing is not None],  # type: ignore[misc]
+            [s.id for s in replaced if s.existing is not None and s.id is not None],
             (
                 {
                     "session_id": s.id,
@@ -1027,7 +1034,7 @@ class _Merge:
             file["block_name"],
             file["block_part"],
             ", ".join(
-                planner.paper_plans[k].final.title  # type: ignore[union-attr]
+                planner.paper_plans[k].merged.title
                 for k, r, _ in self.papers
                 if r == PaperRole.MAIN
             )
@@ -1079,13 +1086,15 @@ class _Merge:
 
     def _start(self) -> datetime:
         existing, row = self.existing, self.row
-        if row.start_time is None or self.file["starts_at"] == existing.starts_at:
-            return existing.starts_at  # type: ignore[no-any-return]
+        kept: datetime = existing.starts_at
+        given: datetime = self.file["starts_at"]
+        if row.start_time is None or given == kept:
+            return kept
         zone = self.planner.config.timezone
-        stored = existing.starts_at.astimezone(timezone(zone))
+        stored = kept.astimezone(timezone(zone))
         if self.conflict("time", f"{row.start_time:%H:%M}", f"{stored:%H:%M}"):
-            return self.file["starts_at"]  # type: ignore[no-any-return]
-        return existing.starts_at  # type: ignore[no-any-return]
+            return given
+        return kept
 
     def _duration(self) -> None:
         existing, wanted = self.existing, self.file.get("duration_minutes")

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from bot.clock import Clock
 from bot.events import EventBus
@@ -143,9 +143,7 @@ async def copy_database(
         # One read transaction over the source: every table from the same moment.
         await reader.begin()
         expected = await _counts(reader)
-        guild_ids = sorted(
-            (await reader.execute(select(GuildConfig.guild_id))).scalars()  # type: ignore[call-overload]
-        )
+        guild_ids = sorted((await reader.execute(select(col(GuildConfig.guild_id)))).scalars())
         async with target.engine.connect() as writer:
             transaction = await writer.begin()
             try:

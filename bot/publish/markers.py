@@ -45,7 +45,7 @@ class Placement:
         """``start``, ``end`` or ``after:<heading text>``."""
         value = text.strip()
         if value.lower() in ("start", "end"):
-            return cls(value.lower())  # type: ignore[arg-type]
+            return cls("start" if value.lower() == "start" else "end")
         if value.lower().startswith("after:") and value[6:].strip():
             return cls("after", " ".join(value[6:].split()))
         raise InvalidInput(

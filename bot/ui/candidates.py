@@ -24,6 +24,7 @@ from bot.candidates.service import EMBEDDINGS, Candidate, CandidateList, feed_li
 from bot.dates import Period, discord_timestamp
 from bot.errors import InvalidInput
 from bot.papers.proposals import ProposalInfo
+from bot.ui.autocomplete import bot_of
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
 from bot.ui.paper_render import fit, links_text, proposal_embed
@@ -270,7 +271,7 @@ class ProposeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PRO
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            bot: ReadingGroupBot = interaction.client  # type: ignore[assignment]
+            bot = bot_of(interaction)
             guild_id = guild_id_of(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
             services = bot.services

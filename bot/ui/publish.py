@@ -109,6 +109,7 @@ class PlacementPicker(BaseView):
         self.menu: discord.ui.Select[PlacementPicker] = discord.ui.Select(
             custom_id="publish:place", placeholder="Where should the schedule go?", options=options
         )
+        # discord.py's documented way to give a Select its callback without subclassing it
         self.menu.callback = self._chosen  # type: ignore[method-assign]
         self.add_item(self.menu)
 
