@@ -2,11 +2,16 @@
 
 import sys
 
-from bot.cli import main
-
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        from bot.cli import main
+
+        status = main()
+    except KeyboardInterrupt:  # before the command line was even read
+        print("Interrupted: nothing was written", file=sys.stderr)
+        status = 130
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ DEFAULT_ARXIV_QUERY_URL = "https://export.arxiv.org/api/query?{}"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
+# Discord ids (snowflakes) are positive and fit a signed 64-bit column.
+SNOWFLAKE_MAX = 2**63 - 1
+
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         validate_default=True,
+        # `NAME=` (as .env.example ships most names) means "not set": the default applies.
+        env_ignore_empty=True,
     )
 
     discord_token: SecretStr | None = Field(default=None, description="Bot token")
@@ -49,7 +54,7 @@ class Settings(BaseSettings):
     llm_token_budget: int = Field(default=6000, ge=500)
     message_content_intent: bool = False
     default_timezone: str = "UTC"
-    dev_guild_id: int | None = Field(default=None, gt=0)
+    dev_guild_id: int | None = Field(default=None, gt=0, le=SNOWFLAKE_MAX)
     log_level: str = "INFO"
     arxiv_api_url: str = DEFAULT_ARXIV_QUERY_URL
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
@@ -262,3 +267,7 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{env_file} is not UTF-8 text: save it again as UTF-8") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read {env_file}: {exc.strerror or exc}") from None

@@ -140,6 +140,36 @@ def known_head() -> str | None:
     return heads.pop()
 
 
+# SQLite's primary result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_SQLITE_DAMAGED = (11, 26)
+
+
+def damaged_file(url: URL, exc: BaseException) -> Path | None:
+    """The SQLite file of ``url`` when ``exc`` (or what it wraps) says the file is damaged
+    ("database disk image is malformed", "file is not a database"), else None."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    if not isinstance(code, int) or code & 0xFF not in _SQLITE_DAMAGED:
+        return None
+    return _sqlite_path(url)
+
+
+def describe_failure(url: URL, exc: BaseException) -> str:
+    """One line for a database error that reached the top: a damaged SQLite file is named
+    with what to do; anything else gives the driver's first line (never the statement's
+    values)."""
+    path = damaged_file(url, exc)
+    if path is not None:
+        return (
+            f"the database file {path} is damaged ({_one_line(exc)}): stop the bot and "
+            "restore your latest backup (made with `python -m bot backup --out FILE`) to "
+            "that path"
+        )
+    return f"the database {describe_url(url)} failed: {_one_line(exc)}"
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return text[0] if text else exc.__class__.__name__
@@ -178,6 +208,8 @@ class Database:
                 await conn.exec_driver_sql("SELECT 1")
         except (OSError, DBAPIError, OperationalError) as exc:
             await engine.dispose()
+            if damaged_file(url, exc) is not None:
+                raise StorageError(describe_failure(url, exc)) from None
             raise StorageError(
                 f"cannot connect to the database {describe_url(url)}: {_one_line(exc)}"
             ) from None

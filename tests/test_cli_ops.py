@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,7 +101,12 @@ async def exports(url: str) -> dict[int, bytes]:
 async def run_cli(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> int:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    return await asyncio.to_thread(main, ["--env-file", "/nonexistent", *args])
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:  # main() installs a handler on this test's stderr: take it away again
+        return await asyncio.to_thread(main, ["--env-file", "/dev/null", *args])
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError
@@ -13,20 +14,39 @@ from bot.settings import Settings
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup = sub.add_parser(
-        "backup", help="copy the SQLite database to a file (safe while the bot runs)"
+        "backup",
+        help="copy the SQLite database to a file (safe while the bot runs)",
+        description="Write a consistent copy of the SQLite database with SQLite's online "
+        "backup, also while the bot runs. To restore, stop the bot and put the copy at the "
+        "path of DATABASE_URL. (PostgreSQL: use pg_dump.)",
     )
-    backup.add_argument("--out", type=Path, required=True, help="the backup file to write")
+    backup.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the backup file to write (must not exist yet)",
+    )
     backup.set_defaults(handler=_cmd_backup)
 
 
-def sqlite_backup(source: Path, out: Path) -> int:
+class _Stopped(Exception):
+    """Ctrl-C asked the copy to stop between two steps."""
+
+
+def sqlite_backup(source: Path, out: Path, stop: threading.Event | None = None) -> int:
     """SQLite's online backup API: a consistent snapshot even while another process writes.
-    Returns the number of pages copied."""
+    Returns the number of pages copied; ``stop`` set ends it between two steps."""
+
+    def progress(_status: int, _remaining: int, _total: int) -> None:
+        if stop is not None and stop.is_set():
+            raise _Stopped
+
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(out)
         try:
-            src.backup(dst, pages=1024)
+            src.backup(dst, pages=1024, progress=progress)
             pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
             dst.execute("PRAGMA integrity_check")
         finally:
@@ -36,7 +56,7 @@ def sqlite_backup(source: Path, out: Path) -> int:
     return pages
 
 
-def _checked_backup(source: Path, out: Path) -> int:
+def _checked_backup(source: Path, out: Path, stop: threading.Event) -> int:
     if not source.exists():
         raise CliError(f"there is no database at {source} yet: nothing to back up")
     if out.exists():
@@ -44,7 +64,10 @@ def _checked_backup(source: Path, out: Path) -> int:
     if out.resolve() == source.resolve():
         raise CliError("--out is the database itself: choose another file")
     try:
-        return sqlite_backup(source, out)
+        return sqlite_backup(source, out, stop)
+    except _Stopped:
+        out.unlink(missing_ok=True)
+        raise
     except (sqlite3.Error, OSError) as exc:
         out.unlink(missing_ok=True)
         raise CliError(f"the backup failed: {exc}") from None
@@ -67,6 +90,17 @@ async def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     if not database or database == ":memory:" or database.startswith("file:"):
         raise CliError("DATABASE_URL names no database file to back up")
     source = Path(database)
-    pages = await asyncio.to_thread(_checked_backup, source, args.out)
+    stop = threading.Event()
+    copying = asyncio.ensure_future(asyncio.to_thread(_checked_backup, source, args.out, stop))
+    try:
+        pages = await asyncio.shield(copying)
+    except asyncio.CancelledError:  # Ctrl-C: stop the copy and remove the partial file
+        stop.set()
+        args.interrupted = f"the backup {args.out} was complete"
+        try:
+            await copying
+        except (_Stopped, CliError):
+            args.interrupted = f"the partial backup was removed: {args.out} was not written"
+        raise
     print(f"backed up {source} to {args.out} ({pages} pages)")
     return EXIT_OK

@@ -6,15 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, guild_id, with_services, write_output
+from bot.cli.common import EXIT_OK, GUILD_HELP, guild_id, no_data, with_services, write_output
 from bot.container import Services
 from bot.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cal = sub.add_parser("calendar", help="write the schedule as an iCalendar (.ics) file")
-    cal.add_argument("--guild", type=guild_id, required=True, help="server id")
-    cal.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    cal = sub.add_parser(
+        "calendar",
+        help="write the schedule as an iCalendar (.ics) file",
+        description="Write a server's sessions as an iCalendar file with stable event ids "
+        "(importing a newer file updates the events). A server without sessions gives a "
+        "calendar without events and a note on stderr (exit status 0).",
+    )
+    cal.add_argument("--guild", type=guild_id, required=True, metavar="ID", help=GUILD_HELP)
+    cal.add_argument(
+        "--out", type=Path, metavar="FILE", help="file to write (default: standard output)"
+    )
     cal.set_defaults(handler=_cmd_calendar)
 
 
@@ -31,7 +39,11 @@ async def _cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
             timezone=config.timezone,
         )
         write_output(data, args.out)
-        if args.out:
+        if not views:
+            print(
+                no_data(args.guild, "sessions", "wrote a calendar without events"), file=sys.stderr
+            )
+        elif args.out:
             print(f"wrote {len(views)} sessions to {args.out}", file=sys.stderr)
         return EXIT_OK
 

@@ -8,20 +8,22 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-from bot.settings import Settings
+from bot.settings import SNOWFLAKE_MAX, Settings
 from storage.db import Database, StorageError
-
-if TYPE_CHECKING:
-    pass
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
-# Discord ids (snowflakes) are positive and fit a signed 64-bit column.
-SNOWFLAKE_MAX = 2**63 - 1
+NOTHING_WRITTEN = "nothing was written"
+
+GUILD_HELP = (
+    "the server id (Discord: User Settings → Advanced → Developer Mode on, then right-click "
+    "the server → Copy Server ID)"
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -53,6 +55,18 @@ def guild_id(text: str) -> int:
             f"{text} is not a server id: ids are whole numbers from 1 to {SNOWFLAKE_MAX}"
         )
     return value
+
+
+def database_failure(exc: BaseException, database_url: str) -> CliError | None:
+    """A database error that reached the top of a command (a damaged SQLite file, a lost
+    server) as one line; None for anything else."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    from storage.db import describe_failure, normalize_url
+
+    return CliError(describe_failure(normalize_url(database_url), exc))
 
 
 async def open_database(settings: Settings) -> Database:
@@ -88,6 +102,15 @@ def cli_date(text: str | None, option: str, date_format: str = "DD.MM.YYYY") -> 
         return parse_date(text, date.today(), date_format)
     except InvalidInput as exc:
         raise CliError(f"{option}: {exc}") from None
+
+
+def no_data(guild: int, missing: str, written: str) -> str:
+    """The one line on stderr when a server has nothing to export (the exit status stays 0
+    and the output is still a valid, empty file)."""
+    return (
+        f"server {guild} has no {missing} in this database ({written}): check the server id "
+        "and DATABASE_URL"
+    )
 
 
 def write_output(data: bytes, path: Path | None) -> None:

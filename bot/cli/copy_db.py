@@ -13,6 +13,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     copy = sub.add_parser(
         "copy-db",
         help="copy every server's data to a new, empty database (e.g. PostgreSQL) and verify it",
+        description="Copy the whole database (DATABASE_URL) to an empty one in one "
+        "transaction, compare row counts and every server's export, and commit only when "
+        "they match. Stop the bot first.",
     )
     copy.add_argument(
         "--to",
@@ -20,7 +23,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="the target database, e.g. postgresql+asyncpg://user:password@host:5432/dbname",
     )
-    copy.set_defaults(handler=_cmd_copy)
+    copy.set_defaults(
+        handler=_cmd_copy,
+        interrupted="the copy was rolled back: the target database is as it was",
+    )
 
 
 async def _cmd_copy(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, guild_id
+from bot.cli.common import EXIT_FAILURE, EXIT_OK, GUILD_HELP, guild_id
 from bot.ops.doctor import FIX, INFO, OK, SKIP, TIMEOUT, Check, arxiv, database, llm, render
 from bot.ops.doctor import token_shape as check_token_shape
 from bot.settings import Settings
@@ -24,10 +24,17 @@ PIN_NEEDS = ("view_channel", "send_messages", "read_message_history", "manage_me
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     doctor = sub.add_parser(
-        "doctor", help="check token, database, Discord permissions, LLM and arXiv; print a table"
+        "doctor",
+        help="check token, database, Discord permissions, LLM and arXiv; print a table",
+        description="Check the configuration end to end and print what is fine and what to "
+        "fix; exit status 1 while something needs fixing. Changes nothing.",
     )
     doctor.add_argument(
-        "--guild", type=guild_id, action="append", help="check only this server (repeatable)"
+        "--guild",
+        type=guild_id,
+        action="append",
+        metavar="ID",
+        help="check only this server (repeatable); " + GUILD_HELP,
     )
     doctor.set_defaults(handler=_cmd_doctor)
 

@@ -13,7 +13,10 @@ TIMEOUT = 3.0
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser(
-        "healthcheck", help="exit 0 when /healthz answers (HEALTH_PORT), for container probes"
+        "healthcheck",
+        help="exit 0 when /healthz answers (HEALTH_PORT), for container probes",
+        description="Ask this machine's /healthz (HEALTH_PORT) and exit 0 when the bot is "
+        "healthy, 1 otherwise; without HEALTH_PORT it succeeds. The Docker HEALTHCHECK runs it.",
     )
     check.set_defaults(handler=_cmd_healthcheck)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError, guild_id, with_services
+from bot.cli.common import EXIT_CONFIG, EXIT_OK, GUILD_HELP, CliError, guild_id, with_services
 from bot.container import Services
 from bot.settings import Settings
 
@@ -14,8 +14,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     publish = sub.add_parser(
         "publish",
         help="publish the schedule to the server's GitHub repository (set with /publish setup)",
+        description="Commit the schedule section of the README and schedule.ics to the "
+        "repository set with /publish setup (needs GITHUB_TOKEN); prints the diff first.",
     )
-    publish.add_argument("--guild", type=guild_id, required=True, help="server id")
+    publish.add_argument("--guild", type=guild_id, required=True, metavar="ID", help=GUILD_HELP)
     publish.add_argument("--dry-run", action="store_true", help="print the diff, publish nothing")
     publish.add_argument(
         "--place",
@@ -23,7 +25,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="where the schedule goes in a README without markers: start, end (default) or "
         "'after:HEADING'",
     )
-    publish.set_defaults(handler=_cmd_publish)
+    publish.set_defaults(
+        handler=_cmd_publish,
+        interrupted="nothing was published, unless GitHub had already taken the commit: "
+        "run publish --dry-run to see",
+    )
 
 
 async def _cmd_publish(settings: Settings, args: argparse.Namespace) -> int:

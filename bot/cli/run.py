@@ -7,21 +7,59 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
+from typing import TYPE_CHECKING
 
-from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError, guild_id, open_database
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CliError,
+    guild_id,
+    open_database,
+)
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    import discord
 
 log = logging.getLogger("bot")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = sub.add_parser("run", help="run the bot (the default)")
+    run = sub.add_parser(
+        "run",
+        help="run the bot (the default)",
+        description="Log in to Discord and run the bot until Ctrl-C or SIGTERM. The "
+        "database is created and migrated first; slash commands are registered when they "
+        "changed since the last start.",
+    )
     run.set_defaults(handler=run_command)
-    migrate = sub.add_parser("migrate", help="apply database migrations and exit")
-    migrate.set_defaults(handler=_cmd_migrate)
-    sync = sub.add_parser("sync", help="register the slash commands with Discord and exit")
-    sync.add_argument("--guild", type=guild_id, help="sync to this server only (instant)")
-    sync.set_defaults(handler=_cmd_sync)
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply database migrations and exit",
+        description="Create the database or bring its schema up to date, then exit.",
+    )
+    migrate.set_defaults(
+        handler=_cmd_migrate, interrupted="the migration was rolled back: nothing was written"
+    )
+    sync = sub.add_parser(
+        "sync",
+        help="register the slash commands with Discord and exit",
+        description="Register the slash commands with Discord now (globally they can take "
+        "minutes to appear; with --guild they appear in that server at once).",
+    )
+    sync.add_argument(
+        "--guild",
+        type=guild_id,
+        metavar="ID",
+        help="register in this server only, instantly (Developer Mode → right-click the "
+        "server → Copy Server ID)",
+    )
+    sync.set_defaults(
+        handler=_cmd_sync,
+        interrupted="the commands may or may not have been registered: run sync again",
+    )
 
 
 async def run_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,19 +95,19 @@ async def run_bot(
     bot = build_bot(settings, database=db, sync_commands=not sync_only)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
+    if not sync_only:  # sync is short: Ctrl-C ends it the usual way (exit status 130)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, on_signal, sig)
     try:
         async with bot:
-            try:
-                await bot.login(token)
-            except discord.LoginFailure:
-                raise CliError(
-                    "DISCORD_TOKEN was rejected by Discord: copy the token again from the "
-                    "Developer Portal (Bot → Reset Token)",
-                    EXIT_CONFIG,
-                ) from None
+            await _login(bot, token, proxied=settings.discord_api_base is not None)
             if sync_only:
                 count = await bot.sync_commands()
                 print(f"synced {count} commands")
@@ -86,6 +124,9 @@ async def run_bot(
                 runner.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await runner
+                if signal.SIGINT in received:
+                    print("Interrupted: the bot shut down cleanly", file=sys.stderr)
+                    return EXIT_INTERRUPTED
     except discord.PrivilegedIntentsRequired:
         raise CliError(
             "Discord refused a privileged intent this bot does not need; report this"
@@ -95,3 +136,36 @@ async def run_bot(
     finally:
         await db.close()
     return EXIT_OK
+
+
+async def _login(bot: discord.Client, token: str, *, proxied: bool) -> None:
+    """Log in, with every way Discord can refuse turned into one line."""
+    import aiohttp
+    import discord
+
+    check = "DISCORD_TOKEN and DISCORD_API_BASE" if proxied else "DISCORD_TOKEN"
+    try:
+        await bot.login(token)
+    except discord.LoginFailure:
+        raise CliError(
+            "DISCORD_TOKEN was rejected by Discord: copy the token again from the "
+            "Developer Portal (Bot → Reset Token)",
+            EXIT_CONFIG,
+        ) from None
+    except discord.DiscordServerError as exc:
+        raise CliError(
+            f"Discord answered {exc.status} (a server error) at login: it is having trouble; "
+            "try again in a few minutes (https://discordstatus.com)"
+        ) from None
+    except discord.HTTPException as exc:
+        raise CliError(
+            f"Discord refused the login with {exc.status} {exc.response.reason}: check {check}"
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise CliError(f"cannot reach Discord to log in: {exc.__class__.__name__}") from None
+    except (TypeError, KeyError, ValueError, AttributeError):
+        # discord.py hands on whatever came back; anything but the user object fails here
+        raise CliError(
+            "Discord's answer at login was not understood (not the expected JSON): "
+            + ("check DISCORD_API_BASE" if proxied else "try again in a few minutes")
+        ) from None

@@ -30,7 +30,7 @@ async def _run(
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     try:
-        status = await asyncio.to_thread(main, ["--env-file", "/nonexistent", *args])
+        status = await asyncio.to_thread(main, ["--env-file", "/dev/null", *args])
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
     out, err = capsys.readouterr()

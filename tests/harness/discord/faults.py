@@ -69,6 +69,7 @@ class Fault:
     times: int | None
     code: int | None
     message: str | None
+    raw: str | None = None  # answered as text/html instead of Discord's JSON
     hits: int = 0
 
     @property
@@ -84,6 +85,8 @@ class Fault:
 
     def response(self) -> web.Response:
         self.hits += 1
+        if self.raw is not None:
+            return web.Response(status=self.status, text=self.raw, content_type="text/html")
         if self.status == 429:
             return self._rate_limited()
         code = self.code if self.code is not None else 0
@@ -139,13 +142,15 @@ class FaultRegistry:
         *,
         code: int | None = None,
         message: str | None = None,
+        raw: str | None = None,
     ) -> Fault:
         """Answer matching requests with ``status`` for the next ``times`` calls.
 
         ``path_pattern`` is matched against the path after ``/api/v10`` (full
         match), either as a regex or with ``{placeholders}``. ``times=None``
         means until :meth:`clear`. For 403 pass ``code=50013`` (Missing
-        Permissions) or ``code=50001`` (Missing Access).
+        Permissions) or ``code=50001`` (Missing Access). ``raw`` answers with that text as
+        an HTML page (what a misconfigured proxy or captive portal sends) instead of JSON.
         """
         fault = Fault(
             method=method.upper(),
@@ -156,6 +161,7 @@ class FaultRegistry:
             times=times,
             code=code,
             message=message,
+            raw=raw,
         )
         self.rules.append(fault)
         return fault
