@@ -196,6 +196,9 @@ class Database:
                 _prepare_sqlite_directory(path)
         else:
             engine_options.setdefault("pool_pre_ping", True)
+        # Statement values are what members typed: never in an error message or a log.
+        engine_options["hide_parameters"] = True
+        engine_options["echo"] = False
         try:
             engine = create_async_engine(url, **engine_options)
         except (ArgumentError, NoSuchModuleError, TypeError, ValueError) as exc:

@@ -2,7 +2,10 @@
 
 Every app-command error, and every error of a view or modal, ends in :func:`report_error`:
 a :class:`~bot.errors.UserError` is shown as it is; anything unexpected is logged with a
-short error id and the member sees only that id. Replies are ephemeral and mention nobody.
+short error id (its traceback without statement values or anything a member typed) and the
+member sees only that id. When the database failed, nothing of the command was saved: the
+member is told so and gets back the text they typed, to send it again. Replies are
+ephemeral and mention nobody.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
+from bot.logs import scrubbed_traceback
+from storage.db import StorageError
 
 log = logging.getLogger("bot.errors")
 
@@ -52,6 +58,20 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
+def database_failed(error: BaseException) -> bool:
+    """The database refused or did not answer: the unit of work was rolled back."""
+    return isinstance(_unwrap(error), SQLAlchemyError | StorageError)
+
+
+def entered_text(interaction: discord.Interaction) -> list[tuple[str, str]]:
+    """The text options a member typed into the command, by option name."""
+    if interaction.type is not discord.InteractionType.application_command:
+        return []
+    return [
+        (name, value) for name, value in interaction.namespace if isinstance(value, str) and value
+    ]
+
+
 def describe_error(interaction: discord.Interaction, error: BaseException) -> str:
     """The message a member sees for ``error``; logs unexpected errors with an id."""
     original = _unwrap(error)
@@ -79,36 +99,62 @@ def describe_error(interaction: discord.Interaction, error: BaseException) -> st
         )
     error_id = secrets.token_hex(4)
     log.error(
-        "error id %s in %s (guild %s, user %s)",
+        "error id %s in %s (guild %s, user %s)\n%s",
         error_id,
         _command_name(interaction),
         interaction.guild_id,
         interaction.user.id,
-        exc_info=(type(original), original, original.__traceback__),
+        scrubbed_traceback(original),
     )
+    where = f"error id `{error_id}`; an organizer finds the details in the bot's log under it"
+    if database_failed(original):
+        return f"Nothing was saved: the database failed ({where}). Try again in a moment" + (
+            ": what you entered is below, so you can send it again."
+            if entered_text(interaction)
+            else "."
+        )
     return (
-        f"Something went wrong on my side (error id `{error_id}`). Nothing you entered was "
-        "lost; an organizer can find the details in the bot's log under that id."
+        f"Something went wrong on my side ({where}). I cannot tell whether your change was "
+        "saved: check before you try again."
     )
 
 
-async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+def entered_embed(interaction: discord.Interaction) -> discord.Embed | None:
+    """What the member typed, given back after a failed write (escaped, so it reads and
+    copies as typed; within Discord's embed limits)."""
+    entered = entered_text(interaction)
+    if not entered:
+        return None
+    text = "\n\n".join(
+        f"**{name}**\n{discord.utils.escape_markdown(value)}" for name, value in entered
+    )
+    if len(text) > 4000:
+        text = text[:4000] + "…"
+    return discord.Embed(title="What you entered", description=text)
+
+
+async def send_ephemeral(
+    interaction: discord.Interaction, message: str, *, embed: discord.Embed | None = None
+) -> None:
     """Answer with an ephemeral message, whether or not the interaction was answered."""
+    extra: dict[str, Any] = {"embed": embed} if embed is not None else {}
     try:
         if interaction.response.is_done():
             await interaction.followup.send(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), **extra
             )
         else:
             await interaction.response.send_message(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), **extra
             )
     except discord.HTTPException as exc:
         log.warning("could not deliver an error message to %s: %s", interaction.user, exc)
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
-    await send_ephemeral(interaction, describe_error(interaction, error))
+    message = describe_error(interaction, error)
+    embed = entered_embed(interaction) if database_failed(error) else None
+    await send_ephemeral(interaction, message, embed=embed)
 
 
 class ReportingTree(app_commands.CommandTree):

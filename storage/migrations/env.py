@@ -59,7 +59,7 @@ async def _run_async() -> None:
         or os.environ.get("DATABASE_URL", "").strip()
         or DEFAULT_DATABASE_URL
     )
-    engine = create_async_engine(normalize_url(raw))
+    engine = create_async_engine(normalize_url(raw), hide_parameters=True)
     async with engine.begin() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
