@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # prometheus_client loads only when metrics are kept (HEALTH_
 log = logging.getLogger(__name__)
 
 COMMAND_HASH_KEY = "command_tree_hash"
+HEALTH_LINE_JOB = "health-line"
+HEALTH_LINE_MINUTES = 10
 
 
 def discover_extensions() -> list[str]:
@@ -163,6 +165,15 @@ class ReadingGroupBot(commands.Bot):
             *self.services.subscribers(), *self.reactions.subscribers()
         )
         self.scheduler.start()
+        self.scheduler.add_job(
+            self.log_health,
+            "interval",
+            minutes=HEALTH_LINE_MINUTES,
+            id=HEALTH_LINE_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
         shards = self._services.shards
         if not shards.everything:
             log.info("serving %s", shards.describe())
@@ -177,6 +188,20 @@ class ReadingGroupBot(commands.Bot):
                 await self.sync_commands_if_changed()
             else:
                 log.info("commands are synced by the process holding shard 0")
+
+    async def log_health(self) -> str | None:
+        """The INFO line every ten minutes: servers, gateway latency, pending reminders."""
+        from bot.ops.heartbeat import log_heartbeat
+
+        services = self.services
+        planned = services.reminders.planned_count() if "reminders" in services.__dict__ else None
+        try:
+            return await log_heartbeat(
+                services.db, servers=len(self.guilds), latency=self.latency, planned=planned
+            )
+        except Exception as exc:  # the line itself must never take the bot down
+            log.warning("health: not measured (%s)", exc.__class__.__name__)
+            return None
 
     def gateway_connected(self) -> bool:
         """Every shard of this process has a live gateway connection."""

@@ -56,3 +56,29 @@ def test_github_tokens_are_redacted() -> None:
     )
     assert "github_pat_" not in text and "ghs_16C7" not in text and "ghp_" not in text
     assert text.count("[redacted]") == 3
+
+
+def test_scheduler_lines_are_debug_and_voice_warnings_are_silent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    executor = logging.getLogger("apscheduler.executors.default")
+    client = logging.getLogger("discord.client")
+    try:
+        for level in (logging.INFO, logging.DEBUG):
+            setup_logging(level)
+            executor.info('Running job "%s" (scheduled at %s)', "wake", "10:00")
+            client.warning("PyNaCl is not installed, voice will NOT be supported")
+            client.warning("davey is not installed, voice will NOT be supported")
+            client.warning("Shard ID %s heartbeat blocked for more than 10 seconds.", 0)
+            err = capsys.readouterr().err
+            assert "voice" not in err
+            assert "heartbeat blocked" in err  # other warnings of discord.client stay
+            if level == logging.INFO:
+                assert "Running job" not in err
+            else:
+                assert 'DEBUG   apscheduler.executors.default: Running job "wake"' in err
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        client.filters.clear()

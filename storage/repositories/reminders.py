@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlmodel import col
 
 from storage.models import DeliveryStatus, ReminderDelivery
@@ -127,6 +127,15 @@ class ReminderRepository(Repository):
             .order_by(col(ReminderDelivery.due_at))
         )
         return list(rows.all())
+
+    async def count_open(self) -> int:
+        """Reminders claimed but not yet posted, or waiting for a permission (every server)."""
+        count = await self.tx.scalar(
+            select(func.count())
+            .select_from(ReminderDelivery)
+            .where(col(ReminderDelivery.status).in_(OPEN_STATUSES), _reminders_only())
+        )
+        return int(count or 0)
 
     async def keys_since(self, since: datetime) -> set[tuple[int, str]]:
         """``(guild_id, dedupe_key)`` of every delivery due at or after ``since``."""

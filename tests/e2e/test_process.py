@@ -77,6 +77,8 @@ async def test_the_bot_process_answers_and_stops_cleanly(
         assert process.returncode == 0, log
     assert "shutting down" in log
     assert "Traceback" not in log
+    # no voice here: discord.py's warnings about voice libraries stay out of the log
+    assert "PyNaCl" not in log and "davey" not in log and "WARNING" not in log
     assert fake_discord.token not in log + stdout.decode()
     assert (tmp_path / "data").exists() is False  # DATABASE_URL was used, not the default
 
