@@ -1,4 +1,5 @@
-"""``python -m bot`` when Discord answers the login badly: one line, never a traceback.
+"""``python -m bot`` when Discord answers the login badly, or the user presses Ctrl-C while
+it waits for Discord: one line, never a traceback.
 
 The real entry point runs as a child process; DISCORD_API_BASE points it at the fake Discord,
 which answers ``GET /users/@me`` (the login) with a fault.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -21,7 +23,7 @@ __all__ = ["fake_discord"]
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def run_bot(fake: FakeDiscord, tmp_path: Path) -> tuple[int, str]:
+async def spawn(fake: FakeDiscord, tmp_path: Path, *args: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
     env.update(
         DISCORD_TOKEN=fake.token,
@@ -30,15 +32,20 @@ async def run_bot(fake: FakeDiscord, tmp_path: Path) -> tuple[int, str]:
         PYTHONPATH=str(REPO),
         LOG_LEVEL="INFO",
     )
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=tmp_path,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def run_bot(fake: FakeDiscord, tmp_path: Path) -> tuple[int, str]:
+    process = await spawn(fake, tmp_path)
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, stderr.decode()
@@ -81,3 +88,23 @@ async def test_a_bad_answer_at_login_is_one_line(
     assert status == 1
     assert the_error(stderr) == expected
     assert fake_discord.token not in stderr
+
+
+async def test_ctrl_c_while_sync_waits_for_discord(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    route = r"/applications/\d+/guilds/\d+/commands"
+    fake_discord.faults.add("PUT", route, status=429, retry_after=60, times=None)
+    process = await spawn(fake_discord, tmp_path, "sync", "--guild", str(fake_discord.guild.id))
+    try:
+        await fake_discord.wait_for_request("PUT", route, timeout=30)  # now waiting 60 s
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    log = stderr.decode()
+    assert process.returncode == 130, log
+    assert "Traceback" not in log
+    assert log.rstrip().splitlines()[-1] == (
+        "Interrupted: the commands may or may not have been registered: run sync again"
+    )
+    assert stdout.decode() == ""
