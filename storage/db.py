@@ -147,13 +147,23 @@ _SQLITE_DAMAGED = (11, 26)
 def damaged_file(url: URL, exc: BaseException) -> Path | None:
     """The SQLite file of ``url`` when ``exc`` (or what it wraps) says the file is damaged
     ("database disk image is malformed", "file is not a database"), else None."""
-    if url.get_backend_name() != "sqlite":
-        return None
-    orig = getattr(exc, "orig", None) or exc
-    code = getattr(orig, "sqlite_errorcode", None)
-    if not isinstance(code, int) or code & 0xFF not in _SQLITE_DAMAGED:
+    if url.get_backend_name() != "sqlite" or not is_damage(exc):
         return None
     return _sqlite_path(url)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """``exc`` (or the driver error it wraps) is SQLite saying its file is damaged."""
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_DAMAGED
+
+
+def check_line(found: str) -> str:
+    """SQLite's integrity-check answer ("*** in database main ***\\nPage 26: …") as one
+    line."""
+    lines = [line.strip() for line in found.splitlines() if not line.startswith("***")]
+    return "; ".join(line for line in lines if line) or found.strip()
 
 
 def describe_failure(url: URL, exc: BaseException) -> str:
@@ -220,6 +230,26 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def damage(self) -> str | None:
+        """SQLite's quick check of every page: None when the file is sound (and always for
+        PostgreSQL), else one line naming the file and what to do."""
+        if self.dialect != "sqlite":
+            return None
+        try:
+            async with self.engine.connect() as conn:
+                rows = await conn.exec_driver_sql("PRAGMA quick_check(1)")
+                first = str(rows.scalar() or "ok")
+        except DBAPIError as exc:
+            return describe_failure(self.url, exc)
+        if first == "ok":
+            return None
+        return (
+            f"the database file {_sqlite_path(self.url)} is damaged ({check_line(first)}): "
+            "stop the bot "
+            "and restore your latest backup (made with `python -m bot backup --out FILE`) to "
+            "that path"
+        )
 
     # ----------------------------------------------------------------------------------
     # Migrations

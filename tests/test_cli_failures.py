@@ -143,6 +143,23 @@ def test_a_damaged_database_file_is_named_with_what_to_do(tmp_path: Path) -> Non
         assert f"the database file {tmp_path / 'damaged.db'} is damaged" in line
         assert "restore your latest backup" in line and "python -m bot backup" in line
         assert "[parameters" not in line
+    backup = run_bot(tmp_path, "backup", "--out", str(tmp_path / "copy.db"), **damaged)
+    assert backup.returncode == 1
+    line = one_line(backup)
+    assert line.startswith(f"error: the database file {tmp_path / 'damaged.db'} is damaged (")
+    assert line.endswith("stop the bot and restore an earlier backup to that path")
+
+
+async def test_doctor_finds_a_damaged_database(tmp_path: Path) -> None:
+    from bot.ops.doctor import FIX, database
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "LOG_LEVEL": "WARNING"}
+    damaged = damaged_copy(tmp_path, env)
+    check, schema = await database(
+        load_settings(env_file=None, **{"database_url": damaged["DATABASE_URL"]})
+    )
+    assert check.status == FIX and schema is None
+    assert f"the database file {tmp_path / 'damaged.db'} is damaged (" in check.detail
 
 
 def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:

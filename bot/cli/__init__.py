@@ -68,6 +68,8 @@ def _env_file(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is None:  # no command: run the bot
+        args.interrupted = run.STOPPED_STARTING
     database_url: str | None = None
     try:
         settings = load_settings(env_file=_env_file(args))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.cli.common import EXIT_CONFIG, EXIT_OK, CliError
 from bot.settings import Settings
+from storage.db import check_line, is_damage
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup.set_defaults(handler=_cmd_backup)
 
 
+class Damaged(Exception):
+    """The copy (and so the database) has damaged pages."""
+
+
 class _Stopped(Exception):
     """Ctrl-C asked the copy to stop between two steps."""
 
@@ -48,7 +53,9 @@ def sqlite_backup(source: Path, out: Path, stop: threading.Event | None = None) 
         try:
             src.backup(dst, pages=1024, progress=progress)
             pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
-            dst.execute("PRAGMA integrity_check")
+            found = str(dst.execute("PRAGMA quick_check(1)").fetchone()[0])
+            if found != "ok":
+                raise Damaged(check_line(found))
         finally:
             dst.close()
     finally:
@@ -68,8 +75,18 @@ def _checked_backup(source: Path, out: Path, stop: threading.Event) -> int:
     except _Stopped:
         out.unlink(missing_ok=True)
         raise
+    except Damaged as exc:
+        raise CliError(
+            f"the database file {source} is damaged ({exc}): {out} is a copy with the same "
+            "damage; stop the bot and restore an earlier backup to that path"
+        ) from None
     except (sqlite3.Error, OSError) as exc:
         out.unlink(missing_ok=True)
+        if is_damage(exc):
+            raise CliError(
+                f"the database file {source} is damaged ({exc}): no backup was written; stop "
+                "the bot and restore an earlier backup to that path"
+            ) from None
         raise CliError(f"the backup failed: {exc}") from None
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 
+STOPPED_STARTING = "the bot stopped while starting (a migration under way was rolled back)"
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser(
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "database is created and migrated first; slash commands are registered when they "
         "changed since the last start.",
     )
-    run.set_defaults(handler=run_command)
+    run.set_defaults(handler=run_command, interrupted=STOPPED_STARTING)
     migrate = sub.add_parser(
         "migrate",
         help="apply database migrations and exit",

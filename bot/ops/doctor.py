@@ -60,6 +60,9 @@ async def database(settings: Settings) -> tuple[Check, Check | None]:
         return Check("Database", FIX, str(exc)), None
     try:
         where = describe_url(db.url)
+        damage = await db.damage()
+        if damage is not None:
+            return Check("Database", FIX, damage), None
         current = await db.current_revision()
         head = db.head_revision()
     finally:
