@@ -1,8 +1,9 @@
-"""``python -m bot`` when Discord answers the login badly, or the user presses Ctrl-C while
-it waits for Discord: one line, never a traceback.
+"""``python -m bot`` as a new user meets it: the first start with the shipped .env.example,
+Discord answering the login badly, Ctrl-C while it waits for Discord; one line, never a
+traceback.
 
 The real entry point runs as a child process; DISCORD_API_BASE points it at the fake Discord,
-which answers ``GET /users/@me`` (the login) with a fault.
+which answers ``GET /users/@me`` (the login) with a fault where a test asks for one.
 """
 
 from __future__ import annotations
@@ -108,3 +109,40 @@ async def test_ctrl_c_while_sync_waits_for_discord(
         "Interrupted: the commands may or may not have been registered: run sync again"
     )
     assert stdout.decode() == ""
+
+
+async def test_first_start_with_the_shipped_env_example(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """``cp .env.example .env``, fill in the token, start: it runs, quietly."""
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        example.replace("\nDISCORD_TOKEN=\n", f"\nDISCORD_TOKEN={fake_discord.token}\n")
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
+    env.update(  # only where Discord is: the fake
+        DISCORD_API_BASE=fake_discord.api_url,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+        PYTHONPATH=str(REPO),
+    )
+    env.pop("LOG_LEVEL", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake_discord.wait_ready(1, timeout=30)
+        await fake_discord.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert (tmp_path / "data" / "reading_group.db").exists()  # the default database
+    assert "Traceback" not in log and "WARNING" not in log and "ERROR" not in log, log
+    assert "connected to Gateway" in log
