@@ -1,4 +1,5 @@
-"""Logging set-up with secrets kept out of every record."""
+"""Logging set-up: secrets kept out of every record, what members typed out of every
+traceback, routine lines of libraries kept quiet."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import re
 import traceback
 from collections.abc import Iterable
+from typing import Any
 
 _TOKEN_SHAPE = re.compile(r"[MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40}")
 _BEARER = re.compile(r"(?i)(bearer\s+|api[_-]?key[=:]\s*|authorization:\s*token\s+)[^\s'\"]+")
@@ -31,8 +33,8 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = self.redact(message)
-        if record.exc_info and record.exc_text is None:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None and record.exc_text is None:
+            record.exc_text = scrubbed_traceback(record.exc_info[1])
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         if redacted != message:
@@ -123,10 +125,21 @@ def scrubbed_traceback(exc: BaseException) -> str:
     return "".join(parts).rstrip("\n")
 
 
+class ScrubbingFormatter(logging.Formatter):
+    """Every traceback in the log (``log.exception`` anywhere, discord.py's own included)
+    without the messages that could hold what a member typed."""
+
+    def formatException(self, ei: Any) -> str:
+        error = ei[1] if isinstance(ei, tuple) else None
+        if isinstance(error, BaseException):
+            return scrubbed_traceback(error)
+        return super().formatException(ei)
+
+
 def setup_logging(level: int, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+        ScrubbingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     )
     handler.addFilter(RedactingFilter(secrets))
     handler.addFilter(SchedulerToDebug(level))

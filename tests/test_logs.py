@@ -82,3 +82,29 @@ def test_scheduler_lines_are_debug_and_voice_warnings_are_silent(
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
         client.filters.clear()
+
+
+def test_tracebacks_in_the_log_leave_out_what_members_typed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    typed = "my unpublished idea about sparse attention"
+    try:
+        setup_logging(logging.DEBUG)
+        log = logging.getLogger("bot.test")
+        try:
+            try:
+                int(typed)
+            except ValueError as exc:
+                raise KeyError(typed) from exc
+        except KeyError:
+            log.exception("handler failed")
+        err = capsys.readouterr().err
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    assert typed not in err
+    assert "handler failed" in err
+    assert "int(typed)" in err  # the frames stay: file, line and source
+    assert "builtins.ValueError: (message not logged" in err
+    assert "builtins.KeyError: (message not logged" in err
