@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from bot import notices
 from bot.clock import Clock
 from bot.dates import (
     WeeklySlot,
+    clock_change,
     format_date,
     local_to_utc,
     next_weekly,
@@ -284,7 +286,11 @@ class ScheduleService:
             )
         if day.year > self._today(config).year + MAX_YEARS_AHEAD:
             raise InvalidInput(f"{date_part!r} is more than {MAX_YEARS_AHEAD} years ahead.")
-        return local_to_utc(day, at, config.timezone)
+        start = local_to_utc(day, at, config.timezone)  # refuses a time the clocks skip
+        change = clock_change(day, at, config.timezone)
+        if change is not None:  # the time happens twice: say which one was taken
+            notices.add(change.note())
+        return start
 
     def _check_not_past(self, config: GuildConfig, start: datetime, allow_past: bool) -> None:
         if start <= self.clock.now() and not allow_past:

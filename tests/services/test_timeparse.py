@@ -8,6 +8,7 @@ import pytest
 
 from bot.dates import (
     WeeklySlot,
+    clock_change,
     format_date,
     local_to_utc,
     next_weekly,
@@ -16,6 +17,7 @@ from bot.dates import (
     search_timezones,
     split_date_time,
     timezone,
+    weekly_clock_changes,
 )
 from bot.errors import InvalidInput
 
@@ -174,3 +176,38 @@ def test_every_format_the_bot_shows_reads_back() -> None:
     day = date(2025, 4, 3)
     for name in DATE_FORMATS:
         assert parse_date(format_date(day, name), TODAY, name) == day, name
+
+
+def test_clock_change_tells_twice_from_skipped_from_ordinary() -> None:
+    twice = clock_change(date(2025, 11, 2), time(1, 30), "America/New_York")
+    assert twice is not None and twice.repeated
+    assert twice.note() == (
+        "01:30 happens twice on 2 Nov 2025 (the clocks go back); I used the first "
+        "(EDT, UTC-4), not the second (EST, UTC-5)."
+    )
+    assert local_to_utc(date(2025, 11, 2), time(1, 30), "America/New_York") == datetime(
+        2025, 11, 2, 5, 30, tzinfo=UTC
+    )
+    assert clock_change(date(2025, 11, 2), time(3, 0), "America/New_York") is None
+    assert clock_change(date(2025, 10, 26), time(2, 30), "Asia/Tokyo") is None
+
+
+def test_a_half_hour_change_is_measured_not_assumed() -> None:
+    # Lord Howe Island moves its clocks by 30 minutes; its zone names are only offsets.
+    skipped = clock_change(date(2025, 10, 5), time(2, 15), "Australia/Lord_Howe")
+    assert skipped is not None and not skipped.repeated
+    assert "jump forward 30 minutes that night (UTC+10:30 → UTC+11)" in skipped.note()
+    assert "e.g. 02:45" in skipped.note()
+    slot = WeeklySlot(weekday=6, at=time(2, 15))
+    after = datetime(2025, 10, 1, tzinfo=UTC)
+    assert next_weekly(after, slot, "Australia/Lord_Howe") == datetime(
+        2025,
+        10,
+        4,
+        15,
+        45,
+        tzinfo=UTC,  # 02:45 at UTC+11
+    )
+    changes = weekly_clock_changes(after, slot, "Australia/Lord_Howe")
+    assert [(c.day, c.repeated) for c in changes] == [(date(2025, 10, 5), False)]
+    assert weekly_clock_changes(after, slot, "UTC") == []
