@@ -33,10 +33,10 @@ from bot.ui.paper_render import (
     queue_embed,
     rotation_text,
 )
-from bot.ui.paper_views import CandidatePicker, PaperDetailsModal, VoteButton, proposal_buttons
+from bot.ui.paper_views import CandidatePicker, VoteButton, ask_paper_details, proposal_buttons
 from bot.ui.render import escape, session_embed
 from cogs._paper_candidates import PaperCandidatesCommands
-from storage.models import GuildConfig, PaperSource
+from storage.models import GuildConfig
 
 log = logging.getLogger(__name__)
 
@@ -178,18 +178,15 @@ class PapersCog(
         presenter_id = presenter.id if presenter else None
 
         if kind == RefKind.PAPER_URL and title is None:
-            stored = await self.services.papers.stored(guild_id, text)
-            if stored is None or (stored.source == PaperSource.MANUAL and not stored.authors):
 
-                async def submitted(
-                    modal_interaction: discord.Interaction, paper_title: str, names: str | None
-                ) -> None:
-                    spec = self.services.papers.manual_spec(text, paper_title, names)
-                    await modal_interaction.response.defer(ephemeral=True, thinking=True)
-                    done = await self._publish(modal_interaction, spec, presenter_id, clean_note)
-                    await modal_interaction.followup.send(done, ephemeral=True)
+            async def details_given(
+                submission: discord.Interaction, specs: list[PaperSpec]
+            ) -> None:
+                await submission.response.defer(ephemeral=True, thinking=True)
+                done = await self._publish(submission, specs[0], presenter_id, clean_note)
+                await submission.followup.send(done, ephemeral=True)
 
-                await interaction.response.send_modal(PaperDetailsModal(text, on_submit=submitted))
+            if await ask_paper_details(interaction, [text], details_given):
                 return
 
         await interaction.response.defer(ephemeral=True, thinking=True)

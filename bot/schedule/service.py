@@ -92,6 +92,9 @@ class SessionDraft:
     continues_id: int | None = None
     allow_past: bool = False
     duration_minutes: int | None = None
+    # Papers outside arXiv with the title and authors a member typed (the paper service's
+    # specs): each replaces what the lookup makes of the same link.
+    given_papers: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -463,6 +466,12 @@ class ScheduleService:
             row.continues_id = (await self._continued(uow, guild_id, start, draft.continues_id)).id
         return row
 
+    async def check(self, guild_id: int, draft: SessionDraft) -> None:
+        """Every check of ``/session add`` that needs no paper lookup (e.g. before a form
+        asks for a paper's details): raises what is wrong."""
+        async with self.db.unit() as uow:
+            await self._plan(uow, guild_id, draft, None)
+
     async def add(
         self,
         guild_id: int,
@@ -476,9 +485,10 @@ class ScheduleService:
         ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
         the proposal it came from as scheduled): if it raises, nothing is saved.
         """
-        async with self.db.unit() as uow:
-            await self._plan(uow, guild_id, draft, None)
-        specs = await self._lookup_papers(guild_id, draft.paper_refs)
+        await self.check(guild_id, draft)
+        specs = _with_given(
+            await self._lookup_papers(guild_id, draft.paper_refs), draft.given_papers
+        )
         async with self.db.unit() as uow:
             papers = await self._store_papers(uow, guild_id, specs)
             row = await self._plan(uow, guild_id, draft, papers)
@@ -639,6 +649,12 @@ class ScheduleService:
             if row is not None:
                 row.discord_event_id = event_id
                 await uow.flush()
+
+
+def _with_given(specs: Sequence[Any], given: Sequence[Any]) -> list[Any]:
+    """The looked-up specs, each replaced by the member's details of the same paper."""
+    by_key = {spec.ref_key: spec for spec in given}
+    return [by_key.get(spec.ref_key, spec) for spec in specs]
 
 
 def _kind(value: str) -> str:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import discord
 
 from bot.dates import format_date, utc_to_local
+from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo, QueuePage
 from bot.papers.service import PaperDetails
 from bot.readinglist.service import TopicNode
 from bot.schedule.presenters import PresenterSuggestion
+from bot.schedule.readmodels import SessionInfo
 from bot.text import shorten
 from bot.ui.render import COLOUR, abbreviate_authors, escape, link, safe_url
 from storage.models import GuildConfig, Paper, ProposalStatus, ReadingSession, SessionStatus
@@ -216,6 +218,16 @@ def proposal_choice(view: ProposalInfo) -> str:
 def paper_choice(paper: Paper) -> str:
     suffix = f" · {paper.arxiv_id}" if paper.arxiv_id else ""
     return shorten(" ".join(paper.title.split()), CHOICE_NAME - len(suffix)) + suffix
+
+
+def stand_in_notes(view: SessionInfo) -> list[str]:
+    """One line per paper of a session known only by its link (a title made from it)."""
+    return [
+        f"{escape(shorten(lp.paper.title, 100))} has only a name made from its link: give its "
+        "title and authors with /paper edit."
+        for lp in view.papers
+        if is_stand_in_title(lp.paper.title, lp.paper.url)
+    ]
 
 
 def rotation_text(suggestions: Sequence[PresenterSuggestion], config: GuildConfig) -> str | None:

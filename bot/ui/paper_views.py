@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import discord
 
 from bot.papers.arxiv import PaperMetadata
+from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo
-from bot.text import shorten
+from bot.papers.service import PaperSpec
+from bot.text import TITLE_LIMIT, shorten
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
@@ -24,11 +26,9 @@ from bot.ui.paper_render import SELECT_DESCRIPTION, SELECT_LABEL, proposal_embed
 from bot.ui.render import abbreviate_authors
 from bot.ui.views import BaseModal, BaseView
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
 
+PLACEHOLDER = 100  # Discord's limit for a text input's placeholder
 VOTE_ID = "paper:vote:{id}"
 VOTE_TEMPLATE = r"paper:vote:(?P<id>\d{1,18})"
 
@@ -121,17 +121,25 @@ class CandidatePicker(BaseView):
 
 
 Submitted = Callable[[discord.Interaction, str, str | None], Awaitable[None]]
+DetailsGiven = Callable[[discord.Interaction, list[PaperSpec]], Awaitable[None]]
+Check = Callable[[], Awaitable[None]]
 
 
 class PaperDetailsModal(BaseModal):
     """Title and authors of a paper outside arXiv (OpenReview, distill.pub, a PDF...)."""
 
-    def __init__(self, url: str, *, on_submit: Submitted) -> None:
+    def __init__(
+        self, url: str, *, on_submit: Submitted, title: str | None = None, authors: str = ""
+    ) -> None:
         super().__init__(title="Paper details", timeout=600)
         self.url = url
         self.submitted = on_submit
         self.paper_title: discord.ui.TextInput[PaperDetailsModal] = discord.ui.TextInput(
-            label="Title", max_length=200, custom_id="paper:title"
+            label="Title",
+            max_length=TITLE_LIMIT,
+            custom_id="paper:title",
+            placeholder=shorten(f"The title of {url}", PLACEHOLDER),
+            default=title,
         )
         self.authors: discord.ui.TextInput[PaperDetailsModal] = discord.ui.TextInput(
             label="Authors (separated by commas)",
@@ -139,9 +147,51 @@ class PaperDetailsModal(BaseModal):
             max_length=1000,
             style=discord.TextStyle.paragraph,
             custom_id="paper:authors",
+            default=authors or None,
         )
         self.add_item(self.paper_title)
         self.add_item(self.authors)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await self.submitted(interaction, self.paper_title.value, self.authors.value or None)
+
+
+async def ask_paper_details(
+    interaction: discord.Interaction,
+    refs: Sequence[str],
+    then: DetailsGiven,
+    *,
+    check: Check | None = None,
+) -> bool:
+    """Show the details form for the first link outside arXiv whose title and authors the
+    server lacks; ``then(submission, [spec])`` runs when it is sent. False (no form shown)
+    when every reference is known or on arXiv: the caller goes on as usual.
+
+    ``check`` runs first, so a bad date is refused before the member fills in anything.
+    """
+    services = services_of(interaction)
+    guild_id = guild_id_of(interaction)
+    papers = services.papers
+    missing = [ref for ref in refs if await papers.needs_details(guild_id, ref, any_url=True)]
+    if not missing:
+        return False
+    if check is not None:
+        await check()
+    url = missing[0]
+    stored = await papers.stored(guild_id, url)
+    title = None
+    if stored is not None and not is_stand_in_title(stored.title, stored.url):
+        title = stored.title[:TITLE_LIMIT]
+
+    async def submitted(submission: discord.Interaction, title: str, names: str | None) -> None:
+        await then(submission, [papers.manual_spec(url, title, names, any_url=True)])
+
+    await interaction.response.send_modal(
+        PaperDetailsModal(
+            url,
+            on_submit=submitted,
+            title=title,
+            authors=", ".join(stored.authors) if stored is not None else "",
+        )
+    )
+    return True
