@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.dates import format_date, utc_to_local
+from bot.papers.editing import PaperEdited
 from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo, QueuePage
 from bot.papers.service import PaperDetails
@@ -218,6 +219,27 @@ def proposal_choice(view: ProposalInfo) -> str:
 def paper_choice(paper: Paper) -> str:
     suffix = f" · {paper.arxiv_id}" if paper.arxiv_id else ""
     return shorten(" ".join(paper.title.split()), CHOICE_NAME - len(suffix)) + suffix
+
+
+def edited_text(done: PaperEdited) -> str:
+    """The reply to /paper edit."""
+    paper = done.paper
+    if not done.changed:
+        return f"Nothing changed: paper #{paper.id} is as it was."
+    text = f"Saved the {done.changed_text} of paper #{paper.id}."
+    shown = []
+    if done.session_ids:
+        count = len(done.session_ids)
+        shown.append(f"{count} session{'s' if count != 1 else ''}")
+    if done.in_reading_list:
+        shown.append("the reading list")
+    if shown:
+        text += f" Updated in {' and '.join(shown)}."
+    if paper.arxiv_id and {"title", "authors"} & set(done.changed):
+        text += (
+            " A refresh from arXiv (/paper info refresh:true) puts arXiv's title and authors back."
+        )
+    return text
 
 
 def stand_in_notes(view: SessionInfo) -> list[str]:

@@ -15,9 +15,10 @@ from typing import Any, cast
 import discord
 
 from bot.papers.arxiv import PaperMetadata
+from bot.papers.editing import PaperEdit
 from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo
-from bot.papers.service import PaperSpec
+from bot.papers.service import URL_LIMIT, PaperSpec
 from bot.text import TITLE_LIMIT, shorten
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import guild_id_of
@@ -25,10 +26,12 @@ from bot.ui.errors import report_error
 from bot.ui.paper_render import SELECT_DESCRIPTION, SELECT_LABEL, proposal_embed
 from bot.ui.render import abbreviate_authors
 from bot.ui.views import BaseModal, BaseView
+from storage.models import Paper
 
 log = logging.getLogger(__name__)
 
 PLACEHOLDER = 100  # Discord's limit for a text input's placeholder
+INPUT_LIMIT = 4000  # Discord's limit for a text input's value
 VOTE_ID = "paper:vote:{id}"
 VOTE_TEMPLATE = r"paper:vote:(?P<id>\d{1,18})"
 
@@ -195,3 +198,91 @@ async def ask_paper_details(
         )
     )
     return True
+
+
+Edited = Callable[[discord.Interaction, PaperEdit], Awaitable[None]]
+
+
+def links_cell(links: Sequence[Sequence[str]]) -> str:
+    """Stored links as an organizer types them: ``[GitHub](https://…) [Colab](https://…)``."""
+    return " ".join(f"[{label}]({url})" for label, url in links)
+
+
+class PaperEditModal(BaseModal):
+    """``/paper edit``: a paper's fields, prefilled with what is stored. What is sent is
+    saved: an emptied field is cleared (the title is required; an arXiv paper's link is
+    arXiv's, so it is not asked). A field sent as it was shown is left alone."""
+
+    def __init__(self, paper: Paper, *, on_submit: Edited) -> None:
+        super().__init__(title=f"Edit paper #{paper.id}"[:45], timeout=900)
+        self.submitted = on_submit
+        self.inputs: dict[str, discord.ui.TextInput[PaperEditModal]] = {}
+        self.shown: dict[str, str] = {}
+        self._add("title", "Title", paper.title, TITLE_LIMIT, "The paper's title", required=True)
+        self._add(
+            "authors",
+            "Authors (separated by commas)",
+            ", ".join(paper.authors),
+            INPUT_LIMIT,
+            "Empty: no authors. Names separated by commas, e.g. H. Liu, C. Li",
+        )
+        if paper.arxiv_id is None:
+            self._add(
+                "url",
+                "Link to the paper",
+                paper.url or "",
+                URL_LIMIT,
+                "Empty: no link (known by its title). e.g. https://openreview.net/forum?id=…",
+                paragraph=False,
+            )
+        self._add(
+            "code",
+            "Code links",
+            links_cell(paper.code_links),
+            INPUT_LIMIT,
+            "Empty: no code links. e.g. https://github.com/owner/repo [Project Page](https://…)",
+        )
+        self._add(
+            "demo",
+            "Demo links",
+            links_cell(paper.demo_links),
+            INPUT_LIMIT,
+            "Empty: no demo links. e.g. [Colab](https://colab…) https://huggingface.co/spaces/…",
+        )
+
+    def _add(
+        self,
+        name: str,
+        label: str,
+        current: str,
+        limit: int,
+        placeholder: str,
+        *,
+        required: bool = False,
+        paragraph: bool = True,
+    ) -> None:
+        limit = min(INPUT_LIMIT, max(limit, len(current)))  # what is stored may stay as long
+        shown = current[:limit]
+        field: discord.ui.TextInput[PaperEditModal] = discord.ui.TextInput(
+            label=label,
+            custom_id=f"paper:edit:{name}",
+            default=shown or None,
+            required=required,
+            max_length=limit,
+            placeholder=shorten(placeholder, PLACEHOLDER),
+            style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
+        )
+        self.inputs[name] = field
+        self.shown[name] = shown
+        self.add_item(field)
+
+    def changes(self) -> PaperEdit:
+        """The fields sent otherwise than shown (None: leave it)."""
+        values = {
+            name: field.value if field.value != self.shown[name] else None
+            for name, field in self.inputs.items()
+        }
+        return PaperEdit(**values)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.submitted(interaction, self.changes())
