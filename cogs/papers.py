@@ -373,6 +373,10 @@ class PapersCog(
                     guild_id, paper_id, changes, actor_id=submission.user.id
                 )
             details = await self.services.papers.details(guild_id, done.paper)
+            if done.changed:  # the proposal messages show the paper too
+                for proposal_id, _status, _votes in details.proposals:
+                    view = await self.services.proposals.get(guild_id, proposal_id)
+                    await self._refresh_message(view)
             await submission.followup.send(
                 notices.appended(edited_text(done), collected),
                 embed=paper_embed(details, await self._config(guild_id)),

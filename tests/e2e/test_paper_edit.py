@@ -199,3 +199,15 @@ async def test_help_lists_paper_edit(app: App) -> None:
     reply = await app.slash(app.member, "help")
     fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
     assert "`/paper edit` — Fix a paper's title, authors and links (organizers)" in fields["/paper"]
+
+
+async def test_the_proposal_message_shows_the_fixed_title(app: App) -> None:
+    form = await app.slash(app.member, "paper propose", ref=DISTILL)
+    sent = await app.discord.submit_modal(app.member, form, {"paper:title": "Multimodal"})
+    await sent.final()
+    post = [m for m in app.discord.channel_messages(app.channel) if m.get("components")][-1]
+    assert app.discord.message(post)["embeds"][0]["title"] == "#1 · Multimodal"
+
+    edit = await _open(app, DISTILL)
+    await _submit(app, edit, {"paper:edit:title": TITLE})
+    assert app.discord.message(post)["embeds"][0]["title"] == f"#1 · {TITLE}"
