@@ -224,7 +224,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = guild_id_of(interaction)
         refs = _refs(paper, more_papers) if (paper or more_papers) else None
         changes = SessionEdit(
             title=title,
@@ -237,12 +237,22 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             block_part=part,
             duration_minutes=duration,
         )
-        with notices.collect() as collected:
-            view = await self.services.schedule.edit(
-                guild_id_of(interaction), session, changes, actor_id=interaction.user.id
-            )
-        config = await self.services.guilds.get(guild_id_of(interaction))
-        await self._reply_saved(interaction, "Updated", view, config, collected)
+
+        async def save(reply_to: discord.Interaction, details: list[PaperSpec]) -> None:
+            await reply_to.response.defer(ephemeral=True, thinking=True)
+            changes.given_papers = details
+            with notices.collect() as collected:
+                view = await self.services.schedule.edit(
+                    guild_id, session, changes, actor_id=interaction.user.id
+                )
+            config = await self.services.guilds.get(guild_id)
+            if refs is not None:
+                collected.extend(stand_in_notes(view))
+            await self._reply_saved(reply_to, "Updated", view, config, collected)
+
+        check = partial(self.services.schedule.check_changeable, guild_id, session)
+        if not await ask_paper_details(interaction, refs or [], save, check=check):
+            await save(interaction, [])
 
     @app_commands.command(name="move", description="Reschedule a session (organizers)")
     @app_commands.describe(

@@ -110,6 +110,7 @@ class SessionEdit:
     block_name: str | None = None
     block_part: int | None = None
     duration_minutes: int | None = None
+    given_papers: list[Any] = field(default_factory=list)  # as in SessionDraft
 
 
 class ScheduleService:
@@ -472,6 +473,11 @@ class ScheduleService:
         async with self.db.unit() as uow:
             await self._plan(uow, guild_id, draft, None)
 
+    async def check_changeable(self, guild_id: int, session_id: int) -> None:
+        """Raises what stops ``session_id`` from being changed (missing, cancelled)."""
+        async with self.db.unit() as uow:
+            await self._changeable(uow, guild_id, session_id)
+
     async def add(
         self,
         guild_id: int,
@@ -557,7 +563,9 @@ class ScheduleService:
     ) -> SessionInfo:
         title = check_text(changes.title, what="title", limit=TITLE_LIMIT)
         notes = check_text(changes.notes, what="notes", limit=NOTES_LIMIT, multiline=True)
-        specs = await self._lookup_papers(guild_id, changes.paper_refs)
+        specs = _with_given(
+            await self._lookup_papers(guild_id, changes.paper_refs), changes.given_papers
+        )
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
             row = await self._changeable(uow, guild_id, session_id)

@@ -131,3 +131,21 @@ async def test_a_second_link_is_named_for_paper_edit(app: App) -> None:
     assert "Scheduled session #1" in submitted.text
     assert "openreview.net/forum has only a name made from its link" in submitted.text
     assert "/paper edit" in submitted.text
+
+
+async def test_session_edit_asks_for_a_new_link_too(app: App) -> None:
+    added = await app.slash(app.organizer, "session add", date="2025-02-06", kind="tba")
+    await added.final()
+    missing = await app.slash(app.organizer, "session edit", session=7, paper=DISTILL)
+    assert missing.modal is None and "There is no session #7" in missing.text
+
+    form = await app.slash(app.organizer, "session edit", session=1, kind="paper", paper=DISTILL)
+    assert form.modal is not None
+    submitted = await app.discord.submit_modal(
+        app.organizer, form, {"paper:title": TITLE, "paper:authors": "Goh, Cammarata"}
+    )
+    await submitted.final()
+    assert "Updated session #1" in submitted.text
+    assert submitted.embeds[0]["title"] == f"#1 · {TITLE}"
+    assert "Goh, Cammarata" in _papers_field(submitted)
+    assert app.discord.scheduled_events(app.guild)[0]["name"] == TITLE
