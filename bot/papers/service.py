@@ -446,6 +446,8 @@ class PaperService:
         kind = classify_ref(ref)
         if kind != RefKind.PAPER_URL and not (any_url and kind == RefKind.OTHER_URL):
             return False
+        if len(canonical_url(ref)) > URL_LIMIT:
+            return False  # too long for the form's paper: stored by its link alone, if at all
         stored = await self.stored(guild_id, ref)
         if stored is None:
             return True
