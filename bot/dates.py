@@ -654,8 +654,18 @@ def _nearest(day: date, anchor: date) -> date:
 
 
 def split_date_time(text: str) -> tuple[str, str | None]:
-    """'2025-02-07 18:00' → ('2025-02-07', '18:00'); a date alone → (date, None)."""
+    """'2025-02-07 18:00' → ('2025-02-07', '18:00'); a date alone → (date, None). A zone
+    after the time stays with it ('2025-10-26 02:30 CET' → ('2025-10-26', '02:30 CET'))."""
     raw = " ".join(text.strip().split())
+    head, _, last = raw.rpartition(" ")
+    if head and split_zone(f"00:00 {last}")[1] is not None:
+        day, at = _split_date_time(head)
+        if at is not None:
+            return day, f"{at} {last}"
+    return _split_date_time(raw)
+
+
+def _split_date_time(raw: str) -> tuple[str, str | None]:
     if "T" in raw and _ISO.match(raw.split("T")[0]):
         date_part, time_part = raw.split("T", 1)
         return date_part, time_part or None
@@ -686,6 +696,13 @@ def _zone_name(moment: datetime) -> str:
     return name
 
 
+def _zone_paren(moment: datetime) -> str:
+    """'CEST (UTC+2)', or 'UTC+3' where the zone's name is only its offset."""
+    offset = _offset_text(moment.utcoffset() or timedelta(0))
+    name = _zone_name(moment)
+    return name if name == offset else f"{name} ({offset})"
+
+
 def _zone_text(moment: datetime) -> str:
     """'CEST, UTC+2' (or 'UTC+3' alone where the zone's name is only its offset)."""
     offset = _offset_text(moment.utcoffset() or timedelta(0))
@@ -714,13 +731,20 @@ class ClockChange:
     first: datetime  # local, aware: the occurrence used
     second: datetime  # local, aware: the other occurrence (repeated), or before the jump
 
-    def note(self) -> str:
-        """What a member is told when they gave this time for this day."""
+    def note(self, *, second: bool = False) -> str:
+        """What a member is told when they gave this time for this day (``second``: they
+        asked for the second occurrence by naming its zone)."""
         when = f"{self.at:%H:%M}"
+        if self.repeated and second:
+            return (
+                f"{when} happens twice on {short_day(self.day)} (the clocks go back); as asked, "
+                f"I used the second ({_zone_text(self.second)})."
+            )
         if self.repeated:
             return (
                 f"{when} happens twice on {short_day(self.day)} (the clocks go back); I used the "
-                f"first ({_zone_text(self.first)}), not the second ({_zone_text(self.second)})."
+                f"first ({_zone_text(self.first)}), not the second ({_zone_text(self.second)}). "
+                f"For the second, write the time as {when} {_zone_name(self.second)}."
             )
         jump = (self.first.utcoffset() or timedelta(0)) - (self.second.utcoffset() or timedelta(0))
         minutes = int(jump.total_seconds()) // 60
@@ -763,15 +787,60 @@ def clock_change(day: date, at: time, zone_name: str) -> ClockChange | None:
     return ClockChange(day, at, zone_name, False, round_trip, first)
 
 
-def local_to_utc(day: date, at: time, zone_name: str) -> datetime:
+_ZONE_HINT = re.compile(
+    r"^(?P<time>.*?\d(?:\s*[ap]\.?m\.?)?)\s*"
+    r"(?P<hint>(?:UTC|GMT)?\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[a-z]{2,5})$",
+    re.IGNORECASE,
+)
+
+
+def split_zone(text: str) -> tuple[str, str | None]:
+    """'02:30 CET' → ('02:30', 'CET'), '02:30 UTC+1' → ('02:30', 'UTC+1'): a time followed by
+    the zone's name or offset, which picks one of the two 02:30s when the clocks go back.
+    Anything else → (text, None)."""
+    match = _ZONE_HINT.match(text.strip())
+    if match is None:
+        return text, None
+    at, hint = match["time"].strip(), match["hint"].strip()
+    if hint.lower() in ("am", "pm") or not _TIME.match(at):
+        return text, None
+    return at, hint
+
+
+def _matches(hint: str, moment: datetime) -> bool:
+    """Whether a zone name or offset a member wrote names ``moment``'s offset."""
+    cleaned = hint.replace("−", "-").replace(" ", "").upper()
+    if cleaned == (moment.tzname() or "").upper():
+        return True
+    offset = re.fullmatch(r"(?:UTC|GMT)?(?:([+-])(\d{1,2})(?::?(\d{2}))?)?", cleaned)
+    if offset is None:
+        return False
+    sign, hours, minutes = offset.groups()
+    given = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    return (moment.utcoffset() or timedelta(0)) == (-given if sign == "-" else given)
+
+
+def local_to_utc(day: date, at: time, zone_name: str, hint: str | None = None) -> datetime:
     """Wall-clock time in the guild's zone → aware UTC; refuses times a DST change skips.
 
-    A time that happens twice (the clocks go back) is its first occurrence;
-    :func:`clock_change` says so, for the member's reply."""
+    A time that happens twice (the clocks go back) is its first occurrence unless ``hint``
+    (a zone name or offset, see :func:`split_zone`) names the second; :func:`clock_change`
+    says which, for the member's reply. A hint that names neither is refused."""
     change = clock_change(day, at, zone_name)
     if change is not None and not change.repeated:
         raise InvalidInput(change.note())
-    return datetime.combine(day, at).replace(tzinfo=timezone(zone_name)).astimezone(UTC)
+    local = datetime.combine(day, at).replace(tzinfo=timezone(zone_name))
+    if hint is None:
+        return local.astimezone(UTC)
+    options = [change.first, change.second] if change is not None else [local]
+    for option in options:
+        if _matches(hint, option):
+            return option.astimezone(UTC)
+    named = " or ".join(_zone_paren(option) for option in options)
+    raise InvalidInput(
+        f"{at:%H:%M} on {short_day(day)} in {zone_name} is {named}, not {hint}. "
+        "Leave the zone out, or name this one."
+    )
 
 
 def utc_to_local(moment: datetime, zone_name: str) -> datetime:

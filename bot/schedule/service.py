@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot import notices
@@ -23,6 +23,7 @@ from bot.dates import (
     parse_date,
     parse_time,
     split_date_time,
+    split_zone,
     utc_to_local,
 )
 from bot.errors import Conflict, InvalidInput, NotFound
@@ -279,8 +280,9 @@ class ScheduleService:
         if time_text and inline_time:
             raise InvalidInput("Give the time either in the date or in the time option, not both.")
         day = parse_date(date_part, self._today(config), config.date_format)
-        if (time_text or inline_time) is not None:
-            at = parse_time(time_text or inline_time or "")
+        given, hint = split_zone(time_text or inline_time or "")  # "02:30 CET"
+        if given:
+            at = parse_time(given)
         elif config.meeting_time is not None:
             at = config.meeting_time
         else:
@@ -290,10 +292,10 @@ class ScheduleService:
             )
         if day.year > self._today(config).year + MAX_YEARS_AHEAD:
             raise InvalidInput(f"{date_part!r} is more than {MAX_YEARS_AHEAD} years ahead.")
-        start = local_to_utc(day, at, config.timezone)  # refuses a time the clocks skip
+        start = local_to_utc(day, at, config.timezone, hint)  # refuses a time the clocks skip
         change = clock_change(day, at, config.timezone)
         if change is not None:  # the time happens twice: say which one was taken
-            notices.add(change.note())
+            notices.add(change.note(second=start != change.first.astimezone(UTC)))
         return start
 
     def _check_not_past(self, config: GuildConfig, start: datetime, allow_past: bool) -> None:

@@ -38,6 +38,33 @@ async def test_session_add_names_which_of_two_0230s_it_took(app: App) -> None:
     assert "twice" not in plain.text
 
 
+async def test_the_zone_after_the_time_picks_the_second(app: App) -> None:
+    first = await _final(
+        await app.slash(app.organizer, "session add", date="2025-10-26", time="02:30", kind="tba")
+    )
+    assert "For the second, write the time as 02:30 CET." in first.text
+    second = await _final(
+        await app.slash(
+            app.organizer, "session add", date="2025-10-26", time="02:30 CET", kind="tba"
+        )
+    )
+    assert "as asked, I used the second (CET, UTC+1)" in second.text
+    assert await _start_of(app, 2) == datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
+    inline = await _final(
+        await app.slash(app.organizer, "session move", session=2, date="26.10.2025 2:30 UTC+1")
+    )
+    assert "Moved session #2" in inline.text and "as asked" in inline.text
+
+    wrong = await _final(
+        await app.slash(app.organizer, "session add", date="2025-10-26", time="2:30 PST")
+    )
+    assert "02:30 on 26 Oct 2025 in Europe/Berlin is CEST (UTC+2) or CET (UTC+1), not PST" in (
+        wrong.text
+    )
+    async with app.services.db.unit() as uow:
+        assert await uow.sessions.count(app.guild.id, include_cancelled=True) == 2
+
+
 async def test_the_time_in_the_date_option_gets_the_note_too(app: App) -> None:
     reply = await _final(
         await app.slash(app.organizer, "session add", date="26.10.2025 02:30", kind="tba")
