@@ -12,6 +12,7 @@ import logging
 import discord
 from discord import app_commands
 
+from bot import notices
 from bot.app import ReadingGroupBot
 from bot.dates import WEEKDAYS
 from bot.errors import InvalidInput
@@ -120,16 +121,17 @@ class CandidatesCog(
             if missing:
                 names = ", ".join(p.replace("_", " ").title() for p in missing)
                 warning = f"\n⚠️ I lack {names} in {channel.mention}: grant it, or the digest waits."
-        await self.services.candidates.configure_digest(
-            guild_id,
-            enabled=enabled,
-            channel_id=channel.id if channel is not None else None,
-            weekday=day,
-            time_text=time,
-            count=count,
-        )
-        text = await self._status(guild_id)
-        await interaction.response.send_message(f"Saved. {text}{warning}", ephemeral=True)
+        with notices.collect() as collected:
+            await self.services.candidates.configure_digest(
+                guild_id,
+                enabled=enabled,
+                channel_id=channel.id if channel is not None else None,
+                weekday=day,
+                time_text=time,
+                count=count,
+            )
+        text = notices.appended(f"Saved. {await self._status(guild_id)}{warning}", collected)
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="off", description="Turn the weekly digest off (organizers)")
     async def off(self, interaction: discord.Interaction) -> None:

@@ -7,6 +7,7 @@ the organizer check runs on every write at run time.
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Literal
 
 import discord
@@ -15,7 +16,7 @@ from discord import app_commands
 from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.papers.service import split_refs
+from bot.papers.service import PaperSpec, split_refs
 from bot.schedule.calendar import build_calendar
 from bot.schedule.readmodels import block_name_key
 from bot.schedule.service import SessionDraft, SessionEdit, SessionInfo
@@ -24,7 +25,8 @@ from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged, text_key
-from bot.ui.paper_render import rotation_text
+from bot.ui.paper_render import rotation_text, stand_in_notes
+from bot.ui.paper_views import ask_paper_details
 from bot.ui.render import page_embed, session_embed
 from bot.ui.views import Confirm
 from storage.models import GuildConfig, SessionKind
@@ -113,7 +115,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = guild_id_of(interaction)
         draft = SessionDraft(
             date_text=date,
             kind=kind,
@@ -128,18 +130,29 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             allow_past=backfill,
             duration_minutes=duration,
         )
-        with notices.collect() as collected:
-            view = await self.services.schedule.add(
-                guild_id_of(interaction), draft, actor_id=interaction.user.id
-            )
-        config = await self.services.guilds.get(guild_id_of(interaction))
-        suggestion = None
-        if view.session.presenter_id is None and view.session.kind != SessionKind.TBA:
-            suggested = await self.services.presenters.suggest(guild_id_of(interaction))
-            suggestion = rotation_text(suggested, config)
-            if suggestion:
-                suggestion += " (set one with /session edit)"
-        await self._reply_saved(interaction, "Scheduled", view, config, collected, suggestion)
+
+        async def save(reply_to: discord.Interaction, details: list[PaperSpec]) -> None:
+            await reply_to.response.defer(ephemeral=True, thinking=True)
+            draft.given_papers = details
+            with notices.collect() as collected:
+                view = await self.services.schedule.add(
+                    guild_id, draft, actor_id=interaction.user.id
+                )
+            config = await self.services.guilds.get(guild_id)
+            suggestion = None
+            if view.session.presenter_id is None and view.session.kind != SessionKind.TBA:
+                suggested = await self.services.presenters.suggest(guild_id)
+                suggestion = rotation_text(suggested, config)
+                if suggestion:
+                    suggestion += " (set one with /session edit)"
+            collected.extend(stand_in_notes(view))
+            await self._reply_saved(reply_to, "Scheduled", view, config, collected, suggestion)
+
+        # A link outside arXiv: a form asks for its title and authors (a bad date is refused
+        # before it); the session is saved when the form is sent.
+        check = partial(self.services.schedule.check, guild_id, draft)
+        if not await ask_paper_details(interaction, draft.paper_refs, save, check=check):
+            await save(interaction, [])
 
     @app_commands.command(
         name="continue", description="Schedule the next session as a continuation (organizers)"
@@ -211,7 +224,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = guild_id_of(interaction)
         refs = _refs(paper, more_papers) if (paper or more_papers) else None
         changes = SessionEdit(
             title=title,
@@ -224,12 +237,22 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             block_part=part,
             duration_minutes=duration,
         )
-        with notices.collect() as collected:
-            view = await self.services.schedule.edit(
-                guild_id_of(interaction), session, changes, actor_id=interaction.user.id
-            )
-        config = await self.services.guilds.get(guild_id_of(interaction))
-        await self._reply_saved(interaction, "Updated", view, config, collected)
+
+        async def save(reply_to: discord.Interaction, details: list[PaperSpec]) -> None:
+            await reply_to.response.defer(ephemeral=True, thinking=True)
+            changes.given_papers = details
+            with notices.collect() as collected:
+                view = await self.services.schedule.edit(
+                    guild_id, session, changes, actor_id=interaction.user.id
+                )
+            config = await self.services.guilds.get(guild_id)
+            if refs is not None:
+                collected.extend(stand_in_notes(view))
+            await self._reply_saved(reply_to, "Updated", view, config, collected)
+
+        check = partial(self.services.schedule.check_changeable, guild_id, session)
+        if not await ask_paper_details(interaction, refs or [], save, check=check):
+            await save(interaction, [])
 
     @app_commands.command(name="move", description="Reschedule a session (organizers)")
     @app_commands.describe(

@@ -26,6 +26,7 @@ from bot.papers.arxiv_ids import ArxivId, UrlKind, classify_url, parse_arxiv_ref
 from bot.papers.identity import (
     canonical_url,
     equivalent_keys,
+    is_stand_in_title,
     of_arxiv,
     of_url,
     title_from_url,
@@ -410,14 +411,17 @@ class PaperService:
             )
         return found
 
-    def manual_spec(self, url: str, title: str | None, authors: str | None) -> PaperSpec:
-        """A paper outside arXiv with the title and authors a member gave."""
+    def manual_spec(
+        self, url: str, title: str | None, authors: str | None, *, any_url: bool = False
+    ) -> PaperSpec:
+        """A paper outside arXiv with the title and authors a member gave (``any_url``: also
+        a page that does not look like a paper, as a session's reading may be)."""
         if classify_ref(url) not in (RefKind.PAPER_URL, RefKind.OTHER_URL):
             raise InvalidInput(f"{url[:80]!r} is not a link to a paper.")
         canonical = canonical_url(url)
         if len(canonical) > URL_LIMIT:
             raise InvalidInput(f"That link is longer than {URL_LIMIT} characters.")
-        if classify_url(canonical) != UrlKind.PAPER:
+        if not any_url and classify_url(canonical) != UrlKind.PAPER:
             raise InvalidInput(
                 f"{canonical[:80]} does not look like a paper (an arXiv, OpenReview, "
                 "ACL Anthology, distill.pub or PDF link)."
@@ -433,6 +437,22 @@ class PaperService:
             title=clean_title,
             authors=parse_authors(authors),
             given=True,
+        )
+
+    async def needs_details(self, guild_id: int, ref: str, *, any_url: bool = False) -> bool:
+        """Whether ``ref`` is a link outside arXiv whose title and authors only a member can
+        give: not stored yet, or stored with a title made from its link or without authors.
+        ``any_url``: also a link that does not look like a paper (a session's reading)."""
+        kind = classify_ref(ref)
+        if kind != RefKind.PAPER_URL and not (any_url and kind == RefKind.OTHER_URL):
+            return False
+        if len(canonical_url(ref)) > URL_LIMIT:
+            return False  # too long for the form's paper: stored by its link alone, if at all
+        stored = await self.stored(guild_id, ref)
+        if stored is None:
+            return True
+        return stored.source == PaperSource.MANUAL and (
+            not stored.authors or is_stand_in_title(stored.title, stored.url)
         )
 
     async def stored(self, guild_id: int, ref: str) -> Paper | None:

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 from bot import notices
 from bot.clock import Clock
-from bot.dates import next_weekly, parse_time
+from bot.dates import next_weekly, parse_time, weekly_clock_notes
 from bot.errors import InvalidInput, NotConfigured, NotFound, ServiceUnavailable
 from bot.events import (
     EventBus,
@@ -825,7 +825,12 @@ class ReminderService:
             changes["announcement_channel_id"] = channel_id
         if not changes:
             return await self._config(guild_id)
-        return await self.guilds.update(guild_id, **changes)  # type: ignore[no-any-return]
+        config: GuildConfig = await self.guilds.update(guild_id, **changes)
+        if config.weekly_enabled and {"weekly_weekday", "weekly_time"} & changes.keys():
+            slot, zone = weekly_slot(config), config.timezone
+            for note in weekly_clock_notes(self.clock.now(), slot, zone, "the weekly announcement"):
+                notices.add(note)
+        return config
 
     async def turn_off(self, guild_id: int) -> GuildConfig:
         return await self.guilds.update(  # type: ignore[no-any-return]

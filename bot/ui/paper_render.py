@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import discord
 
 from bot.dates import format_date, utc_to_local
+from bot.papers.editing import PaperEdited
+from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo, QueuePage
 from bot.papers.service import PaperDetails
 from bot.readinglist.service import TopicNode
 from bot.schedule.presenters import PresenterSuggestion
+from bot.schedule.readmodels import SessionInfo
 from bot.text import shorten
 from bot.ui.render import COLOUR, abbreviate_authors, escape, link, safe_url
 from storage.models import GuildConfig, Paper, ProposalStatus, ReadingSession, SessionStatus
@@ -216,6 +219,37 @@ def proposal_choice(view: ProposalInfo) -> str:
 def paper_choice(paper: Paper) -> str:
     suffix = f" · {paper.arxiv_id}" if paper.arxiv_id else ""
     return shorten(" ".join(paper.title.split()), CHOICE_NAME - len(suffix)) + suffix
+
+
+def edited_text(done: PaperEdited) -> str:
+    """The reply to /paper edit."""
+    paper = done.paper
+    if not done.changed:
+        return f"Nothing changed: paper #{paper.id} is as it was."
+    text = f"Saved the {done.changed_text} of paper #{paper.id}."
+    shown = []
+    if done.session_ids:
+        count = len(done.session_ids)
+        shown.append(f"{count} session{'s' if count != 1 else ''}")
+    if done.in_reading_list:
+        shown.append("the reading list")
+    if shown:
+        text += f" Updated in {' and '.join(shown)}."
+    if paper.arxiv_id and {"title", "authors"} & set(done.changed):
+        text += (
+            " A refresh from arXiv (/paper info refresh:true) puts arXiv's title and authors back."
+        )
+    return text
+
+
+def stand_in_notes(view: SessionInfo) -> list[str]:
+    """One line per paper of a session known only by its link (a title made from it)."""
+    return [
+        f"{escape(shorten(lp.paper.title, 100))} has only a name made from its link: give its "
+        "title and authors with /paper edit."
+        for lp in view.papers
+        if is_stand_in_title(lp.paper.title, lp.paper.url)
+    ]
 
 
 def rotation_text(suggestions: Sequence[PresenterSuggestion], config: GuildConfig) -> str | None:

@@ -375,6 +375,9 @@ async def test_the_readme_history_entered_by_command_reproduces_its_rows(app: Ap
         reply = await app.slash(
             app.organizer, "session add", date=date_text, backfill=True, **options
         )
+        if reply.modal is not None:  # the PDF: a form asks for its title and authors
+            details = {"paper:title": "Gemma 2 (pdf)", "paper:authors": "Gemma Team"}
+            reply = await app.discord.submit_modal(app.organizer, reply, details)
         await reply.final()
         assert "Scheduled session" in reply.text, (date_text, reply.text)
     views = await app.services.schedule.everything(app.guild.id)
@@ -410,6 +413,7 @@ async def test_the_readme_history_entered_by_command_reproduces_its_rows(app: Ap
     assert still.continues is not None
     assert still.continues.starts_at.date().isoformat() == "2024-02-22"
     kd = views[5]
+    assert [lp.paper.title for lp in kd.papers] == ["Gemma 2 (pdf)", "MobileLLM"]
     assert [lp.paper.url for lp in kd.papers] == [
         "https://storage.googleapis.com/deepmind-media/gemma/gemma-2-report.pdf",
         "https://arxiv.org/abs/2402.14905",
