@@ -67,7 +67,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         collected: list[str],
         extra: str | None = None,
     ) -> None:
-        text = notices.appended(f"{verb} session #{view.id}.", collected)
+        text = notices.appended(f"{verb} session #{view.number}.", collected)
         await interaction.followup.send(
             f"{text}\n{extra}" if extra else text,
             embed=session_embed(view, config),
@@ -114,6 +114,9 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        schedule = self.services.schedule
+        if continues is not None:
+            continues = await schedule.id_for(guild_id_of(interaction), continues)
         draft = SessionDraft(
             date_text=date,
             kind=kind,
@@ -225,8 +228,12 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             duration_minutes=duration,
         )
         with notices.collect() as collected:
+            guild_id = guild_id_of(interaction)
             view = await self.services.schedule.edit(
-                guild_id_of(interaction), session, changes, actor_id=interaction.user.id
+                guild_id,
+                await self.services.schedule.id_for(guild_id, session),
+                changes,
+                actor_id=interaction.user.id,
             )
         config = await self.services.guilds.get(guild_id_of(interaction))
         await self._reply_saved(interaction, "Updated", view, config, collected)
@@ -250,9 +257,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
         with notices.collect() as collected:
+            guild_id = guild_id_of(interaction)
             view, _previous = await self.services.schedule.move(
-                guild_id_of(interaction),
-                session,
+                guild_id,
+                await self.services.schedule.id_for(guild_id, session),
                 date_text=date,
                 time_text=time,
                 allow_past=backfill,
@@ -267,10 +275,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     async def cancel(self, interaction: discord.Interaction, session: int) -> None:
         config = await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.get(guild_id, session)
+        view = await self.services.schedule.by_number(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
         sent = await interaction.response.send_message(
-            f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
+            f"Cancel session #{view.number}? Its reminders and Discord event go too; the entry "
             "stays in the history as cancelled.",
             embed=session_embed(view, config),
             view=confirm,
@@ -290,10 +298,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             return
         with notices.collect() as collected:
             cancelled = await self.services.schedule.cancel(
-                guild_id, session, actor_id=interaction.user.id
+                guild_id, view.id, actor_id=interaction.user.id
             )
         await interaction.edit_original_response(
-            content=notices.appended(f"Cancelled session #{cancelled.id}.", collected),
+            content=notices.appended(f"Cancelled session #{cancelled.number}.", collected),
             embed=session_embed(cancelled, config),
             view=None,
         )
@@ -365,7 +373,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self, interaction: discord.Interaction, session: int, private: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.get(guild_id, session)
+        view = await self.services.schedule.by_number(guild_id, session)
         config = await self.services.guilds.get(guild_id)
         await interaction.response.send_message(
             embed=session_embed(view, config), ephemeral=private

@@ -474,7 +474,7 @@ class ImportPlanner:
                     Issue(
                         row.line,
                         f"the server has {len(candidates)} sessions on {row.date_text}; the "
-                        f"first (#{candidates[0].id}) is the one this row updates",
+                        f"first (#{candidates[0].number}) is the one this row updates",
                     )
                 )
             start = self._start(row, existing)

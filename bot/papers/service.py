@@ -228,7 +228,8 @@ class PaperDetails:
     """A stored paper with where it appears in the server (``/paper info``)."""
 
     paper: Paper
-    proposals: list[tuple[int, str, int]] = field(default_factory=list)  # (id, status, votes)
+    # (number in the server, status, votes)
+    proposals: list[tuple[int, str, int]] = field(default_factory=list)
     sessions: list[ReadingSession] = field(default_factory=list)
     reading: list[tuple[str, ReadingItem]] = field(default_factory=list)  # (topic path, item)
 
@@ -381,7 +382,7 @@ class PaperService:
             found = {i: await uow.papers.get(guild_id, i) for i in dict.fromkeys(ids)}
         missing = [i for i, paper in found.items() if paper is None]
         if missing:
-            raise NotFound(f"There is no paper #{missing[0]} in this server.")
+            raise NotFound("That stored paper is not in this server (any more): pick it again.")
         out: list[PaperSpec | str] = []
         for spec in specs:
             if isinstance(spec, PaperSpec) and spec.ref_key.startswith(STORED_PREFIX):
@@ -503,7 +504,7 @@ class PaperService:
             topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
         return PaperDetails(
             paper=paper,
-            proposals=[(p.id, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
+            proposals=[(p.number, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
             sessions=sessions,
             reading=[(topics[i.topic_id].path, i) for i in items if i.topic_id in topics],
         )

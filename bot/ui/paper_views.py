@@ -67,9 +67,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_T
             )
             votes = f"{view.votes} vote{'s' if view.votes != 1 else ''}"
             text = (
-                f"👍 Your vote for #{view.id} counts ({votes}). Click again to take it back."
+                f"👍 Your vote for #{view.number} counts ({votes}). Click again to take it back."
                 if voted
-                else f"Your vote for #{view.id} is taken back ({votes})."
+                else f"Your vote for #{view.number} is taken back ({votes})."
             )
             await interaction.followup.send(text, ephemeral=True)
         except Exception as error:

@@ -56,6 +56,7 @@ class MarkdownRepository(Repository):
         stmt = (
             select(
                 col(ReadingSession.id),
+                col(ReadingSession.number),
                 col(ReadingSession.starts_at),
                 col(ReadingSession.duration_minutes),
                 col(ReadingSession.kind),
@@ -150,6 +151,7 @@ class MarkdownRepository(Repository):
         stmt = (
             select(
                 col(ReadingSession.id),
+                col(ReadingSession.number),
                 col(ReadingSession.starts_at),
                 col(ReadingSession.duration_minutes),
                 col(ReadingSession.kind),
