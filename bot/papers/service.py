@@ -31,9 +31,10 @@ from bot.papers.identity import (
     title_from_url,
 )
 from bot.papers.links import Link, Links, extract_links
+from bot.readinglist.marks import read_marks
 from bot.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
 from storage.db import Database
-from storage.models import Paper, PaperSource, ReadingItem, ReadingSession, id_of
+from storage.models import Paper, PaperSource, ReadingSession, id_of
 from storage.repositories import UnitOfWork
 
 MAX_REFS = 100
@@ -231,7 +232,7 @@ class PaperDetails:
     # (number in the server, status, votes)
     proposals: list[tuple[int, str, int]] = field(default_factory=list)
     sessions: list[ReadingSession] = field(default_factory=list)
-    reading: list[tuple[str, ReadingItem]] = field(default_factory=list)  # (topic path, item)
+    reading: list[tuple[str, bool]] = field(default_factory=list)  # (topic path, read)
 
 
 def apply_metadata(paper: Paper, meta: PaperMetadata, now_links: Links | None = None) -> None:
@@ -502,11 +503,16 @@ class PaperService:
             sessions = await uow.sessions.sessions_with_paper(guild_id, id_of(paper))
             items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
+            marks = await read_marks(uow, guild_id, self.clock.now())
         return PaperDetails(
             paper=paper,
             proposals=[(p.number, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
             sessions=sessions,
-            reading=[(topics[i.topic_id].path, i) for i in items if i.topic_id in topics],
+            reading=[
+                (topics[i.topic_id].path, marks.is_read(i.id, i.read))
+                for i in items
+                if i.topic_id in topics
+            ],
         )
 
     async def set_links(

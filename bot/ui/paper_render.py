@@ -159,8 +159,8 @@ def paper_embed(details: PaperDetails, config: GuildConfig) -> discord.Embed:
         embed.add_field(name="Sessions", value=_fit_field("\n".join(lines[-10:])), inline=False)
     if details.reading:
         lines = [
-            f"{READ if item.read else UNREAD} {fit(' / '.join(path.split('/')), 200)}"
-            for path, item in details.reading
+            f"{READ if read else UNREAD} {fit(' / '.join(path.split('/')), 200)}"
+            for path, read in details.reading
         ]
         embed.add_field(name="Reading list", value=_fit_field("\n".join(lines)), inline=False)
     source = f"arXiv {paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_id else "member"
@@ -267,7 +267,7 @@ def reading_lines(roots: Sequence[TopicNode]) -> list[ReadingLine]:
             )
             for listed in node.items:
                 paper = listed.paper
-                mark = READ if listed.item.read else UNREAD
+                mark = READ if listed.read else UNREAD
                 label = _item_label(listed.item.label, paper)
                 who = f"{fit(label, 60)} " if label else ""
                 lines.append(
