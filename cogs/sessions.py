@@ -114,9 +114,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        schedule = self.services.schedule
-        if continues is not None:
-            continues = await schedule.id_for(guild_id_of(interaction), continues)
+        guild_id = guild_id_of(interaction)
+        continues_id = (
+            None if continues is None else await self.services.schedule.id_for(guild_id, continues)
+        )
         draft = SessionDraft(
             date_text=date,
             kind=kind,
@@ -127,7 +128,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             presenter_id=presenter.id if presenter else None,
             block_name=block,
             block_part=part,
-            continues_id=continues,
+            continues_id=continues_id,
             allow_past=backfill,
             duration_minutes=duration,
         )

@@ -49,12 +49,20 @@ async def test_each_server_counts_sessions_from_one(app: App) -> None:
     assert (await app.services.schedule.by_number(app.guild.id, 1)).session.title == "A one"
     assert (await app.services.schedule.by_number(other.id, 1)).session.title == ("B one, renamed")
 
+    later = await app.slash(
+        eve, "session add", date="2025-02-21", time="18:00", kind="continue", continues=1
+    )
+    await later.final()
+    assert "Scheduled session #3." in later.text
+    fields = {f["name"]: f["value"] for f in later.embeds[0]["fields"]}
+    assert fields["Continues"].startswith("#1 of 07.02.2025")
+
     listing = await app.slash(eve, "session list")
     description = listing.embeds[0]["description"]
-    assert "`#1`" in description and "`#2`" in description and "`#3`" not in description
+    assert "`#1`" in description and "`#3`" in description and "`#4`" not in description
     choices = await app.discord.autocomplete(eve, "session show", focused="session", value="")
-    assert sorted(c["value"] for c in choices) == [1, 2]
-    assert {c["name"].split(" · ")[0] for c in choices} == {"#1", "#2"}
+    assert sorted(c["value"] for c in choices) == [1, 2, 3]
+    assert {c["name"].split(" · ")[0] for c in choices} == {"#1", "#2", "#3"}
 
 
 async def test_each_server_counts_proposals_and_comments_from_one(app: App) -> None:
