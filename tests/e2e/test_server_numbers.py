@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import discord
+from icalendar import Calendar
 
 from tests.e2e.conftest import App
 
@@ -56,6 +57,14 @@ async def test_each_server_counts_sessions_from_one(app: App) -> None:
     assert "Scheduled session #3." in later.text
     fields = {f["name"]: f["value"] for f in later.embeds[0]["fields"]}
     assert fields["Continues"].startswith("#1 of 07.02.2025")
+
+    # Calendar subscribers keep their events: UIDs still carry the internal key.
+    exported = await app.slash(eve, "session export-calendar")
+    await exported.final()
+    events = Calendar.from_ical(exported.files[0].data).walk("VEVENT")
+    b_one = await app.services.schedule.by_number(other.id, 1)
+    assert b_one.id == 2
+    assert str(events[0]["uid"]) == f"session-2-guild-{other.id}@reading-group-bot"
 
     listing = await app.slash(eve, "session list")
     description = listing.embeds[0]["description"]
