@@ -86,6 +86,7 @@ async def fill(db: Database, guilds: int, sessions: int) -> None:
                 {
                     "id": session_id,
                     "guild_id": guild_id,
+                    "number": s + 1,
                     "starts_at": starts[-1][1],
                     "duration_minutes": 60,
                     "kind": "special",

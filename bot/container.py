@@ -142,7 +142,7 @@ class Services:
 
     def subscribers(self) -> list[Subscriber]:
         """The services that follow other services' events (connected by the bot at start)."""
-        return [self.readinglist, self.auto_publish, self.candidates]
+        return [self.auto_publish, self.candidates]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""

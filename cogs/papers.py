@@ -59,7 +59,7 @@ async def proposal_choices(
     if interaction.guild_id is None:
         return []
     views = await services_of(interaction).proposals.search_open(interaction.guild_id, current)
-    return [app_commands.Choice(name=proposal_choice(v), value=v.id) for v in views[:25]]
+    return [app_commands.Choice(name=proposal_choice(v), value=v.number) for v in views[:25]]
 
 
 async def paper_choices(
@@ -134,7 +134,7 @@ class PapersCog(
             await self.services.proposals.discard(guild_id, view.id)
             raise
         await self.services.proposals.set_message(guild_id, view.id, message.channel.id, message.id)
-        return f"Proposed {escape(view.paper.title[:150])} as #{view.id}: {message.jump_url}"
+        return f"Proposed {escape(view.paper.title[:150])} as #{view.number}: {message.jump_url}"
 
     async def _refresh_message(self, view: ProposalInfo) -> None:
         """Show a proposal's new state on its message (best effort: it may be deleted)."""
@@ -302,11 +302,12 @@ class PapersCog(
     async def withdraw(self, interaction: discord.Interaction, proposal: int) -> None:
         guild_id = guild_id_of(interaction)
         organizer = await member_is_organizer(interaction, self.services)
+        proposal_id = await self.services.proposals.id_for(guild_id, proposal)
         view = await self.services.proposals.withdraw(
-            guild_id, proposal, actor_id=interaction.user.id, is_organizer=organizer
+            guild_id, proposal_id, actor_id=interaction.user.id, is_organizer=organizer
         )
         await interaction.response.send_message(
-            f"Withdrew proposal #{view.id} ({escape(view.paper.title[:150])}).", ephemeral=True
+            f"Withdrew proposal #{view.number} ({escape(view.paper.title[:150])}).", ephemeral=True
         )
         await self._refresh_message(view)
 
@@ -336,7 +337,7 @@ class PapersCog(
         with notices.collect() as collected:
             view, session = await self.services.proposals.schedule(
                 guild_id,
-                proposal,
+                await self.services.proposals.id_for(guild_id, proposal),
                 date_text=date,
                 time_text=time,
                 presenter_id=presenter.id if presenter else None,
@@ -344,7 +345,7 @@ class PapersCog(
                 actor_id=interaction.user.id,
             )
         text = notices.appended(
-            f"Scheduled proposal #{view.id} as session #{session.id}.", collected
+            f"Scheduled proposal #{view.number} as session #{session.number}.", collected
         )
         if session.session.presenter_id is None:
             suggestion = await self._rotation(guild_id, config)

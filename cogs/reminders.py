@@ -76,7 +76,7 @@ def status_embed(status: ReminderStatus) -> discord.Embed:
     if status.upcoming:
         lines = [
             f"{discord_timestamp(d.due_at, 'f')} · {format_lead(d.lead_minutes or 0)} before "
-            f"session #{d.session_id}"
+            f"session #{status.numbers.get(d.session_id or 0, '?')}"
             for d in status.upcoming
         ]
         embed.add_field(name="Next reminders", value="\n".join(lines), inline=False)
@@ -256,6 +256,12 @@ class RemindersCog(
             ephemeral=True,
         )
 
+    async def _session_id(self, guild_id: int, number: int | None) -> int | None:
+        """The session an organizer named by its number, if any (else the next one)."""
+        if number is None:
+            return None
+        return await self.bot.services.schedule.id_for(guild_id, number)
+
     @app_commands.command(name="preview", description="Exactly what would be posted (only you)")
     @app_commands.describe(kind="Which post", session="For a reminder: the session (default next)")
     @app_commands.choices(kind=KIND_CHOICES)
@@ -264,7 +270,9 @@ class RemindersCog(
         self, interaction: discord.Interaction, kind: str = WEEKLY, session: int | None = None
     ) -> None:
         await ensure_organizer(interaction, self.bot.services)
-        post = await self.service.preview(guild_id_of(interaction), kind, session)
+        guild_id = guild_id_of(interaction)
+        session_id = await self._session_id(guild_id, session)
+        post = await self.service.preview(guild_id, kind, session_id)
         rendered = render_post(post)
         when = discord_timestamp(post.due_at, "F")
         note = f"Preview of the post due {when} (pings are not sent in a preview):"
@@ -284,8 +292,9 @@ class RemindersCog(
     ) -> None:
         await ensure_organizer(interaction, self.bot.services)
         guild_id = guild_id_of(interaction)
+        session_id = await self._session_id(guild_id, session)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        post = await self.service.preview(guild_id, kind, session, test=True)
+        post = await self.service.preview(guild_id, kind, session_id, test=True)
         channel_id, message_id = await self.service.post_test(post)
         link = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
         await interaction.followup.send(

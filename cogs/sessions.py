@@ -69,7 +69,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         collected: list[str],
         extra: str | None = None,
     ) -> None:
-        text = notices.appended(f"{verb} session #{view.id}.", collected)
+        text = notices.appended(f"{verb} session #{view.number}.", collected)
         await interaction.followup.send(
             f"{text}\n{extra}" if extra else text,
             embed=session_embed(view, config),
@@ -116,6 +116,9 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
+        continues_id = (
+            None if continues is None else await self.services.schedule.id_for(guild_id, continues)
+        )
         draft = SessionDraft(
             date_text=date,
             kind=kind,
@@ -126,7 +129,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             presenter_id=presenter.id if presenter else None,
             block_name=block,
             block_part=part,
-            continues_id=continues,
+            continues_id=continues_id,
             allow_past=backfill,
             duration_minutes=duration,
         )
@@ -225,6 +228,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
+        session_id = await self.services.schedule.id_for(guild_id, session)
         refs = _refs(paper, more_papers) if (paper or more_papers) else None
         changes = SessionEdit(
             title=title,
@@ -243,14 +247,14 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             changes.given_papers = details
             with notices.collect() as collected:
                 view = await self.services.schedule.edit(
-                    guild_id, session, changes, actor_id=interaction.user.id
+                    guild_id, session_id, changes, actor_id=interaction.user.id
                 )
             config = await self.services.guilds.get(guild_id)
             if refs is not None:
                 collected.extend(stand_in_notes(view))
             await self._reply_saved(reply_to, "Updated", view, config, collected)
 
-        check = partial(self.services.schedule.check_changeable, guild_id, session)
+        check = partial(self.services.schedule.check_changeable, guild_id, session_id)
         if not await ask_paper_details(interaction, refs or [], save, check=check):
             await save(interaction, [])
 
@@ -273,9 +277,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
         with notices.collect() as collected:
+            guild_id = guild_id_of(interaction)
             view, _previous = await self.services.schedule.move(
-                guild_id_of(interaction),
-                session,
+                guild_id,
+                await self.services.schedule.id_for(guild_id, session),
                 date_text=date,
                 time_text=time,
                 allow_past=backfill,
@@ -290,10 +295,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     async def cancel(self, interaction: discord.Interaction, session: int) -> None:
         config = await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.get(guild_id, session)
+        view = await self.services.schedule.by_number(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
         sent = await interaction.response.send_message(
-            f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
+            f"Cancel session #{view.number}? Its reminders and Discord event go too; the entry "
             "stays in the history as cancelled.",
             embed=session_embed(view, config),
             view=confirm,
@@ -313,10 +318,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             return
         with notices.collect() as collected:
             cancelled = await self.services.schedule.cancel(
-                guild_id, session, actor_id=interaction.user.id
+                guild_id, view.id, actor_id=interaction.user.id
             )
         await interaction.edit_original_response(
-            content=notices.appended(f"Cancelled session #{cancelled.id}.", collected),
+            content=notices.appended(f"Cancelled session #{cancelled.number}.", collected),
             embed=session_embed(cancelled, config),
             view=None,
         )
@@ -388,7 +393,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self, interaction: discord.Interaction, session: int, private: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.get(guild_id, session)
+        view = await self.services.schedule.by_number(guild_id, session)
         config = await self.services.guilds.get(guild_id)
         await interaction.response.send_message(
             embed=session_embed(view, config), ephemeral=private

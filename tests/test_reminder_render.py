@@ -29,6 +29,7 @@ CONFIG = GuildConfig(
 def _view(number: int, *, papers: int = 1, title: str = "Talk") -> SessionInfo:
     session = ReadingSession(
         id=number,
+        number=number,
         guild_id=GUILD,
         starts_at=START + timedelta(hours=number),
         kind="special",

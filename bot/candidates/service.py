@@ -129,7 +129,7 @@ def marks_of(rows: Sequence[HistoryRow], now: datetime) -> dict[str, str]:
         elif row.kind == "reading":
             put(arxiv_id, READ if row.read else LISTED)
         elif row.kind == "proposal" and row.status == ProposalStatus.OPEN:
-            put(arxiv_id, PROPOSED, f"{PROPOSED} #{row.proposal_id}")
+            put(arxiv_id, PROPOSED, f"{PROPOSED} #{row.proposal_number}")
         elif row.kind == "proposal" and row.status == ProposalStatus.SCHEDULED:
             put(arxiv_id, SCHEDULED)
     return out

@@ -137,7 +137,7 @@ class LLMService:
             material = material_of(view, comments)
             if not material.papers and not material.comments:
                 raise InvalidInput(
-                    f"Session #{view.id} has no papers and no logged comments yet, so there is "
+                    f"Session #{view.number} has no papers and no logged comments yet, so there is "
                     "nothing to summarise. Log comments with /comment add."
                 )
             input_hash = material.input_hash(self.model)
@@ -160,7 +160,7 @@ class LLMService:
             )
             async with self.db.unit() as uow:
                 if await uow.sessions.get(guild_id, view.id) is None:
-                    raise NotFound(f"Session #{view.id} was deleted meanwhile.")
+                    raise NotFound(f"Session #{view.number} was deleted meanwhile.")
                 saved = await uow.summaries.save(summary)
             return SummaryResult(view, saved, cached=False, requests=usage.requests, parts=parts)
 

@@ -91,7 +91,7 @@ class PaperEditor:
         async with self.db.unit() as uow:
             paper = await uow.papers.get(guild_id, paper_id)
             if paper is None:
-                raise NotFound(f"There is no paper #{paper_id} in this server.")
+                raise NotFound("That paper is not in this server (pick one from the list).")
             new = self._validated(paper, changes)
             changed = tuple(name for name, value in new.items() if getattr(paper, name) != value)
             if not changed:
@@ -160,7 +160,7 @@ class PaperEditor:
         if other is not None:
             what = "link" if isinstance(url, str) else "title"
             raise Conflict(
-                f"Paper #{other.id} ({other.title[:80]}) already has this {what}: the server "
+                f"“{other.title[:80]}” already has this {what}: the server "
                 "keeps one entry per paper. Put that one in the sessions instead."
             )
         paper.ref_key = identity.key

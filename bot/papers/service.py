@@ -32,9 +32,10 @@ from bot.papers.identity import (
     title_from_url,
 )
 from bot.papers.links import Link, Links, extract_links
+from bot.readinglist.marks import read_marks
 from bot.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
 from storage.db import Database
-from storage.models import Paper, PaperSource, ReadingItem, ReadingSession, id_of
+from storage.models import Paper, PaperSource, ReadingSession, id_of
 from storage.repositories import UnitOfWork
 
 MAX_REFS = 100
@@ -229,9 +230,10 @@ class PaperDetails:
     """A stored paper with where it appears in the server (``/paper info``)."""
 
     paper: Paper
-    proposals: list[tuple[int, str, int]] = field(default_factory=list)  # (id, status, votes)
+    # (number in the server, status, votes)
+    proposals: list[tuple[int, str, int]] = field(default_factory=list)
     sessions: list[ReadingSession] = field(default_factory=list)
-    reading: list[tuple[str, ReadingItem]] = field(default_factory=list)  # (topic path, item)
+    reading: list[tuple[str, bool]] = field(default_factory=list)  # (topic path, read)
 
 
 def apply_metadata(paper: Paper, meta: PaperMetadata, now_links: Links | None = None) -> None:
@@ -382,7 +384,7 @@ class PaperService:
             found = {i: await uow.papers.get(guild_id, i) for i in dict.fromkeys(ids)}
         missing = [i for i, paper in found.items() if paper is None]
         if missing:
-            raise NotFound(f"There is no paper #{missing[0]} in this server.")
+            raise NotFound("That stored paper is not in this server (any more): pick it again.")
         out: list[PaperSpec | str] = []
         for spec in specs:
             if isinstance(spec, PaperSpec) and spec.ref_key.startswith(STORED_PREFIX):
@@ -521,11 +523,16 @@ class PaperService:
             sessions = await uow.sessions.sessions_with_paper(guild_id, id_of(paper))
             items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
+            marks = await read_marks(uow, guild_id, self.clock.now())
         return PaperDetails(
             paper=paper,
-            proposals=[(p.id, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
+            proposals=[(p.number, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
             sessions=sessions,
-            reading=[(topics[i.topic_id].path, i) for i in items if i.topic_id in topics],
+            reading=[
+                (topics[i.topic_id].path, marks.is_read(i.id, i.read))
+                for i in items
+                if i.topic_id in topics
+            ],
         )
 
     async def set_links(

@@ -32,7 +32,7 @@ import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -65,7 +65,7 @@ from bot.reminders.plan import (
 )
 from bot.reminders.posts import ReminderPost, compose_lead, compose_weekly
 from storage.db import Database
-from storage.models import DeliveryStatus, GuildConfig, ReminderDelivery, SessionStatus
+from storage.models import DeliveryStatus, GuildConfig, ReminderDelivery, SessionStatus, id_of
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ class ReminderStatus:
     upcoming: list[Due]
     blocked: list[ReminderDelivery]
     last_sent: ReminderDelivery | None
+    numbers: dict[int, int] = field(default_factory=dict)  # session id → number in the server
 
 
 @dataclass(slots=True)
@@ -706,11 +707,15 @@ class ReminderService:
         async with self.db.unit() as uow:
             blocked = await uow.reminders.blocked(guild_id)
             last_sent = await uow.reminders.last_sent(guild_id)
+            leads = [d for d in upcoming if not d.is_weekly][:5]
+            sessions = await uow.sessions.get_many(
+                guild_id, [d.session_id for d in leads if d.session_id is not None]
+            )
         weekly = next((d.due_at for d in upcoming if d.is_weekly), None)
         if weekly is None and config.weekly_enabled:
             weekly = next_weekly(self.clock.now(), weekly_slot(config), config.timezone)
-        leads = [d for d in upcoming if not d.is_weekly][:5]
-        return ReminderStatus(config, weekly, leads, blocked, last_sent)
+        numbers = {id_of(s): s.number for s in sessions}
+        return ReminderStatus(config, weekly, leads, blocked, last_sent, numbers)
 
     async def preview(
         self, guild_id: int, kind: str, session_id: int | None = None, *, test: bool = False
@@ -737,7 +742,7 @@ class ReminderService:
             due = await self._next_lead(config, session_id, now)
             post = await self.compose(config, due, at=now)
             if post is None:
-                raise NotFound(f"Session #{due.session_id} is not scheduled any more.")
+                raise NotFound("That session is not scheduled any more.")
         if test:
             key = f"test:{uuid.uuid4().hex[:12]}"
             post = replace(
@@ -751,9 +756,9 @@ class ReminderService:
             if session_id is not None:
                 row = await uow.sessions.get(config.guild_id, session_id)
                 if row is None:
-                    raise NotFound(f"There is no session #{session_id} in this server.")
+                    raise NotFound("That session is not in this server (any more).")
                 if row.status != SessionStatus.SCHEDULED:
-                    raise InvalidInput(f"Session #{session_id} is cancelled.")
+                    raise InvalidInput(f"Session #{row.number} is cancelled.")
             else:
                 row = await uow.sessions.next_after(config.guild_id, now)
                 if row is None:

@@ -63,6 +63,8 @@ MAX_PAPERS_PER_SESSION = 12
 MAX_DURATION_MINUTES = 12 * 60
 MAX_YEARS_AHEAD = 5
 MAX_CONTINUE_CHAIN = 16
+# A session looked up by its global key (a button, an event) that is gone meanwhile.
+GONE = "That session is not in this server (any more)."
 
 
 class PaperResolver(Protocol):
@@ -189,17 +191,34 @@ class ScheduleService:
         """The session to change: it exists in this server and is not cancelled."""
         row = await uow.sessions.get(guild_id, session_id)
         if row is None:
-            raise NotFound(f"There is no session #{session_id} in this server.")
+            raise NotFound(GONE)
         if row.status == SessionStatus.CANCELLED:
-            raise InvalidInput(f"Session #{session_id} {verb}.")
+            raise InvalidInput(f"Session #{row.number} {verb}.")
         return row
 
     async def get(self, guild_id: int, session_id: int) -> SessionInfo:
+        """A session by its global key (internals; members give :meth:`by_number`)."""
         async with self.db.unit() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
+                raise NotFound(GONE)
             return (await self._views(uow, [row]))[0]
+
+    async def by_number(self, guild_id: int, number: int) -> SessionInfo:
+        """The session a member means by ``#number`` in this server."""
+        async with self.db.unit() as uow:
+            row = await uow.sessions.by_number(guild_id, number)
+            if row is None:
+                raise NotFound(f"There is no session #{number} in this server.")
+            return (await self._views(uow, [row]))[0]
+
+    async def id_for(self, guild_id: int, number: int) -> int:
+        """The global key of the session a member means by ``#number`` in this server."""
+        async with self.db.unit() as uow:
+            row = await uow.sessions.by_number(guild_id, number)
+        if row is None:
+            raise NotFound(f"There is no session #{number} in this server.")
+        return id_of(row)
 
     async def next(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the next one."""
@@ -335,7 +354,7 @@ class ScheduleService:
             other = (await self._views(uow, clashes[:1]))[0]
             local = utc_to_local(other.starts_at, config.timezone)
             raise Conflict(
-                f"Session #{other.id} ({headline(other)}) already takes that time "
+                f"Session #{other.number} ({headline(other)}) already takes that time "
                 f"({format_date(local.date(), config.date_format)} {local:%H:%M}). Move or "
                 "cancel it first, or pick another time."
             )
@@ -372,7 +391,7 @@ class ScheduleService:
             raise InvalidInput("A part number starts at 1.")
         if part in taken:
             raise Conflict(
-                f"{block} already has a part {part} (session #{taken[part].id}). "
+                f"{block} already has a part {part} (session #{taken[part].number}). "
                 f"Leave the part empty to take the next free number ({max(taken) + 1})."
             )
         return part
@@ -387,7 +406,7 @@ class ScheduleService:
         if continues_id is not None:
             target = await uow.sessions.get(guild_id, continues_id)
             if target is None or target.status != SessionStatus.SCHEDULED:
-                raise NotFound(f"There is no session #{continues_id} to continue.")
+                raise NotFound("That session cannot be continued: it is not scheduled (any more).")
             if target.starts_at >= start:
                 raise InvalidInput("A session can only continue one that comes before it.")
             return target

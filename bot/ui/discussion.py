@@ -37,7 +37,7 @@ def plain(text: str) -> str:
 
 def session_title(view: SessionInfo, limit: int = 150) -> str:
     """'#12 · Visual Instruction Tuning', the headline escaped (ready to send)."""
-    return f"#{view.id} · {plain(shorten(headline(view), limit))}"
+    return f"#{view.number} · {plain(shorten(headline(view), limit))}"
 
 
 # ------------------------------------------------------------------ comments
@@ -47,7 +47,7 @@ def comment_line(comment: Comment, text_limit: int = 280) -> str:
     pin = "📌 " if comment.pinned else ""
     author = f"<@{comment.author_id}>" if comment.author_id else plain(comment.author_name)
     line = (
-        f"`#{comment.id}` {pin}{author} · {discord_timestamp(comment.created_at, 'd')}\n"
+        f"`#{comment.number}` {pin}{author} · {discord_timestamp(comment.created_at, 'd')}\n"
         f"> {plain(shorten(' '.join(comment.text.split()), text_limit))}"
     )
     url = safe_url(comment.jump_url)
@@ -81,7 +81,7 @@ def comments_embed(page: CommentPage) -> discord.Embed:
 
 def comment_choice(comment: Comment) -> str:
     """An autocomplete label: '#12 · alice: Fig. 2 is unclear…' (≤ 100 characters)."""
-    prefix = f"#{comment.id} · {shorten(comment.author_name or 'someone', 24)}: "
+    prefix = f"#{comment.number} · {shorten(comment.author_name or 'someone', 24)}: "
     pin = " 📌" if comment.pinned else ""
     body = " ".join(comment.text.split())
     return prefix + shorten(body, CHOICE_NAME - len(prefix) - len(pin)) + pin

@@ -70,9 +70,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_T
             )
             votes = f"{view.votes} vote{'s' if view.votes != 1 else ''}"
             text = (
-                f"👍 Your vote for #{view.id} counts ({votes}). Click again to take it back."
+                f"👍 Your vote for #{view.number} counts ({votes}). Click again to take it back."
                 if voted
-                else f"Your vote for #{view.id} is taken back ({votes})."
+                else f"Your vote for #{view.number} is taken back ({votes})."
             )
             await interaction.followup.send(text, ephemeral=True)
         except Exception as error:
@@ -214,7 +214,7 @@ class PaperEditModal(BaseModal):
     arXiv's, so it is not asked). A field sent as it was shown is left alone."""
 
     def __init__(self, paper: Paper, *, on_submit: Edited) -> None:
-        super().__init__(title=f"Edit paper #{paper.id}"[:45], timeout=900)
+        super().__init__(title=shorten(f"Edit: {paper.title}", 45), timeout=900)
         self.submitted = on_submit
         self.inputs: dict[str, discord.ui.TextInput[PaperEditModal]] = {}
         self.shown: dict[str, str] = {}

@@ -122,7 +122,7 @@ def render_post(post: ReminderPost) -> RenderedPost:
         view = post.sessions[0]
         start = view.starts_at
         line = (
-            f"⏰ Session #{view.id} starts {discord_timestamp(start, 'R')} "
+            f"⏰ Session #{view.number} starts {discord_timestamp(start, 'R')} "
             f"({discord_timestamp(start, 't')})."
         )
         if post.ping_role_id is not None:
@@ -220,7 +220,7 @@ def _weekly_embed(post: ReminderPost) -> discord.Embed:
             (EMBED_BUDGET - used - questions_budget - FIELD_NAME * len(sessions)) // len(sessions),
         )
     for view in sessions:
-        name = shorten(f"#{view.id} · {headline(view)}", FIELD_NAME - 10)
+        name = shorten(f"#{view.number} · {headline(view)}", FIELD_NAME - 10)
         embed.add_field(
             name=escape(name)[:FIELD_NAME],
             value=_session_value(view, config, max(100, per_field)),
@@ -228,7 +228,7 @@ def _weekly_embed(post: ReminderPost) -> discord.Embed:
         )
     if questions_budget and post.last_session is not None:
         last = post.last_session
-        name = shorten(f"Open questions from #{last.id} · {headline(last)}", FIELD_NAME - 10)
+        name = shorten(f"Open questions from #{last.number} · {headline(last)}", FIELD_NAME - 10)
         lines = [f"• {escape(shorten(q, 300))}" for q in post.open_questions]
         embed.add_field(
             name=escape(name)[:FIELD_NAME],

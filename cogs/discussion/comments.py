@@ -38,9 +38,7 @@ async def comment_choices(
     if interaction.guild_id is None:
         return []
     found = await services_of(interaction).discussion.search(interaction.guild_id, current)
-    return [
-        app_commands.Choice(name=comment_choice(c), value=c.id) for c in found if c.id is not None
-    ][:25]
+    return [app_commands.Choice(name=comment_choice(c), value=c.number) for c in found][:25]
 
 
 def message_text(message: discord.Message) -> str:
@@ -132,11 +130,11 @@ class DiscussionCog(
         if logged.created:
             text = (
                 f"Logged {plain(logged.comment.author_name)}'s message as comment "
-                f"#{logged.comment.id} on session {where}."
+                f"#{logged.comment.number} on session {where}."
             )
         else:
             text = (
-                f"That message is already in the log as comment #{logged.comment.id} on "
+                f"That message is already in the log as comment #{logged.comment.number} on "
                 f"session {where}; nothing was added."
             )
         await self._confirm(interaction, text)
@@ -154,17 +152,18 @@ class DiscussionCog(
         session: int | None = None,
     ) -> None:
         user = interaction.user
+        guild_id = guild_id_of(interaction)
         logged = await self.services.discussion.add(
-            guild_id_of(interaction),
+            guild_id,
             text=text,
             author_id=user.id,
             author_name=getattr(user, "display_name", None) or user.name,
-            session_id=session,
+            session_id=await self._session_id(guild_id, session),
             thread_id=interaction.channel_id,
         )
         await self._confirm(
             interaction,
-            f"Logged comment #{logged.comment.id} on session "
+            f"Logged comment #{logged.comment.number} on session "
             f"{session_title(logged.session)}:\n> "
             f"{plain(comment_preview(logged.comment, 300))}",
         )
@@ -185,10 +184,14 @@ class DiscussionCog(
     ) -> None:
         guild_id = guild_id_of(interaction)
         view = await self.services.discussion.resolve_session(
-            guild_id, session, thread_id=interaction.channel_id
+            guild_id, await self._session_id(guild_id, session), thread_id=interaction.channel_id
         )
         render = self._pages(guild_id, view.id)
         await send_paged(interaction, PAGE_SOURCE, str(view.id), render, ephemeral=private)
+
+    async def _session_id(self, guild_id: int, number: int | None) -> int | None:
+        """The session a member named by its number, if any (else the service picks one)."""
+        return None if number is None else await self.services.schedule.id_for(guild_id, number)
 
     def _pages(self, guild_id: int, session_id: int) -> PageRenderer:
         async def render(number: int) -> tuple[discord.Embed, int, int]:
@@ -215,11 +218,14 @@ class DiscussionCog(
             config, member_role_ids(interaction), manages_server=manages_server(interaction)
         )
         removed = await self.services.discussion.remove(
-            guild_id, comment, actor_id=interaction.user.id, organizer=organizer
+            guild_id,
+            await self.services.discussion.id_for(guild_id, comment),
+            actor_id=interaction.user.id,
+            organizer=organizer,
         )
         await self._confirm(
             interaction,
-            f"Removed comment #{removed.id}:\n> {plain(comment_preview(removed, 300))}",
+            f"Removed comment #{removed.number}:\n> {plain(comment_preview(removed, 300))}",
         )
 
     @app_commands.command(
@@ -232,17 +238,18 @@ class DiscussionCog(
     ) -> None:
         await ensure_organizer(interaction, self.services)
         with notices.collect() as collected:
+            guild_id = guild_id_of(interaction)
             pinned, changed = await self.services.discussion.set_pinned(
-                guild_id_of(interaction), comment, not unpin
+                guild_id, await self.services.discussion.id_for(guild_id, comment), not unpin
             )
         state = "unpinned" if unpin else "pinned"
         if not changed:
-            text = f"Comment #{pinned.id} was already {state}."
+            text = f"Comment #{pinned.number} was already {state}."
         elif unpin:
-            text = f"Unpinned comment #{pinned.id}: it leaves the exported schedule."
+            text = f"Unpinned comment #{pinned.number}: it leaves the exported schedule."
         else:
             text = (
-                f"Pinned comment #{pinned.id}: it goes to the Comments column of the exported "
+                f"Pinned comment #{pinned.number}: it goes to the Comments column of the exported "
                 f"schedule.\n> {plain(comment_preview(pinned, 300))}"
             )
         await self._confirm(interaction, notices.appended(text, collected))
@@ -276,7 +283,9 @@ class DiscussionCog(
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.discussion.resolve_session(guild_id, session)
+        view = await self.services.discussion.resolve_session(
+            guild_id, await self._session_id(guild_id, session)
+        )
         if view.session.thread_id:
             await send_ephemeral(
                 interaction,
@@ -323,7 +332,7 @@ class DiscussionCog(
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         view = await self.services.discussion.resolve_session(
-            guild_id, session, thread_id=interaction.channel_id
+            guild_id, await self._session_id(guild_id, session), thread_id=interaction.channel_id
         )
         thread_id = view.session.thread_id
         if not thread_id:

@@ -43,8 +43,11 @@ class SummariesCog(commands.Cog):
         guild_id = guild_id_of(interaction)
         self.services.llm.require_enabled()  # one line on how to enable it, before deferring
         await interaction.response.defer(thinking=True)
+        session_id = (
+            None if session is None else await self.services.schedule.id_for(guild_id, session)
+        )
         view = await self.services.discussion.resolve_session(
-            guild_id, session, thread_id=interaction.channel_id
+            guild_id, session_id, thread_id=interaction.channel_id
         )
         result = await self.services.llm.summarize(guild_id, view.id, refresh=refresh)
         for text in summary_messages(result.session, result.summary, cached=result.cached):

@@ -71,7 +71,7 @@ async def test_fix_a_paper_known_by_its_link_everywhere(app: App) -> None:
     assert choices[0]["value"] == f"paper:{paper_id}"
 
     form = await _open(app, choices[0]["value"])
-    assert form.modal is not None and form.modal["title"] == f"Edit paper #{paper_id}"
+    assert form.modal is not None and form.modal["title"].startswith("Edit: distill.pub/multimodal")
     inputs = _inputs(form.modal)
     assert inputs["paper:edit:title"]["value"] == "distill.pub/multimodal-neurons"
     assert inputs["paper:edit:url"]["value"] == "https://distill.pub/2021/multimodal-neurons/"
@@ -88,10 +88,7 @@ async def test_fix_a_paper_known_by_its_link_everywhere(app: App) -> None:
         },
     )
     assert done.ephemeral
-    assert (
-        f"Saved the title, authors, Code links of paper #{paper_id}. Updated in 1 session."
-        in done.text
-    )
+    assert f"Saved the title, authors, Code links of {TITLE}. Updated in 1 session." in done.text
     assert done.embeds[0]["title"].endswith(TITLE)
 
     shown = await app.slash(app.member, "session show", session=session_id)
@@ -110,7 +107,7 @@ async def test_fix_a_paper_known_by_its_link_everywhere(app: App) -> None:
     assert _inputs(again.modal)["paper:edit:title"]["value"] == TITLE
     edits = len(app.discord.message_edits(pin))
     same = await _submit(app, again, {})
-    assert f"Nothing changed: paper #{paper_id} is as it was." in same.text
+    assert "Nothing changed:" in same.text and "is as it was." in same.text
     assert len(app.discord.message_edits(pin)) == edits
 
 
@@ -179,7 +176,7 @@ async def test_an_arxiv_paper_keeps_its_link(app: App) -> None:
     assert "paper:edit:url" not in inputs
     assert inputs["paper:edit:authors"]["value"] == "Haotian Liu"
     done = await _submit(app, form, {"paper:edit:authors": "Haotian Liu, Chunyuan Li"})
-    assert "Saved the authors of paper #" in done.text
+    assert "Saved the authors of " in done.text
     assert "refresh from arXiv" in done.text
     shown = await app.slash(app.member, "session show", session=1)
     papers = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}["Papers"]

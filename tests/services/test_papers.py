@@ -228,7 +228,7 @@ async def test_unknown_references(env: PaperEnv) -> None:
         await env.papers.find(GUILD, "2401.99999")
     with pytest.raises(NotFound, match="no paper titled 'Nothing Like It'"):
         await env.papers.find(GUILD, "Nothing Like It")
-    with pytest.raises(NotFound, match="no paper #77"):
+    with pytest.raises(NotFound, match="stored paper is not in this server"):
         await env.papers.lookup(GUILD, ["paper:77"])
     with pytest.raises(NotFound, match=r"has no https://openreview\.net"):
         await env.papers.find(GUILD, "https://openreview.net/forum?id=abc")

@@ -32,7 +32,7 @@ def shown(text: str) -> str:
 
 def view(title: str = "Visual Instruction Tuning") -> SessionInfo:
     return SessionInfo(
-        session=ReadingSession(id=12, guild_id=1, starts_at=WHEN, title=title), papers=[]
+        session=ReadingSession(id=12, number=12, guild_id=1, starts_at=WHEN, title=title), papers=[]
     )
 
 
@@ -130,6 +130,7 @@ def test_comments_embed_and_choices() -> None:
     comments = [
         Comment(
             id=n,
+            number=n,
             guild_id=1,
             session_id=12,
             author_id=None,
