@@ -103,12 +103,12 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         time: options.TimeText | None = None,
         paper: options.PaperList | None = None,
         more_papers: options.MorePapers | None = None,
-        title: str | None = None,
+        title: options.Title | None = None,
         presenter: discord.Member | None = None,
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         part: options.BlockPart | None = None,
         continues: int | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
         backfill: bool = False,
         duration: options.Minutes | None = None,
     ) -> None:
@@ -157,10 +157,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         interaction: discord.Interaction,
         date: options.DateText | None = None,
         time: options.TimeText | None = None,
-        title: str | None = None,
+        title: options.Title | None = None,
         paper: options.PaperList | None = None,
         presenter: discord.Member | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -199,15 +199,15 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self,
         interaction: discord.Interaction,
         session: int,
-        title: str | None = None,
+        title: options.Title | None = None,
         paper: options.PaperList | None = None,
         more_papers: options.MorePapers | None = None,
         presenter: discord.Member | None = None,
         clear_presenter: bool = False,
         kind: str | None = None,
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         part: options.BlockPart | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
@@ -311,7 +311,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self,
         interaction: discord.Interaction,
         scope: Scope = "upcoming",
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)

@@ -150,7 +150,7 @@ class DiscussionCog(
     async def add(
         self,
         interaction: discord.Interaction,
-        text: app_commands.Range[str, 1, 2000],
+        text: options.CommentText,
         session: int | None = None,
     ) -> None:
         user = interaction.user
