@@ -74,6 +74,7 @@ class SetupCog(commands.Cog):
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.bot = bot
 
+    @app_commands.guild_only()
     @app_commands.command(name="setup", description="Server settings for the reading group")
     @app_commands.describe(
         timezone_name="The group's time zone (IANA name, e.g. Europe/Berlin)",

@@ -92,8 +92,9 @@ class DiscussionCog(
     page_source = PAGE_SOURCE
 
     def __init__(self, bot: ReadingGroupBot) -> None:
-        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
-        self.menu.guild_only = True
+        self.menu = app_commands.guild_only(
+            app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
+        )
         super().__init__(bot)
 
     async def cog_load(self) -> None:
