@@ -92,10 +92,25 @@ def describe_error(interaction: discord.Interaction, error: BaseException) -> st
     )
 
 
+async def _drop_public_placeholder(interaction: discord.Interaction) -> None:
+    """After a public deferral the first follow-up replaces the "thinking…" message and is
+    shown to everyone, whatever its flags; remove the placeholder first so an error reaches
+    only the member who ran the command."""
+    if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
+        return
+    try:
+        original = await interaction.original_response()
+        if original.flags.loading and not original.flags.ephemeral:
+            await interaction.delete_original_response()
+    except discord.HTTPException as exc:
+        log.debug("could not check the deferred response of %s: %s", interaction.id, exc)
+
+
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
     """Answer with an ephemeral message, whether or not the interaction was answered."""
     try:
         if interaction.response.is_done():
+            await _drop_public_placeholder(interaction)
             await interaction.followup.send(
                 message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )

@@ -1,8 +1,9 @@
 """/summarize: an LLM summary of a session's papers and discussion, with open research
 questions.
 
-Defers at once (the model may take far longer than Discord's 3 s), then posts the stored
-result split into messages within Discord's limits. The text is model output: it is escaped
+Checks what it can first, then defers (the model may take far longer than Discord's 3 s)
+and posts the stored result split into messages within Discord's limits; errors are shown
+only to the member who asked. The text is model output: it is escaped
 and sent with mentions disabled.
 """
 
@@ -41,11 +42,14 @@ class SummariesCog(commands.Cog):
         self, interaction: discord.Interaction, session: int | None = None, refresh: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        self.services.llm.require_enabled()  # one line on how to enable it, before deferring
-        await interaction.response.defer(thinking=True)
+        # What can be refused at once is, before deferring: answers only the member sees.
+        self.services.llm.require_enabled()
         view = await self.services.discussion.resolve_session(
             guild_id, session, thread_id=interaction.channel_id
         )
+        await interaction.response.defer(thinking=True)
+        # A failure from here on reaches only the member too (bot.ui.errors removes the
+        # public "thinking…" placeholder before answering).
         result = await self.services.llm.summarize(guild_id, view.id, refresh=refresh)
         for text in summary_messages(result.session, result.summary, cached=result.cached):
             await interaction.followup.send(text, allowed_mentions=discord.AllowedMentions.none())
