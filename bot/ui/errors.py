@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -122,7 +123,20 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
         log.warning("could not deliver an error message to %s: %s", interaction.user, exc)
 
 
+UNDO_KEY = "undo_on_error"
+
+
+def undo_on_error(interaction: discord.Interaction, undo: Callable[[], None]) -> None:
+    """Run ``undo`` if the interaction ends in an error (e.g. give back a claimed turn)."""
+    interaction.extras.setdefault(UNDO_KEY, []).append(undo)
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    for undo in interaction.extras.pop(UNDO_KEY, []):
+        try:
+            undo()
+        except Exception:
+            log.exception("undoing after an error failed")
     await send_ephemeral(interaction, describe_error(interaction, error))
 
 

@@ -17,7 +17,7 @@ from bot.app import ReadingGroupBot
 from bot.container import Services
 from bot.ui import options
 from bot.ui.autocomplete import session_choices
-from bot.ui.checks import guild_id_of
+from bot.ui.checks import guild_id_of, llm_turn, option_set
 from bot.ui.discussion import summary_messages
 
 
@@ -38,6 +38,7 @@ class SummariesCog(commands.Cog):
     )
     @app_commands.autocomplete(session=session_choices)
     @app_commands.guild_only()
+    @llm_turn("a fresh summary", when=option_set("refresh"))
     async def summarize(
         self, interaction: discord.Interaction, session: int | None = None, refresh: bool = False
     ) -> None:
