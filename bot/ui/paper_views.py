@@ -16,7 +16,8 @@ import discord
 
 from bot.papers.arxiv import PaperMetadata
 from bot.papers.proposals import ProposalInfo
-from bot.text import shorten
+from bot.papers.service import AUTHORS_LIMIT
+from bot.text import TITLE_LIMIT, shorten
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import guild_id_of
 from bot.ui.errors import report_error
@@ -131,12 +132,12 @@ class PaperDetailsModal(BaseModal):
         self.url = url
         self.submitted = on_submit
         self.paper_title: discord.ui.TextInput[PaperDetailsModal] = discord.ui.TextInput(
-            label="Title", max_length=200, custom_id="paper:title"
+            label="Title", max_length=TITLE_LIMIT, custom_id="paper:title"
         )
         self.authors: discord.ui.TextInput[PaperDetailsModal] = discord.ui.TextInput(
             label="Authors (separated by commas)",
             required=False,
-            max_length=1000,
+            max_length=AUTHORS_LIMIT,
             style=discord.TextStyle.paragraph,
             custom_id="paper:authors",
         )

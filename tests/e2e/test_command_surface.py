@@ -159,3 +159,15 @@ async def test_only_help_is_offered_in_direct_messages(app: App) -> None:
         else:
             assert contexts == [GUILD], (command["name"], contexts)
             assert command.get("dm_permission") in (None, False), command["name"]
+
+
+async def test_the_paper_form_declares_the_enforced_lengths(app: App) -> None:
+    form = await app.slash(app.member, "paper propose", ref="https://openreview.net/forum?id=x1")
+    assert form.modal is not None
+    inputs = {
+        c["custom_id"]: c["max_length"]
+        for row in form.modal["components"]
+        for c in row.get("components", [row])
+        if "custom_id" in c
+    }
+    assert inputs == {"paper:title": TITLE_LIMIT, "paper:authors": AUTHORS_LIMIT}
