@@ -55,9 +55,18 @@ DATE_FORMATS: dict[str, str] = {
 
 HELP_DATES = "Write the date as 2025-02-07 or 07.02.2025 (or 'next thursday')."
 
+# What members may type (the slash-command options declare the same lengths).
+DATE_LIMIT = 40  # a date: "2025-02-07", "next thursday"
+DATE_TIME_LIMIT = 60  # a date with an optional time: "2025-02-07 18:00"
+TIME_LIMIT = 20  # a time of day: "18:00", "6:30 pm"
+PERIOD_LIMIT = 40  # a span of days: "2025-W06", "last 14 days"
+TIMEZONE_LIMIT = 64  # an IANA name: "America/Argentina/ComodRivadavia"
+
 
 @cache
 def timezone(name: str) -> zoneinfo.ZoneInfo:
+    if len(name) > TIMEZONE_LIMIT:
+        raise InvalidInput(f"A time zone name has at most {TIMEZONE_LIMIT} characters.")
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
@@ -108,6 +117,8 @@ _TIME = re.compile(
 def parse_time(text: str) -> time:
     """'18:00', '18.30', '6pm', '6:30 pm', '9h15' → a wall-clock time."""
     raw = text.strip()
+    if len(raw) > TIME_LIMIT:
+        raise InvalidInput("That is too long for a time: write it as 18:00 or 6pm.")
     match = _TIME.match(raw)
     if not match:
         raise InvalidInput(f"I could not read the time {text!r}: write it as 18:00 or 6pm.")
@@ -166,7 +177,7 @@ def parse_date(text: str, today: date, date_format: str = "DD.MM.YYYY") -> date:
     low = raw.lower()
     if not raw:
         raise InvalidInput(f"The date is empty. {HELP_DATES}")
-    if len(raw) > 40:
+    if len(raw) > DATE_LIMIT:
         raise InvalidInput(f"That is too long for a date. {HELP_DATES}")
     if low == "today":
         return today
@@ -657,6 +668,8 @@ def split_date_time(text: str) -> tuple[str, str | None]:
     """'2025-02-07 18:00' → ('2025-02-07', '18:00'); a date alone → (date, None). A zone
     after the time stays with it ('2025-10-26 02:30 CET' → ('2025-10-26', '02:30 CET'))."""
     raw = " ".join(text.strip().split())
+    if len(raw) > DATE_TIME_LIMIT:
+        raise InvalidInput(f"That is too long for a date and time. {HELP_DATES}")
     head, _, last = raw.rpartition(" ")
     if head and split_zone(f"00:00 {last}")[1] is not None:
         day, at = _split_date_time(head)
@@ -966,7 +979,7 @@ def parse_period(text: str | None, today: date, *, default_days: int = 7) -> Per
     low = raw.lower()
     if not raw or low in ("week", "past week", "last 7 days", "recent", "latest"):
         period = last_days(default_days, today)
-    elif len(raw) > 40:
+    elif len(raw) > PERIOD_LIMIT:
         raise InvalidInput(f"That is too long for a period. {PERIOD_HELP}")
     elif m := _LAST_DAYS.match(low):
         count = int(m[1])

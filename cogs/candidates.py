@@ -16,6 +16,7 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.dates import WEEKDAYS
 from bot.errors import InvalidInput
+from bot.ui import options
 from bot.ui.candidates import (
     CandidatePages,
     DiscordDigestSender,
@@ -104,7 +105,7 @@ class CandidatesCog(
         interaction: discord.Interaction,
         channel: discord.TextChannel | None = None,
         day: int | None = None,
-        time: app_commands.Range[str, 1, 20] | None = None,
+        time: options.TimeText | None = None,
         count: app_commands.Range[int, 1, 10] | None = None,
         enabled: bool | None = None,
     ) -> None:

@@ -22,7 +22,7 @@ from bot.papers.proposals import ProposalInfo
 from bot.papers.service import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
 from bot.ui import options
 from bot.ui.autocomplete import services_of
-from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
+from bot.ui.checks import ensure_organizer, guild_id_of, llm_turn, member_is_organizer
 from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged
 from bot.ui.paper_render import (
@@ -279,6 +279,7 @@ class PapersCog(
     @app_commands.command(name="tldr", description="A short summary of a paper (needs the LLM)")
     @app_commands.describe(ref="arXiv id or link, or a stored paper")
     @app_commands.autocomplete(ref=paper_choices)
+    @llm_turn("a TL;DR")
     async def tldr(self, interaction: discord.Interaction, ref: options.PaperRef) -> None:
         guild_id = guild_id_of(interaction)
         llm = self.services.llm

@@ -199,7 +199,7 @@ class RemindersCog(
         weekly: bool | None = None,
         day: int | None = None,
         time: options.TimeText | None = None,
-        lead_times: options.Name | None = None,
+        lead_times: options.LeadTimes | None = None,
         ping_role: discord.Role | None = None,
         no_ping_role: bool = False,
     ) -> None:

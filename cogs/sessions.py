@@ -105,12 +105,12 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         time: options.TimeText | None = None,
         paper: options.PaperList | None = None,
         more_papers: options.MorePapers | None = None,
-        title: str | None = None,
+        title: options.Title | None = None,
         presenter: discord.Member | None = None,
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         part: options.BlockPart | None = None,
         continues: int | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
         backfill: bool = False,
         duration: options.Minutes | None = None,
     ) -> None:
@@ -173,10 +173,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         interaction: discord.Interaction,
         date: options.DateText | None = None,
         time: options.TimeText | None = None,
-        title: str | None = None,
+        title: options.Title | None = None,
         paper: options.PaperList | None = None,
         presenter: discord.Member | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -215,15 +215,15 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self,
         interaction: discord.Interaction,
         session: int,
-        title: str | None = None,
+        title: options.Title | None = None,
         paper: options.PaperList | None = None,
         more_papers: options.MorePapers | None = None,
         presenter: discord.Member | None = None,
         clear_presenter: bool = False,
         kind: str | None = None,
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         part: options.BlockPart | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
@@ -339,7 +339,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self,
         interaction: discord.Interaction,
         scope: Scope = "upcoming",
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)

@@ -22,8 +22,10 @@ from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
 from storage.models import Comment, CommentSource, id_of
 
-COMMENT_LIMIT = 1800  # typed with /comment add: one comment fits one Discord message
-MESSAGE_LIMIT = 4000  # a logged Discord message (Discord's own limit for long messages)
+# A comment, typed (/comment add, or its form for long notes) or logged from a message:
+# Discord's own limit for long messages. The column is unbounded text.
+COMMENT_LIMIT = 4000
+MESSAGE_LIMIT = COMMENT_LIMIT
 JUMP_URL_LIMIT = 300
 IMPORT_LIMIT = 2000  # messages read from one thread at most
 PER_PAGE = 10
@@ -118,7 +120,8 @@ class DiscussionService:
         session_id: int | None = None,
         thread_id: int | None = None,
     ) -> Logged:
-        """A comment typed with ``/comment add``: no mentions, at most COMMENT_LIMIT."""
+        """A comment typed with ``/comment add`` (or pasted in its form): no mentions, at
+        most COMMENT_LIMIT, stored whole."""
         cleaned = check_text(text, what="comment", limit=COMMENT_LIMIT, multiline=True)
         if cleaned is None:
             raise InvalidInput("The comment is empty: write what you want to log.")

@@ -42,7 +42,10 @@ MAX_REFS = 100
 MAX_AUTHORS = 50
 MAX_LINKS_PER_KIND = 5
 LINK_LABEL_LIMIT = 40
-URL_LIMIT = 500
+URL_LIMIT = 500  # also the longest single reference (a link; an id or title is shorter)
+REFS_LIMIT = 6000  # several references in one text (Discord's longest option)
+AUTHORS_LIMIT = 2000
+LINKS_LIMIT = 1500  # the links typed for the Code or Demo column
 STORED_PREFIX = "paper:"
 _URLISH = re.compile(r"^(?:https?://|www\.)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -82,6 +85,10 @@ def split_refs(text: str) -> list[str]:
     text = text.strip()
     if not text:
         return []
+    if len(text) > REFS_LIMIT:
+        raise InvalidInput(
+            f"That is {len(text):,} characters of references; give at most {REFS_LIMIT:,}."
+        )
     parts = [p for p in _SEPARATORS.split(text) if p]
     looks_like_refs = all(
         _URLISH.match(p) or _is_arxiv(p) or _ID_SHAPED.match(p) or _STORED.match(p) for p in parts
@@ -155,7 +162,7 @@ def parse_authors(text: str | None) -> tuple[str, ...]:
     """'H. Liu, C. Li; Q. Wu' → ('H. Liu', 'C. Li', 'Q. Wu'); mentions are refused."""
     if text is None:
         return ()
-    cleaned = check_text(text, what="author list", limit=2000)
+    cleaned = check_text(text, what="author list", limit=AUTHORS_LIMIT)
     if cleaned is None:
         return ()
     names = [clean_line(n) for n in re.split(r"[,;]|\band\b", cleaned)]
@@ -182,6 +189,8 @@ def parse_links(text: str | None, kind: str) -> list[list[str]] | None:
     text = text.strip()
     if text.lower() in _CLEAR_WORDS:
         return []
+    if len(text) > LINKS_LIMIT:
+        raise InvalidInput(f"Give at most {LINKS_LIMIT:,} characters of {kind} links.")
     links: list[list[str]] = []
     for match in _LINK_TOKEN.finditer(text):
         url = (match["url"] or match["bare"]).strip("<>")

@@ -694,8 +694,11 @@ def _kind(value: str) -> str:
         raise InvalidInput(f"Unknown session kind {value!r}: use one of {names}.") from None
 
 
+BLOCK_NAME_LIMIT = 100
+
+
 def _block_name(value: str | None) -> str | None:
-    name = check_text(value, what="block name", limit=100)
+    name = check_text(value, what="block name", limit=BLOCK_NAME_LIMIT)
     if name is None:
         return None
     return name.strip().rstrip(".").strip() or None

@@ -18,7 +18,7 @@ from bot.papers.arxiv import PaperMetadata
 from bot.papers.editing import PaperEdit
 from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo
-from bot.papers.service import URL_LIMIT, PaperSpec
+from bot.papers.service import AUTHORS_LIMIT, URL_LIMIT, PaperSpec
 from bot.text import TITLE_LIMIT, shorten
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import guild_id_of
@@ -147,7 +147,7 @@ class PaperDetailsModal(BaseModal):
         self.authors: discord.ui.TextInput[PaperDetailsModal] = discord.ui.TextInput(
             label="Authors (separated by commas)",
             required=False,
-            max_length=1000,
+            max_length=AUTHORS_LIMIT,
             style=discord.TextStyle.paragraph,
             custom_id="paper:authors",
             default=authors or None,

@@ -17,10 +17,12 @@ from bot.app import ReadingGroupBot
 from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
 from bot.guilds import is_organizer
+from bot.schedule.service import headline
 from bot.ui import options
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.cog import FeatureCog
+from bot.ui.comment_form import CommentModal
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
 from bot.ui.paging import PageRenderer, send_paged
@@ -29,6 +31,7 @@ from bot.ui.reactions.thread_opener import THREAD_PERMISSION_NOTICE, thread_name
 log = logging.getLogger(__name__)
 
 MENU_NAME = "Log as discussion comment"
+PREVIEW = 300  # characters of a comment quoted in a confirmation
 PAGE_SOURCE = "comments"
 
 
@@ -90,8 +93,9 @@ class DiscussionCog(
     page_source = PAGE_SOURCE
 
     def __init__(self, bot: ReadingGroupBot) -> None:
-        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
-        self.menu.guild_only = True
+        self.menu = app_commands.guild_only(
+            app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
+        )
         super().__init__(bot)
 
     async def cog_load(self) -> None:
@@ -141,16 +145,32 @@ class DiscussionCog(
 
     @app_commands.command(name="add", description="Log a comment on a session")
     @app_commands.describe(
-        text="Your comment or question, e.g. 'Fig. 2 is unclear.'",
+        text="Your comment, e.g. 'Fig. 2 is unclear.' Leave it out for a form for long notes",
         session=options.SESSION_DEFAULT,
     )
     @app_commands.autocomplete(session=session_choices)
     async def add(
         self,
         interaction: discord.Interaction,
-        text: app_commands.Range[str, 1, 2000],
+        text: options.CommentText | None = None,
         session: int | None = None,
     ) -> None:
+        if text is not None:
+            await self._add(interaction, text, session)
+            return
+        # The session is settled before the form opens: a wrong one is said before typing.
+        guild_id = guild_id_of(interaction)
+        view = await self.services.discussion.resolve_session(
+            guild_id, await self._session_id(guild_id, session), thread_id=interaction.channel_id
+        )
+
+        async def submitted(form: discord.Interaction, long_text: str) -> None:
+            await self._add(form, long_text, view.number)
+
+        label = f"#{view.number} · {headline(view)}"
+        await interaction.response.send_modal(CommentModal(label, on_submit=submitted))
+
+    async def _add(self, interaction: discord.Interaction, text: str, session: int | None) -> None:
         user = interaction.user
         guild_id = guild_id_of(interaction)
         logged = await self.services.discussion.add(
@@ -161,11 +181,13 @@ class DiscussionCog(
             session_id=await self._session_id(guild_id, session),
             thread_id=interaction.channel_id,
         )
+        length = len(logged.comment.text)
+        size = f" ({length:,} characters)" if length > PREVIEW else ""
         await self._confirm(
             interaction,
-            f"Logged comment #{logged.comment.number} on session "
+            f"Logged comment #{logged.comment.number}{size} on session "
             f"{session_title(logged.session)}:\n> "
-            f"{plain(comment_preview(logged.comment, 300))}",
+            f"{plain(comment_preview(logged.comment, PREVIEW))}",
         )
 
     # ------------------------------------------------------------------ reading

@@ -452,7 +452,8 @@ async def test_tldr_summarises_the_abstract_as_data(app: App) -> None:
     assert "@everyone" not in reply.text.replace("@\u200beveryone", "")
     prompt = app.llm.last.prompt_text
     assert "We present LLaVA." in prompt
-    again = await app.slash(app.member, "paper tldr", ref=LLAVA)
+    # (an organizer: a member waits LLM_COOLDOWN_SECONDS between two TL;DRs)
+    again = await app.slash(app.organizer, "paper tldr", ref=LLAVA)
     await again.final()
     assert len(app.llm.completions) == 1  # the same abstract is not asked twice
 
