@@ -15,7 +15,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot.reminders.service import LEASE, ReminderPost, lead_key, weekly_key
+from bot.reminders.delivery import LEASE
+from bot.reminders.plan import lead_key, weekly_key
+from bot.reminders.posts import ReminderPost
 from cogs.reminders import WAKE_JOB
 from storage.models import DeliveryStatus
 from tests.e2e.conftest import App
@@ -282,7 +284,7 @@ async def test_catch_up_after_three_days_down(app: App, caplog: pytest.LogCaptur
     await add_session(app, "2025-01-09", title="Thursday")
     await app.running.stop()  # down from Sunday noon ...
     app.clock.set(_utc(2025, 1, 9, 16, 30))  # ... until Thursday, half an hour before 18:00
-    caplog.set_level(logging.INFO, logger="bot.reminders.service")
+    caplog.set_level(logging.INFO, logger="bot.reminders.delivery")
     await app.restart()
     # No test call: the wake-up armed at start-up catches up by itself.
     message = await app.discord.wait_for_message(app.announcements, timeout=5)

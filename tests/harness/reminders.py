@@ -11,7 +11,8 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.reminders.service import DeliveryBlocked, DeliveryFailed, ReminderPost
+from bot.reminders.delivery import DeliveryBlocked, DeliveryFailed
+from bot.reminders.posts import ReminderPost
 
 
 class Crash(BaseException):
