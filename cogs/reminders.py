@@ -106,10 +106,12 @@ class RemindersCog(
     async def cog_load(self) -> None:
         self.bot.add_view(PingRoleView())  # buttons of earlier posts work after a restart
         self.service.attach(self.sender, self.arm)
+        await self.service.hold_slot()  # claims a crash of this instance left: taken over at once
         await self.service.rebuild()  # one pass over the database; arms the first wake-up
 
     async def cog_unload(self) -> None:
         self.service.detach()
+        await self.service.release_slot()
         if self.bot.scheduler.get_job(WAKE_JOB) is not None:
             self.bot.scheduler.remove_job(WAKE_JOB)
 

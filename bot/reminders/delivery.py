@@ -211,6 +211,7 @@ class Delivery:
             sent_at=self.clock.now(),
             late=late,
         )
+        log.info("guild %s: reminder %s posted as message %s", due.guild_id, due.key, message_id)
         if p.status == DeliveryStatus.BLOCKED:
             log.info("guild %s: blocked reminder %s delivered", due.guild_id, due.key)
         await self.blocked.clear(due.guild_id)

@@ -152,12 +152,30 @@ async def test_kill_between_claim_and_post_then_restart_posts_exactly_once(app: 
     assert posts(app) == []
 
     await app.restart()
-    await run(app)
-    assert posts(app) == []  # the dead process's claim is respected until its lease ends
+    # The restarted bot holds the dead one's instance slot: it takes the claim over at once,
+    # after looking in the channel for the reminder's reference.
+    await run(app)  # (or the wake-up armed at start-up did it already)
+    assert app.discord.requests_matching("GET", rf"/channels/{app.announcements.id}/messages")
+    assert len(posts(app)) == 1
     app.clock.advance(LATER)
     await run(app)
-    await run(app)
     assert len(posts(app)) == 1
+
+
+async def test_a_live_instance_keeps_its_claim_until_the_lease_ends(app: App) -> None:
+    await add_session(app, "2025-01-09")
+    app.clock.set(THURSDAY_18 - timedelta(hours=1))
+    real = app.services.reminders.sender
+    app.services.reminders.sender = CrashingSender(real, after_post=False)
+    with pytest.raises(Crash):
+        await run(app)  # the first instance is stuck with its claim but still running
+
+    other = await app.start_another()
+    assert await other.services.reminders.run_due() == []
+    assert posts(app) == []  # another live instance's claim is respected ...
+    app.clock.advance(LATER)
+    await other.services.reminders.run_due()
+    assert len(posts(app)) == 1  # ... until its lease ends
 
 
 async def test_kill_between_post_and_mark_then_restart_does_not_post_again(app: App) -> None:
