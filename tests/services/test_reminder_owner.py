@@ -30,7 +30,7 @@ DUE = SESSION_START - timedelta(hours=1)
 
 
 def _services(db: Database, clock: FakeClock, channels: MemoryChannels) -> Services:
-    settings = Settings(_env_file=None, default_timezone="Europe/Berlin")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, default_timezone="Europe/Berlin")
     services = Services(settings=settings, db=db, clock=clock)
     services.reminders.attach(channels)
     return services
