@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -90,15 +90,36 @@ class SlotLock:
         self._conn = conn
         self._engine = engine  # PostgreSQL: its own engine, so the pool keeps its size
 
+    async def held(self) -> bool:
+        """Whether the slot is still ours: a PostgreSQL connection may be cut (a server
+        restart, a network fault), which drops its advisory lock."""
+        if self._conn is None:
+            return self._file is not None
+        try:
+            result = await self._conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                f"AND classid = {REMINDER_SLOTS} AND objid = {self.number} "
+                "AND pid = pg_backend_pid()"
+            )
+            count = result.scalar()
+            await self._conn.commit()
+        except (SQLAlchemyError, OSError):  # a cut connection, or one left needing a rollback
+            return False
+        return bool(count)
+
+    @property
+    def number(self) -> int:
+        return int(self.name.removeprefix("slot-"))
+
     async def release(self) -> None:
         if self._file is not None:
             self._file.close()  # closing the descriptor drops the flock
             self._file = None
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            with contextlib.suppress(DBAPIError, OperationalError, OSError):
+            with contextlib.suppress(SQLAlchemyError, OSError):
                 await conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
-            with contextlib.suppress(DBAPIError, OperationalError, OSError):
+            with contextlib.suppress(SQLAlchemyError, OSError):
                 await conn.close()
         if self._engine is not None:
             engine, self._engine = self._engine, None

@@ -150,6 +150,13 @@ class ReminderService:
                 log.info("reminder claims are made as %s", self.owner.name)
         return self._slot.name if self._slot is not None else None
 
+    async def _keep_slot(self) -> None:
+        """Before claiming: if the slot was lost (its connection cut), take one again."""
+        if self._slot is not None and not await self._slot.held():
+            log.warning("the instance slot %s was lost; taking one again", self._slot.name)
+            await self.release_slot()
+            await self.hold_slot()
+
     async def release_slot(self) -> None:
         if self._slot is not None:
             slot, self._slot = self._slot, None
@@ -196,6 +203,7 @@ class ReminderService:
             raise NotConfigured("Reminders cannot be posted: the bot is not connected.")
         agenda = self.agenda
         async with self._run_lock:
+            await self._keep_slot()
             now = self.clock.now()
             full = (
                 self._last_full is None

@@ -13,7 +13,7 @@ import pytest
 
 from bot.container import Services
 from bot.reminders.delivery import LEASE
-from bot.reminders.owner import ClaimOwner
+from bot.reminders.owner import REMINDER_SLOTS, ClaimOwner
 from bot.reminders.plan import lead_key
 from bot.schedule.service import SessionDraft
 from bot.settings import Settings
@@ -105,3 +105,30 @@ def test_a_claim_is_our_own_only_in_our_slot_and_another_run() -> None:
     assert not owner.is_earlier_self("host:1:a")
     assert not owner.is_earlier_self(None)
     assert not ClaimOwner("host:2:b").is_earlier_self("host:1:a")  # no slot: leases only
+
+
+@pytest.mark.postgres
+async def test_a_slot_lost_with_its_connection_is_taken_again(
+    shared_postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = await Database.open(shared_postgres_url)
+    clock = FakeClock(NOW)
+    services = _services(db, clock, MemoryChannels(clock))
+    try:
+        await db.migrate()
+        assert await services.reminders.hold_slot() == "slot-0"
+        async with db.engine.connect() as conn:  # the server cuts the slot's connection
+            await conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                f"AND classid = {REMINDER_SLOTS} AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        slot = services.reminders._slot
+        assert slot is not None and not await slot.held()
+        await services.reminders.run_due()
+        assert "instance slot slot-0 was lost" in caplog.text
+        renewed = services.reminders._slot
+        assert renewed is not None and renewed.name == "slot-0" and await renewed.held()
+    finally:
+        await services.reminders.release_slot()
+        await db.close()
