@@ -62,3 +62,21 @@ async def test_the_nearest_sessions_keep_their_events_within_the_cap(app: App) -
     assert cancelled.session.status == SessionStatus.CANCELLED
     assert set(await mirrored(app)) == {2, 3, 6}
     assert app.discord.violations == []
+
+
+async def test_an_import_beyond_the_cap_mirrors_the_nearest_sessions(app: App) -> None:
+    app.discord.max_scheduled_events = 2
+    rows = "\n".join(
+        f"| {day}.02.2025 | Talk {n} | | | | |" for n, day in enumerate(("27", "06", "20", "13"))
+    )
+    text = (
+        "# Group\n\n---\n| Date | Paper | Authors | Code | Demo | Comments |\n"
+        f"| :--- | :---- | :------ | :--- | :--- | :------- |\n{rows}\n---\n"
+    )
+    report = await app.services.markdown.import_text(app.guild.id, text)
+    assert len(report.created) == 4, report
+    views = (await app.services.schedule.page(app.guild.id, scope="all", per_page=10)).items
+    starts = {v.id: v.starts_at.date().isoformat() for v in views}
+    kept = {starts[s] for s in await mirrored(app)}
+    assert kept == {"2025-02-06", "2025-02-13"}  # the two nearest, whatever the file's order
+    assert len(app.discord.scheduled_events(app.guild)) == 2

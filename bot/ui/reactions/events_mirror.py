@@ -36,7 +36,8 @@ NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 NOTICE_KEY = "scheduled_events_permission"
 IMPORT_MIRROR_LIMIT = 25
-EVENT_CAP_CODE = 30038  # Maximum number of guild scheduled events reached (100)
+EVENT_CAP = 100  # scheduled or active events Discord keeps per server
+EVENT_CAP_CODE = 30038  # "Maximum number of guild scheduled events reached (100)"
 UPCOMING_PAGE = 100
 PERMISSION_NOTICE = (
     "The session is saved, but I could not create or update its Discord event: give my role "
@@ -242,27 +243,29 @@ class EventMirror:
         self._tell(guild.id, CAP_SKIPPED.format(session=view.id))
         return None
 
-    async def _upcoming(self, guild_id: int) -> list[SessionInfo]:
-        """Every upcoming scheduled session, soonest first."""
+    async def _mirrored(self, guild_id: int) -> list[SessionInfo]:
+        """The upcoming sessions with an event, soonest first: pages of the schedule until
+        as many as Discord allows were seen (the rest of a long schedule is not read)."""
         views: list[SessionInfo] = []
         number = 0
         while True:
             page = await self.bot.services.schedule.page(
                 guild_id, scope="upcoming", number=number, per_page=UPCOMING_PAGE
             )
-            views.extend(v for v in page.items if v.session.status == SessionStatus.SCHEDULED)
+            views.extend(
+                v
+                for v in page.items
+                if v.session.status == SessionStatus.SCHEDULED
+                and v.session.discord_event_id is not None
+            )
             number += 1
-            if number >= page.pages:
+            if number >= page.pages or len(views) >= EVENT_CAP:
                 return views
 
     async def _farthest_mirrored_after(
         self, guild_id: int, view: SessionInfo
     ) -> SessionInfo | None:
-        later = [
-            v
-            for v in await self._upcoming(guild_id)
-            if v.session.discord_event_id is not None and v.starts_at > view.starts_at
-        ]
+        later = [v for v in await self._mirrored(guild_id) if v.starts_at > view.starts_at]
         return max(later, key=lambda v: v.starts_at) if later else None
 
     async def _drop_event(self, guild: discord.Guild, view: SessionInfo) -> None:
