@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
 
 from bot.container import Services  # noqa: E402
-from bot.reminders.service import plan_guild  # noqa: E402
+from bot.reminders.plan import plan_guild  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import (  # noqa: E402

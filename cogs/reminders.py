@@ -17,27 +17,21 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.dates import WEEKDAYS, discord_timestamp
 from bot.errors import InvalidInput
-from bot.reminders.service import (
-    LEAD,
-    WEEKLY,
-    ReminderService,
-    ReminderStatus,
-    describe_leads,
-    describe_weekly,
-    format_lead,
-)
+from bot.reminders.plan import LEAD, WEEKLY, describe_leads, describe_weekly, format_lead
+from bot.reminders.service import ReminderService
+from bot.reminders.settings import ReminderStatus
 from bot.ui import options
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
-from bot.ui.reminders import (
-    DiscordReminderSender,
+from bot.ui.reactions.reminder_sender import DiscordReminderSender
+from bot.ui.reminders.ping import (
     PingRoleView,
     ping_role_problem,
     ping_role_warnings,
-    render_post,
     toggle_ping_role,
 )
+from bot.ui.reminders.render import render_post
 from bot.ui.render import COLOUR
 
 log = logging.getLogger(__name__)
@@ -112,10 +106,12 @@ class RemindersCog(
     async def cog_load(self) -> None:
         self.bot.add_view(PingRoleView())  # buttons of earlier posts work after a restart
         self.service.attach(self.sender, self.arm)
+        await self.service.hold_slot()  # claims a crash of this instance left: taken over at once
         await self.service.rebuild()  # one pass over the database; arms the first wake-up
 
     async def cog_unload(self) -> None:
         self.service.detach()
+        await self.service.release_slot()
         if self.bot.scheduler.get_job(WAKE_JOB) is not None:
             self.bot.scheduler.remove_job(WAKE_JOB)
 
