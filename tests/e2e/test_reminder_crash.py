@@ -95,7 +95,7 @@ async def start_bot(url: str, api: str, tmp_path: Path, token: str) -> BotProces
         DISCORD_API_BASE=f"{api}/api/v10",
         DISCORD_GATEWAY_URL=f"ws://127.0.0.1:{port}/gateway",
         PYTHONPATH=str(REPO),
-        LOG_LEVEL="INFO",
+        LOG_LEVEL="DEBUG",  # the scheduler's "Job … executed" lines waited for are DEBUG
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
