@@ -15,6 +15,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,11 +72,25 @@ async def posts_once_after_restart(
     return message
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("stop_signal", "backend"),
+    [
+        pytest.param(signal.SIGTERM, "sqlite", id="SIGTERM"),
+        pytest.param(signal.SIGINT, "sqlite", id="SIGINT"),
+        pytest.param(signal.SIGTERM, "postgres", id="SIGTERM-postgres", marks=pytest.mark.postgres),
+    ],
+)
 async def test_a_stop_while_discord_answers_5xx_exits_at_once_and_loses_nothing(
-    fake_discord: FakeDiscord, tmp_path: Path, stop_signal: signal.Signals
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    stop_signal: signal.Signals,
+    backend: str,
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    if backend == "postgres":
+        factory: Any = request.getfixturevalue("postgres_database_factory")
+        url = str(factory())
     channel = fake_discord.guild.add_text_channel("announcements")
     starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
     await seed(url, fake_discord.guild.id, channel.id, starts_at)
@@ -144,6 +159,7 @@ async def test_a_stop_while_the_run_waits_for_the_database_lets_it_finish(
     restarted = await start_bot(url, fake_discord.base_url, tmp_path, fake_discord.token)
     try:
         await restarted.wait_log(r"reminders planned: 0 pending")
+        await restarted.wait_log(r"ready as ")
     finally:
         await restarted.stop()
     assert restarted.process.returncode == 0, restarted.log
