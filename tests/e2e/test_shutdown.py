@@ -29,6 +29,7 @@ from tests.e2e.test_reminder_crash import (
     start_bot,
 )
 from tests.harness.discord.fixtures import fake_discord
+from tests.harness.discord.models import Channel
 from tests.harness.discord.server import FakeDiscord
 
 __all__ = ["fake_discord"]
@@ -57,19 +58,20 @@ async def stopped_within(bot: BotProcess, sig: signal.Signals) -> float:
 
 
 async def posts_once_after_restart(
-    fake: FakeDiscord, tmp_path: Path, url: str, channel: object
-) -> dict[str, object]:
+    fake: FakeDiscord, tmp_path: Path, url: str, channel: Channel
+) -> None:
     restarted = await start_bot(url, fake.base_url, tmp_path, fake.token)
     try:
-        message = await fake.wait_for_message(channel, timeout=30)  # type: ignore[arg-type]
+        message = await fake.wait_for_message(channel, timeout=30)
+        # The stopped run's claim is taken over at once, not after its five-minute lease.
+        await restarted.wait_log(r"taken over from this instance's earlier run")
         await restarted.wait_log(WAKE_UP_DONE)
     finally:
         await restarted.stop()
     assert restarted.process.returncode == 0, restarted.log
-    assert [m["id"] for m in fake.channel_messages(channel)] == [message["id"]]  # type: ignore[arg-type]
+    assert [m["id"] for m in fake.channel_messages(channel)] == [message["id"]]
     [row] = await ledger(url)
     assert row.status == DeliveryStatus.SENT and row.message_id == int(message["id"])
-    return message
 
 
 @pytest.mark.parametrize(
