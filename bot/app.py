@@ -28,7 +28,9 @@ import cogs
 from bot.clock import Clock, SystemClock
 from bot.container import Services
 from bot.events import Connection
+from bot.ops.stopping import STOP_GRACE, DrainingExecutor
 from bot.settings import Settings
+from bot.ui.cog import FeatureCog
 from bot.ui.errors import ReportingTree
 from bot.ui.paging import PageButton, PageSources
 from bot.ui.reactions import Reactions
@@ -125,7 +127,10 @@ class ReadingGroupBot(commands.Bot):
         self._sync_on_start = sync_commands
         # The lists the ◀ / ▶ buttons page through; cogs add theirs when they load.
         self.page_sources = PageSources()
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._jobs = DrainingExecutor()
+        self.scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": self._jobs})
+        self.stop_grace = STOP_GRACE
+        self._stopping = False
         self._services: Services | None = None
         self._subscriptions: Connection | None = None
         self.reactions: Reactions
@@ -262,10 +267,22 @@ class ReadingGroupBot(commands.Bot):
         # discord.py documents replacing CommandTree.on_error as the way to handle errors
         self.tree.on_error = on_error  # type: ignore[method-assign]
 
+    async def _finish_work(self) -> None:
+        """Start nothing new and let running jobs end (see :mod:`bot.ops.stopping`)."""
+        self._stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()
+        for cog in list(self.cogs.values()):
+            if isinstance(cog, FeatureCog):
+                cog.stop_work()
+        await self._jobs.drain(self.stop_grace)
+
     async def close(self) -> None:
         if self._health is not None:
             await self._health.close()
             self._health = None
+        if not self._stopping:
+            await self._finish_work()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._subscriptions is not None:

@@ -109,6 +109,11 @@ class RemindersCog(
         await self.service.hold_slot()  # claims a crash of this instance left: taken over at once
         await self.service.rebuild()  # one pass over the database; arms the first wake-up
 
+    def stop_work(self) -> None:
+        # A wake-up that runs ends after the reminder it is posting; a retry is given up.
+        self.service.stop()
+        self.sender.stop()
+
     async def cog_unload(self) -> None:
         self.service.detach()
         await self.service.release_slot()
@@ -143,7 +148,7 @@ class RemindersCog(
         )
 
     async def _wake(self) -> None:
-        if self.bot.is_closed():
+        if self.bot.is_closed() or self.service.is_stopping():
             return
         self._waking = True
         try:
@@ -152,18 +157,21 @@ class RemindersCog(
                 outcomes = await self.service.run_due()
                 if self.bot.metrics is not None:
                     self.bot.metrics.reminder_outcomes(o.result for o in outcomes)
+                if self.service.is_stopping():
+                    break  # what is left is due again at the next start
                 upcoming = self.service.next_wake()
                 if upcoming is None or upcoming > self.bot.clock.now():
                     break  # what fell due during this pass is taken by the next one
         except Exception:
             log.exception("the reminder run failed; trying again at the next tick")
             self._waking = False
-            self.arm(None)
+            if not self.service.is_stopping():
+                self.arm(None)
             return
         finally:
             self._waking = False
         # No await from here on: the next wake-up can only start after this one has ended.
-        if not self.bot.is_closed():
+        if not self.bot.is_closed() and not self.service.is_stopping():
             self.arm(self.service.next_wake())
 
     # ------------------------------------------------------------------ organizers

@@ -109,6 +109,7 @@ class ReminderService:
         self._last_full: datetime | None = None
         self._run_lock = asyncio.Lock()
         self._attached = False
+        self._stopping = False
 
     # ----------------------------------------------------------------------------------
     # Wiring
@@ -166,6 +167,14 @@ class ReminderService:
     def _set_owner(self, owner: ClaimOwner) -> None:
         self.owner = self.agenda.owner = self.delivery.owner = owner
 
+    def stop(self) -> None:
+        """The bot is stopping: a running pass ends after the reminder it is working on and
+        no new one starts (what is left is due again at the next start)."""
+        self._stopping = True
+
+    def is_stopping(self) -> bool:
+        return self._stopping
+
     def next_wake(self) -> datetime | None:
         """When something is next due (or a claim's lease runs out), by the injected clock."""
         return self.agenda.next_wake()
@@ -203,6 +212,8 @@ class ReminderService:
             raise NotConfigured("Reminders cannot be posted: the bot is not connected.")
         agenda = self.agenda
         async with self._run_lock:
+            if self._stopping:
+                return []
             await self._keep_slot()
             now = self.clock.now()
             full = (
@@ -244,6 +255,9 @@ class ReminderService:
                 latest[sid] = max(latest.get(sid, p.due.due_at), p.due.due_at)
         outcomes = []
         for p in items:
+            if self._stopping:
+                outcomes.append(Outcome(guild_id, p.due.key, "held", "the bot is stopping"))
+                continue
             try:
                 outcomes.append(await self.delivery.process(config, p, now, latest))
             except Exception:

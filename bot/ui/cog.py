@@ -42,6 +42,9 @@ class FeatureCog(commands.GroupCog):
         if self.page_source is not None:
             self.bot.page_sources.remove(self.page_source)
 
+    def stop_work(self) -> None:
+        """The bot is stopping: start no new work (what runs is waited for, briefly)."""
+
     async def pages_of_state(self, interaction: discord.Interaction, state: str) -> PageRenderer:
         """The pages a button's ``state`` (what the list was) shows now."""
         raise NotImplementedError

@@ -9,6 +9,8 @@ footer) so a post that did arrive is never sent twice.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -33,6 +35,10 @@ HISTORY_SCAN = 200  # messages looked at when checking whether a reminder was po
 
 
 class _Transient(Exception):
+    pass
+
+
+class _Stopping(Exception):
     pass
 
 
@@ -67,6 +73,19 @@ class DiscordReminderSender:
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """The bot is stopping: a retry waiting for its turn is given up (the reminder's
+        claim stays; the next start looks in the channel and posts it)."""
+        self._stopping.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """The back-off before a retry, cut short when the bot stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._stopping.is_set():
+            raise _Stopping
 
     def _channel(self, guild_id: int, channel_id: int) -> discord.PartialMessageable:
         # Works from the REST API alone: no cache, no gateway needed.
@@ -85,6 +104,7 @@ class DiscordReminderSender:
             wait=wait_exponential(multiplier=self.backoff, max=self.max_backoff),
             retry=retry_if_exception_type(_Transient),
             reraise=True,
+            sleep=self._pause,
         )
         first = True
         try:
@@ -99,6 +119,8 @@ class DiscordReminderSender:
                     return await self._post_once(channel, rendered)
         except _Transient as exc:
             raise DeliveryFailed(str(exc)) from None
+        except _Stopping:
+            raise DeliveryFailed("the bot is stopping; posted after the restart") from None
         raise DeliveryFailed("no attempt was made")  # pragma: no cover - tenacity always tries
 
     async def _post_once(self, channel: discord.PartialMessageable, rendered: RenderedPost) -> int:
