@@ -9,7 +9,8 @@ elsewhere, or whose text reads like a title is a paper; a link to a person or a 
 deck stays in the row's wording), several papers separated by commas, ``&``, "and",
 ``<br>`` or ``/``, a plain-text citation without a link ("Formalising Graph Algorithms with
 Coinduction."), "Title – Authors", "Continue" rows, bold block names with part numbers,
-and placeholders (``-``, ``TBD``, ``?``, ``Yes`` for "picked, not named yet").
+and placeholders (``-``, ``TBD``, ``?``, ``Yes`` for "picked, not named yet"). Single cells
+are read in ``cells.py``, what their words mean in ``wording.py``.
 """
 
 from __future__ import annotations
@@ -18,249 +19,37 @@ import re
 from datetime import date, time
 
 from bot.errors import InvalidInput
-from bot.markdown.columns import (
-    AUTHORS,
-    CODE,
-    COMMENTS,
-    DEMO,
-    PAPER,
-    PAPER_LINK,
-    PRESENTER,
-    TIME,
-    header_key,
-)
-from bot.markdown.columns import _role as role_of_header
+from bot.markdown.cells import RowReader, _extra, _link_cell, _presenter, cell_segments, parse_clock
+from bot.markdown.columns import AUTHORS, CODE, COMMENTS, DEMO, PAPER, PAPER_LINK, PRESENTER, TIME
 from bot.markdown.parsed import Issue, PaperRef, ParsedRow, RowPaper
-from bot.markdown.render import PRESENTER_LABEL, TIME_LABEL, canonical_comment
+from bot.markdown.render import canonical_comment
 from bot.markdown.syntax import (
     BOLD,
     LINK,
-    RELATIVE,
     TEXT,
     URL,
     Seg,
     escape,
     link_segments,
     plain,
-    plain_text,
     reader_text,
     render,
-    strip_segments,
-    text_outside_links,
-    tokenize,
 )
-from bot.papers.arxiv_ids import UrlKind, classify_url
-from bot.papers.identity import of_title, of_url
-from bot.papers.links import extract_links
+from bot.markdown.wording import (
+    MAX_NAME,
+    citation_like,
+    defuse,
+    is_placeholder,
+    is_separators,
+    one_line,
+    paper_ref,
+    strip_title,
+    title_and_names,
+    title_ref,
+)
 from storage.models import PaperRole, SessionKind
 
-MAX_NAME = 200
 MAX_TITLE = 1000
-MAX_LABEL = 300
-MAX_DURATION = 12 * 60
-MAX_EXTRA = 2000
-
-# ----------------------------------------------------------------------------------------
-# Text clean-up
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_MENTION = re.compile(r"@(?=everyone\b|here\b)|<@(?=[!&]?\d+>)", re.IGNORECASE)
-
-
-def clean(text: str) -> str:
-    """Control characters out; nothing else changes (odd bytes stay as they are)."""
-    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
-
-
-def defuse(text: str) -> tuple[str, bool]:
-    """Mass and member mentions made inert (a zero-width space after the @)."""
-    if "@" not in text:
-        return text, False
-    changed = _MENTION.sub(lambda m: m.group(0) + "\u200b", text)
-    return changed, changed != text
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-# ----------------------------------------------------------------------------------------
-# Placeholders and rows that are not meetings
-
-_PLACEHOLDERS = frozenset(
-    {
-        "", "-", "--", "---", "—", "–", ".", "..", "...", "…", "?", "??", "???", "tba", "tbd",
-        "tbc", "t.b.a.", "t.b.d.", "t.b.a", "t.b.d", "to be announced", "to be decided",
-        "to be determined", "n/a", "na", "n.a.", "none", "[none]", "nil", "null", "[ ]", "[]",
-        "yes", "✓", "✔", "x", "待定",
-    }
-)  # fmt: skip
-_TBA_WORDS = frozenset({"tba", "tbd", "tbc", "?", "-", "—", "n/a"})
-
-
-def is_placeholder(text: str) -> bool:
-    """A cell that holds no value: empty, a dash, TBA, N/A, ``?``, ``Yes`` ("picked, not
-    named yet"), an empty checkbox."""
-    return text.strip().strip("*_").strip().lower() in _PLACEHOLDERS
-
-
-_NO_MEETING = re.compile(
-    r"""^\W*(?P<what>
-      no\s+(?:meeting|session|class|lecture|seminar|talk|jc|journal\s+club|reading\s+group
-            |rg|presenter|paper|discussion|group|reading)s?\b
-    | cancell?ed\b | postponed\b | skipped\b | off\s+week\b
-    | (?:public\s+|bank\s+|national\s+|school\s+)?holidays?\b
-    | vacations?\b | recess\b | break\b | pause\b
-    | (?:semester|spring|summer|winter|fall|autumn|mid-?term|mid-?semester|term|christmas
-       |easter|thanksgiving|exams?|study|reading|lunar\s+new\s+year|new\s+years?|carnival)
-      \s+(?:break|week|recess|pause|holidays?|vacation|period)\b
-    | christmas\b | xmas\b | easter\b | thanksgiving\b | new\s+year'?s?\b | red\s+day\b
-    | due\s+to\s+(?:a\s+|the\s+)?holidays?\b
-    | 休会 | 停课 | 放假 | 休み | 休講 | 假期 | 暂停
-    )""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def no_meeting(*texts: str) -> str | None:
-    """The words saying a row is not a meeting ("No JC", "Holiday", "Semester Break",
-    "Cancelled due to illness", "_Fall pause_"), or None. The phrase must lead the cell and
-    the cell stay short, so a title such as "Break-It-Fix-It: …" is not mistaken."""
-    for text in texts:
-        if not text:
-            continue
-        match = _NO_MEETING.match(text)
-        if match is None:
-            continue
-        rest = text[match.end() :]
-        if ":" in rest or len(rest.split()) > 8:
-            continue
-        return one_line(text)[:60]
-    return None
-
-
-# ----------------------------------------------------------------------------------------
-# Papers and links
-
-
-def paper_ref(url: str, text: str | None) -> PaperRef | None:
-    """The paper a link points to (arXiv by id, anything else by its URL)."""
-    identity = of_url(url)
-    if identity is None:
-        return None
-    if identity.arxiv is not None:
-        ref = identity.arxiv
-        return PaperRef(identity.key, url, ref.id, ref.version, text, f"arXiv:{ref.id}")
-    return PaperRef(identity.key, url, None, None, text, url)
-
-
-def title_ref(title: str) -> PaperRef:
-    """A paper the file names without a link."""
-    return PaperRef(of_title(title).key, None, None, None, title, title)
-
-
-def link_name(url: str, column: str) -> str:
-    """A name for a raw URL in the Code or Demo column, in the README's words."""
-    found = extract_links(url)
-    name = (found.code or found.demo)[0].name if found else ("Demo" if column == "demo" else "Link")
-    if column == "demo" and name == "Project Page":
-        return "Demo"
-    return name
-
-
-_SEPARATORS = re.compile(r"^[\s,;+&/·–—-]*$")
-_PAPER_SPLIT = re.compile(r"\s*\n\s*|\s+/\s+|\s*;\s+")
-_ARXIV_LINK = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\d{4}\.\d")
-_JOINERS = re.compile(r"[\s,;+&/·–—\-]+|\b(?:and|und|et|y|or)\b|[和与、及]")
-_GENERIC_LINK_TEXT = frozenset(
-    {"here", "link", "pdf", "paper", "arxiv", "this", "url", "web", "site", "page"}
-)
-# The text of a link to what a session used rather than what it read: never a paper alone.
-_MATERIAL_LINK_TEXT = frozenset(
-    {
-        "slides", "slide", "deck", "ppt", "pptx", "video", "recording", "youtube", "blog",
-        "notes", "summary", "code", "demo", "colab", "talk", "poster", "homepage", "website",
-    }
-)  # fmt: skip
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-
-
-def is_separators(text: str) -> bool:
-    """Only commas, ``&``, "and", slashes or spaces between links."""
-    return not _JOINERS.sub("", text).strip()
-
-
-def _words(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def _title_like(text: str) -> bool:
-    flat = one_line(text)
-    if flat.lower() in _GENERIC_LINK_TEXT:
-        return False
-    return _words(flat) >= 3 or (": " in flat and _words(flat) >= 2)
-
-
-_CITATION_END = re.compile(r"[^.]\.\s*$|[?!]\s*$")
-_QUOTED = re.compile(r"[\"“„«].{8,}[\"”»]")
-_ET_AL = re.compile(r"\bet\s+al\b|\(\s*(?:19|20)\d\d\s*\)", re.IGNORECASE)
-
-
-def citation_like(text: str) -> bool:
-    """Plain text that reads as a paper's title or citation rather than a session's topic:
-    a sentence-like title ending with a full stop, a title with a subtitle, a quoted title,
-    "et al." or a year in brackets."""
-    words = _words(text)
-    if words < 3:
-        return False
-    if _QUOTED.search(text) or _ET_AL.search(text):
-        return True
-    if words >= 4 and _CITATION_END.search(text):
-        return True
-    head, colon, tail = text.partition(": ")
-    return bool(colon) and words >= 4 and _words(head) >= 1 and _words(tail) >= 2
-
-
-_SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
-_GLUED = re.compile(r"\s*(?:[-–—]+|\bby\b)\s*", re.IGNORECASE)
-_NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
-
-
-def title_and_names(text: str, *, linked: bool = False) -> tuple[str, tuple[str, ...]] | None:
-    """("An Empirical Study …", ("Jing Jiang", "Jin Cao", "Li Zhang")) for "An Empirical
-    Study …-[Jing Jiang](…), Jin Cao and [Li Zhang](…)": a title followed by its authors.
-
-    The authors must be full names (two to four words each); a plain dash or "by" inside a
-    title ("Pattern-Matching", "Logic by Functors, …") separates nothing unless the names
-    are links, else only a spaced dash does."""
-    pattern = _GLUED if linked else _SPACED_DASH
-    for match in reversed(list(pattern.finditer(text))):
-        title, names = text[: match.start()].strip(), text[match.end() :].strip()
-        if _words(title) < 3 or not names or names.endswith("."):
-            continue
-        parts = [p.strip() for p in _NAME_SPLIT.split(names) if p.strip()]
-        if parts and all(_is_name(p) for p in parts):
-            return title, tuple(parts)
-    return None
-
-
-def _is_name(text: str) -> bool:
-    words = text.split()
-    if not 2 <= len(words) <= 4:
-        return False
-    return all(w[:1].isupper() or not w[:1].isascii() for w in words if w[:1].isalpha())
-
-
-def strip_title(text: str) -> str:
-    """A plain-text title without the full stop that ends the citation."""
-    text = one_line(text)
-    if text.endswith(".") and not text.endswith("..") and _words(text) >= 2:
-        text = text[:-1].rstrip()
-    return text
-
-
-# ----------------------------------------------------------------------------------------
-# Reading the cells of one row
 
 _CONTINUE = re.compile(
     r"^\W*(?:still\b.{0,20}?)?\b(?:continu(?:e|ed|es|ing|ation)\b|cont'?d\b|cont\.|"
@@ -269,138 +58,9 @@ _CONTINUE = re.compile(
 )
 _PART = re.compile(r"^\s*Part\s+(\d{1,4})\b\.?\s*(.*)$", re.I | re.S)
 _PLAIN_BLOCK = re.compile(r"^(.{1,100}?\bBlock)\b\.?\s*Part\s+(\d{1,4})\b\.?\s*(.*)$", re.I | re.S)
-_COMMENT_SPLIT = re.compile(r"(?:<br\s*/?>\s*){2,}", re.I)
-_SEE_ALSO = re.compile(r"^\s*see\s+also\s*:\s*", re.I)
-_PRESENTER_ID = re.compile(r"<@!?(\d{15,21})>")
+_PAPER_SPLIT = re.compile(r"\s*\n\s*|\s+/\s+|\s*;\s+")
 _AUTHOR_SEPARATOR = re.compile(r"\s*(?:[;,]|\s&\s|\band\b)\s*")
 _DEFUSED_ROLES = (PAPER, AUTHORS, CODE, DEMO, COMMENTS, PAPER_LINK)
-_CLOCK = re.compile(
-    r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?=\s|$|[-–—~]|to\b)", re.IGNORECASE
-)
-# What the exporter writes before a value the README shape has no column for.
-LABEL_PREFIX = re.compile(r"^(?P<label>[^:\n]{1,60}):$")
-
-
-def _clock(match: re.Match[str]) -> time | None:
-    hour, minute = int(match[1]), int(match[2] or 0)
-    ampm = (match[3] or "").lower().replace(".", "")
-    if not match[2] and not ampm:
-        return None
-    if ampm:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if ampm == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-def parse_clock(text: str) -> tuple[time, int | None]:
-    """'16:00', '4pm', '16:00–17:30' → (start, minutes or None)."""
-    found = [_clock(m) for m in _CLOCK.finditer(text.strip())]
-    times = [t for t in found if t is not None]
-    if not times:
-        raise InvalidInput(f"{text.strip()[:30]!r} is not a time of day")
-    start = times[0]
-    if len(times) > 1:
-        minutes = (times[1].hour * 60 + times[1].minute) - (start.hour * 60 + start.minute)
-        if 0 < minutes <= MAX_DURATION:
-            return start, minutes
-    return start, None
-
-
-def cell_segments(markup: str) -> list[Seg]:
-    """A cell's segments, without the whitespace around them."""
-    return strip_segments(tokenize(markup))
-
-
-class RowReader:
-    """Reads one row's cells; notes what it had to decide on the way."""
-
-    __slots__ = ("issues", "line")
-
-    def __init__(self, line: int, issues: list[Issue]) -> None:
-        self.line = line
-        self.issues = issues
-
-    def note(self, message: str) -> None:
-        self.issues.append(Issue(self.line, message))
-
-    def text(self, value: str, what: str) -> str:
-        if "@" not in value:
-            return value
-        value, defused = defuse(value)
-        if defused:
-            self.note(f"a mention in the {what} was made inert")
-        return value
-
-    def ref(self, seg: Seg) -> PaperRef | None:
-        text = self.text(one_line(seg.text), "link text") or None
-        ref = paper_ref(seg.url, text)
-        if ref is not None and text is not None and text.lower().strip(" .:") in _GENERIC_LINK_TEXT:
-            ref.names = False  # "[here](…)": the link names the paper, not its text
-        if ref is None:
-            self.note("a link longer than 2,000 characters was left out")
-        return ref
-
-    def paper_links(self, segments: list[Seg], *, lone: bool) -> list[tuple[Seg, PaperRef]]:
-        """The links of a cell that are papers: to arXiv or a paper elsewhere, or whose text
-        reads like a title; with ``lone``, also a cell's only link."""
-        links = link_segments(segments)
-        only = (
-            lone
-            and len(links) == 1
-            and is_separators(text_outside_links(segments))
-            and links[0].text.strip(" .:").lower() not in _MATERIAL_LINK_TEXT
-        )
-        found: list[tuple[Seg, PaperRef]] = []
-        for seg in links:
-            paperish = only or _title_like(seg.text) or _ARXIV_LINK.match(seg.url)
-            if not paperish and classify_url(seg.url) is UrlKind.OTHER:
-                continue
-            ref = self.ref(seg)
-            if ref is not None:
-                found.append((seg, ref))
-        return found
-
-    def comments(
-        self, markup: str
-    ) -> tuple[list[str], list[PaperRef], dict[str, str], list[tuple[str, str]]]:
-        """Comments, "See also" papers, labelled values (``**Week:** 3``, as the export writes
-        the columns the README shape has not) and labelled values of a known role."""
-        comments: list[str] = []
-        see_also: list[PaperRef] = []
-        labelled: dict[str, str] = {}
-        known: list[tuple[str, str]] = []
-        if not markup:
-            return comments, see_also, labelled, known
-        for chunk in _COMMENT_SPLIT.split(markup) if "<" in markup else (markup,):
-            segments = strip_segments(tokenize(chunk))
-            if not segments:
-                continue
-            if segments[0].kind == BOLD and (label := LABEL_PREFIX.match(segments[0].text)):
-                name = one_line(label["label"])
-                value = render(strip_segments(segments[1:]), "\n")
-                if name in (PRESENTER_LABEL, TIME_LABEL):  # as the export writes them
-                    known.append((PRESENTER if name == PRESENTER_LABEL else TIME, value))
-                    continue
-                if role_of_header(header_key(name)) != COMMENTS and value:
-                    labelled[name] = self.text(value, "comment")
-                    continue
-            outside = text_outside_links(segments)
-            prefix = _SEE_ALSO.match(outside)
-            if prefix and _SEPARATORS.match(outside[prefix.end() :]):
-                links = link_segments(segments)
-                refs = [r for r in (self.ref(s) for s in links) if r is not None]
-                if refs:
-                    see_also.extend(refs)
-                    continue
-            text = self.text(render(segments, "\n"), "comment")
-            if "\n" in text:
-                text = canonical_comment(text)
-            if text:
-                comments.append(text)
-        return comments, see_also, labelled, known
 
 
 def _block(segments: list[Seg]) -> tuple[str, int | None, list[Seg]] | None:
@@ -422,23 +82,6 @@ def _block(segments: list[Seg]) -> tuple[str, int | None, list[Seg]] | None:
             remainder = [Seg(TEXT, match[3])] if match[3] else []
             return match[1].strip(), int(match[2]), remainder + segments[1:]
     return None
-
-
-def _link_cell(segments: list[Seg], column: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    """Named links of a Code/Demo cell and any text that is not a link or a separator."""
-    if not segments:
-        return (), None
-    found: list[tuple[str, str]] = []
-    for kind, text, url in segments:
-        if kind == LINK:
-            found.append((one_line(text), url))
-        elif kind == URL:
-            found.append((link_name(url, column), url))
-    rest = text_outside_links([s for s in segments if s.kind != RELATIVE])
-    note = None if _SEPARATORS.match(rest) else one_line(rest)
-    if any(s.kind == RELATIVE for s in segments):
-        note = one_line(render([s for s in segments if s.kind != LINK and s.kind != URL]))
-    return tuple(found), note
 
 
 def _key_of(links: list[Seg], papers: list[tuple[Seg, PaperRef]]) -> tuple[str | None, ...]:
@@ -577,31 +220,6 @@ def interpret_row(
     )
 
 
-def _extra(value: str) -> str:
-    """A kept column's cell as markup (links kept), or "" when it holds no value."""
-    segments = cell_segments(value)
-    if not segments or (is_placeholder(plain(segments)) and not link_segments(segments)):
-        return ""
-    return render(segments, "\n")[:MAX_EXTRA]
-
-
-def _presenter(row: RowReader, cell: str | None) -> tuple[str | None, int | None, str | None]:
-    """(name, Discord id, the cell as markup when it links somewhere)."""
-    if not cell:
-        return None, None, None
-    if match := _PRESENTER_ID.search(plain_text(cell)):
-        return None, int(match[1]), None
-    name = reader_text(cell)
-    if is_placeholder(name) or not any(ch.isalpha() for ch in name):
-        return None, None, None  # "-", "N/A", "? (4/4)" once a struck-out name is gone
-    name = row.text(one_line(name)[:MAX_NAME], "presenter")
-    segments = cell_segments(cell)
-    markup = None
-    if any(s.kind in (LINK, URL, RELATIVE) for s in segments):
-        markup = row.text(render(segments, " "), "presenter")
-    return name or None, None, markup
-
-
 def _read_paper_cell(
     row: RowReader,
     paper_segments: list[Seg],
@@ -718,20 +336,4 @@ def join_rows(session: ParsedRow, part: ParsedRow) -> None:
     session.paper_link_keys = session.authors_link_keys = ()
 
 
-__all__ = [
-    "MAX_NAME",
-    "RowReader",
-    "cell_segments",
-    "citation_like",
-    "clean",
-    "defuse",
-    "interpret_row",
-    "is_placeholder",
-    "join_rows",
-    "no_meeting",
-    "one_line",
-    "paper_ref",
-    "parse_clock",
-    "plain_text",
-    "title_ref",
-]
+__all__ = ["interpret_row", "join_rows"]

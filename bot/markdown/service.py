@@ -30,12 +30,8 @@ from bot.dates import format_date, local_to_utc, timezone, utc_to_local
 from bot.errors import InvalidInput
 from bot.events import EventBus, GuildSettingsChanged, ScheduleImported
 from bot.guilds import GuildSettingsService
-from bot.markdown.importer import (
-    DEFAULT_MEETING_TIME,
-    ImportPlanner,
-    ImportReport,
-    RowChange,
-)
+from bot.markdown.import_sessions import DEFAULT_MEETING_TIME
+from bot.markdown.importer import ImportPlanner, ImportReport, RowChange
 from bot.markdown.parse import Issue, ParsedDocument, parse_document
 from bot.markdown.render import (
     PRESENTER_CELL,

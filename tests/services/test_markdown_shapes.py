@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from bot.errors import InvalidInput
-from bot.markdown.parse import MAX_CELL, MAX_COLUMNS, parse_document
+from bot.markdown.parse import parse_document
+from bot.markdown.tables import MAX_CELL, MAX_COLUMNS
 from storage.db import Database
 from tests.services.markdown_helpers import GUILD, make_service
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.markdown.parse import parse_clock
+from bot.markdown.cells import parse_clock
 from bot.markdown.render import abbreviate_author, comment_markup
 from bot.markdown.syntax import (
     Seg,
