@@ -49,7 +49,6 @@ _PLACEHOLDERS = frozenset(
         "yes", "✓", "✔", "x", "待定",
     }
 )  # fmt: skip
-_TBA_WORDS = frozenset({"tba", "tbd", "tbc", "?", "-", "—", "n/a"})
 
 
 def is_placeholder(text: str) -> bool:
