@@ -62,3 +62,26 @@ async def test_an_sqlite_read_runs_on_the_calling_thread_and_cannot_write(
     assert threads and set(threads) == {threading.get_ident()}
     async with sqlite_db.unit() as uow:
         assert (await uow.sessions.page(1, NOW, "all", limit=10, offset=0))[1] == 1
+
+
+async def test_upcoming_keeps_the_session_in_progress_until_it_ends(db: Database) -> None:
+    async with db.unit() as uow:
+        for title, hours, minutes in (("Ended", -3, 120), ("Running", -1, 90), ("Next", 24, 60)):
+            await uow.sessions.add(
+                ReadingSession(
+                    guild_id=1,
+                    starts_at=NOW + timedelta(hours=hours),
+                    duration_minutes=minutes,
+                    title=title,
+                )
+            )
+    for now, expected in (
+        (NOW, ["Running", "Next"]),
+        (NOW + timedelta(minutes=29), ["Running", "Next"]),
+        (NOW + timedelta(minutes=30), ["Next"]),  # ends exactly now: no longer upcoming
+    ):
+        async with db.read() as uow:
+            rows, total = await uow.sessions.page(1, now, "upcoming", limit=10, offset=0)
+            first, _ = await uow.sessions.page(1, now, "upcoming", limit=1, offset=0)
+        assert [r.title for r in rows] == expected and total == len(expected)
+        assert [r.title for r in first] == expected[:1]
