@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.dates import format_date, local_to_utc, timezone
@@ -40,6 +40,7 @@ from bot.markdown.parsed import (
 from bot.markdown.render import (
     CODE_LINKS,
     CODE_NOTE,
+    DEFAULT_MEETING_TIME,
     DEMO_LINKS,
     DEMO_NOTE,
     EXTRA,
@@ -77,7 +78,6 @@ from storage.repositories.readinglist import PATH_SEPARATOR
 
 __all__ = ["DEFAULT_MEETING_TIME", "ImportPlanner", "ImportReport", "RowChange"]
 
-DEFAULT_MEETING_TIME = time(18, 0)
 MAX_PATH = 1000
 
 _KIND_NAMES: dict[str, str] = {

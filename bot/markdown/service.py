@@ -23,21 +23,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.dates import format_date, local_to_utc, timezone, utc_to_local
 from bot.errors import InvalidInput
 from bot.events import EventBus, GuildSettingsChanged, ScheduleImported
 from bot.guilds import GuildSettingsService
-from bot.markdown.importer import (
-    DEFAULT_MEETING_TIME,
-    ImportPlanner,
-    ImportReport,
-    RowChange,
-)
-from bot.markdown.parse import Issue, ParsedDocument, parse_document
 from bot.markdown.render import (
+    DEFAULT_MEETING_TIME,
     PRESENTER_CELL,
     CellPaper,
     CellSession,
@@ -45,9 +39,13 @@ from bot.markdown.render import (
     ExportTopic,
     document,
 )
+from bot.markdown.report import ImportReport, RowChange
 from bot.markdown.syntax import escape
 from storage.db import Database
 from storage.models import GuildConfig, PaperSource
+
+if TYPE_CHECKING:
+    from bot.markdown.parse import Issue, ParsedDocument
 
 __all__ = [
     "DEFAULT_MEETING_TIME",
@@ -287,6 +285,10 @@ class MarkdownService:
     async def _import(
         self, guild_id: int, text: str, *, dry_run: bool, overwrite: bool, actor_id: int | None
     ) -> ImportReport:
+        # The parser and the planner are loaded by the first import, not by every export.
+        from bot.markdown.importer import ImportPlanner
+        from bot.markdown.parse import parse_document
+
         async with self.db.unit() as uow:
             stored = await uow.guilds.get(guild_id)
             config = stored or GuildConfig(guild_id=guild_id, timezone=self.default_timezone)
