@@ -8,8 +8,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Loaded by publishing to GitHub, the calendar file and the markdown import only.
-NOT_AT_START = ("githubkit", "icalendar", "bot.markdown.importer", "bot.markdown.parse")
+# Loaded by publishing to GitHub, the calendar file, the markdown import and PostgreSQL only.
+NOT_AT_START = (
+    "githubkit",
+    "icalendar",
+    "bot.markdown.importer",
+    "bot.markdown.parse",
+    "sqlalchemy.dialects.postgresql",  # on SQLite
+)
 
 START = """
 import asyncio, sys
