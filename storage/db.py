@@ -169,7 +169,8 @@ class Database:
         self.url = url
         self.engine = engine
         self._transactions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-        self._reader: Engine | None = None
+        self._reads_inline = False  # an SQLite file: see read()
+        self._reader: Engine | None = None  # made by the first read()
 
     @property
     def dialect(self) -> str:
@@ -191,8 +192,7 @@ class Database:
         db = cls(url, engine)
         if url.get_backend_name() == "sqlite":
             _install_sqlite_pragmas(engine.sync_engine)
-            if _sqlite_path(url) is not None:
-                db._reader = _sqlite_reader(url)
+            db._reads_inline = _sqlite_path(url) is not None
         try:
             async with engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
@@ -306,12 +306,14 @@ class Database:
         :meth:`unit`. Nothing read here may be written back, and a read that scans a whole
         server (an export) belongs in :meth:`unit`, which does not hold up the event loop.
         """
-        if self._reader is None:
+        if not self._reads_inline:
             async with self.unit() as uow:
                 yield uow
             return
         from storage.repositories import UnitOfWork
 
+        if self._reader is None:
+            self._reader = _sqlite_reader(self.url)
         with Session(self._reader, autoflush=False) as session:
             # The repositories await the session's methods; InlineSession answers them
             # from the synchronous session without leaving the thread.

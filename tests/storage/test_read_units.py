@@ -47,6 +47,8 @@ async def test_an_sqlite_read_runs_on_the_calling_thread_and_cannot_write(
 ) -> None:
     await _add(sqlite_db, "First", 1)
     threads: list[int] = []
+    async with sqlite_db.read():
+        pass
     reader = sqlite_db._reader
     assert reader is not None
 
