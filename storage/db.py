@@ -170,6 +170,7 @@ class Database:
         self.engine = engine
         self._transactions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self._reads_inline = False  # an SQLite file: see read()
+        self._reads_autocommit = False  # PostgreSQL: see read()
         self._reader: Engine | None = None  # made by the first read()
 
     @property
@@ -183,6 +184,9 @@ class Database:
             path = _sqlite_path(url)
             if path is not None:
                 _prepare_sqlite_directory(path)
+            # SQLite writes one at a time whatever the pool; an in-memory database has none.
+            for sizing in ("pool_size", "max_overflow", "pool_timeout"):
+                engine_options.pop(sizing, None)
         else:
             engine_options.setdefault("pool_pre_ping", True)
         try:
@@ -193,6 +197,8 @@ class Database:
         if url.get_backend_name() == "sqlite":
             _install_sqlite_pragmas(engine.sync_engine)
             db._reads_inline = _sqlite_path(url) is not None
+        else:
+            db._reads_autocommit = True
         try:
             async with engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
@@ -302,15 +308,23 @@ class Database:
         """Repositories for a short read on an index (a page, one session, a search).
 
         On an SQLite file the queries run at once on the calling thread through a read-only
-        connection (no thread hops; see :func:`_sqlite_reader`); elsewhere this is a
-        :meth:`unit`. Nothing read here may be written back, and a read that scans a whole
-        server (an export) belongs in :meth:`unit`, which does not hold up the event loop.
+        connection (no thread hops; see :func:`_sqlite_reader`). On PostgreSQL each query
+        runs on its own (autocommit: no BEGIN and COMMIT round trips, and the connection goes
+        back to the pool as soon as the last query is read). Nothing read here may be written
+        back, and a read that scans a whole server (an export) belongs in :meth:`unit`, which
+        does not hold up the event loop.
         """
+        from storage.repositories import UnitOfWork
+
+        if self._reads_autocommit:
+            async with self._transactions() as tx:
+                await tx.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                yield UnitOfWork(tx)
+            return
         if not self._reads_inline:
             async with self.unit() as uow:
                 yield uow
             return
-        from storage.repositories import UnitOfWork
 
         if self._reader is None:
             self._reader = _sqlite_reader(self.url)
