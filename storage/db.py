@@ -108,7 +108,7 @@ def _install_sqlite_pragmas(engine: Engine, *, read_only: bool = False) -> None:
 
 
 def _sqlite_reader(url: URL) -> Engine:
-    """Read-only sessions on the SQLite file, used on the event loop's own thread.
+    """A read-only engine on the SQLite file, used on the event loop's own thread.
 
     aiosqlite runs every call (cursor, execute, fetch, close, commit) in its worker thread;
     a page read on an index costs microseconds in SQLite but about 0.25 ms per thread hop
@@ -325,7 +325,6 @@ class Database:
             async with self.unit() as uow:
                 yield uow
             return
-
         if self._reader is None:
             self._reader = _sqlite_reader(self.url)
         with Session(self._reader, autoflush=False) as session:
