@@ -71,6 +71,7 @@ async def fill(url: str, guild_id: int, count: int) -> None:
     rows = [
         {
             "guild_id": guild_id,
+            "number": i + 1,
             "starts_at": NOW + timedelta(days=1 + i // 2, hours=(i % 2) * 3),
             "duration_minutes": 60,
             "kind": "special",

@@ -166,6 +166,7 @@ async def fill(url: str, world: World, due_from: datetime, spread: float) -> int
                 sessions.append(
                     {
                         "guild_id": g.id,
+                        "number": n + 1,
                         "starts_at": start,
                         "duration_minutes": 60,
                         "kind": "special",
@@ -203,6 +204,7 @@ async def fill(url: str, world: World, due_from: datetime, spread: float) -> int
             [
                 {
                     "guild_id": g.id,
+                    "number": 1,
                     "paper_id": pid,
                     "proposer_id": world.members[g.id].id,
                     "status": "open",

@@ -177,6 +177,7 @@ def session_rows(n: int) -> list[dict[str, object]]:
     return [
         {
             "guild_id": GUILD,
+            "number": i + 1,
             "starts_at": moment + timedelta(days=i),
             "duration_minutes": 60,
             "kind": "paper",

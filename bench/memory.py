@@ -90,6 +90,7 @@ async def fill(url: str, guild_ids: list[int], sessions: int) -> None:
                 [
                     {
                         "guild_id": g,
+                        "number": i + 1,
                         "starts_at": NOW + timedelta(days=7 * (i - sessions // 2), hours=2),
                         "duration_minutes": 60,
                         "kind": "special",

@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
 
 from bot.container import Services  # noqa: E402
-from bot.reminders.service import plan_guild  # noqa: E402
+from bot.reminders.plan import plan_guild  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -86,6 +86,7 @@ async def fill(db: Database, guilds: int, sessions: int) -> None:
                 {
                     "id": session_id,
                     "guild_id": guild_id,
+                    "number": s + 1,
                     "starts_at": starts[-1][1],
                     "duration_minutes": 60,
                     "kind": "special",

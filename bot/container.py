@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.llm.service import LLMService
     from bot.markdown.service import MarkdownService
     from bot.papers.arxiv import ArxivService
+    from bot.papers.editing import PaperEditor
     from bot.papers.proposals import ProposalService
     from bot.papers.service import PaperService
     from bot.publish.auto import AutoPublisher
@@ -70,6 +71,12 @@ class Services:
         from bot.papers.service import PaperService
 
         return PaperService(self.db, self.clock, self.arxiv)
+
+    @cached_property
+    def paper_editor(self) -> PaperEditor:
+        from bot.papers.editing import PaperEditor
+
+        return PaperEditor(self.db, self.events, self.clock)
 
     @cached_property
     def schedule(self) -> ScheduleService:
@@ -134,7 +141,7 @@ class Services:
 
     def subscribers(self) -> list[Subscriber]:
         """The services that follow other services' events (connected by the bot at start)."""
-        return [self.readinglist, self.auto_publish, self.candidates]
+        return [self.auto_publish, self.candidates]
 
     async def aclose(self) -> None:
         """Close the outside clients that were opened (only those: properties are lazy)."""

@@ -53,9 +53,18 @@ DATE_FORMATS: dict[str, str] = {
 
 HELP_DATES = "Write the date as 2025-02-07 or 07.02.2025 (or 'next thursday')."
 
+# What members may type (the slash-command options declare the same lengths).
+DATE_LIMIT = 40  # a date: "2025-02-07", "next thursday"
+DATE_TIME_LIMIT = 60  # a date with an optional time: "2025-02-07 18:00"
+TIME_LIMIT = 20  # a time of day: "18:00", "6:30 pm"
+PERIOD_LIMIT = 40  # a span of days: "2025-W06", "last 14 days"
+TIMEZONE_LIMIT = 64  # an IANA name: "America/Argentina/ComodRivadavia"
+
 
 @cache
 def timezone(name: str) -> zoneinfo.ZoneInfo:
+    if len(name) > TIMEZONE_LIMIT:
+        raise InvalidInput(f"A time zone name has at most {TIMEZONE_LIMIT} characters.")
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
@@ -106,6 +115,8 @@ _TIME = re.compile(
 def parse_time(text: str) -> time:
     """'18:00', '18.30', '6pm', '6:30 pm', '9h15' → a wall-clock time."""
     raw = text.strip()
+    if len(raw) > TIME_LIMIT:
+        raise InvalidInput("That is too long for a time: write it as 18:00 or 6pm.")
     match = _TIME.match(raw)
     if not match:
         raise InvalidInput(f"I could not read the time {text!r}: write it as 18:00 or 6pm.")
@@ -164,7 +175,7 @@ def parse_date(text: str, today: date, date_format: str = "DD.MM.YYYY") -> date:
     low = raw.lower()
     if not raw:
         raise InvalidInput(f"The date is empty. {HELP_DATES}")
-    if len(raw) > 40:
+    if len(raw) > DATE_LIMIT:
         raise InvalidInput(f"That is too long for a date. {HELP_DATES}")
     if low == "today":
         return today
@@ -653,8 +664,20 @@ def _nearest(day: date, anchor: date) -> date:
 
 
 def split_date_time(text: str) -> tuple[str, str | None]:
-    """'2025-02-07 18:00' → ('2025-02-07', '18:00'); a date alone → (date, None)."""
+    """'2025-02-07 18:00' → ('2025-02-07', '18:00'); a date alone → (date, None). A zone
+    after the time stays with it ('2025-10-26 02:30 CET' → ('2025-10-26', '02:30 CET'))."""
     raw = " ".join(text.strip().split())
+    if len(raw) > DATE_TIME_LIMIT:
+        raise InvalidInput(f"That is too long for a date and time. {HELP_DATES}")
+    head, _, last = raw.rpartition(" ")
+    if head and split_zone(f"00:00 {last}")[1] is not None:
+        day, at = _split_date_time(head)
+        if at is not None:
+            return day, f"{at} {last}"
+    return _split_date_time(raw)
+
+
+def _split_date_time(raw: str) -> tuple[str, str | None]:
     if "T" in raw and _ISO.match(raw.split("T")[0]):
         date_part, time_part = raw.split("T", 1)
         return date_part, time_part or None
@@ -669,17 +692,167 @@ def split_date_time(text: str) -> tuple[str, str | None]:
     return raw, None
 
 
-def local_to_utc(day: date, at: time, zone_name: str) -> datetime:
-    """Wall-clock time in the guild's zone → aware UTC; refuses times a DST change skips."""
-    zone = timezone(zone_name)
-    local = datetime.combine(day, at).replace(tzinfo=zone)
-    round_trip = local.astimezone(UTC).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise InvalidInput(
-            f"{at:%H:%M} on {day.isoformat()} does not exist in {zone_name}: the clocks "
-            "jump forward that night. Pick another time."
+def _offset_text(offset: timedelta) -> str:
+    """UTC+2, UTC-3, UTC+5:30."""
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _zone_name(moment: datetime) -> str:
+    """'CEST', or 'UTC+3' where the zone's name is only its offset ('+03')."""
+    name = moment.tzname() or ""
+    if not name or name[0] in "+-" or name.startswith("UTC"):
+        return _offset_text(moment.utcoffset() or timedelta(0))
+    return name
+
+
+def _zone_paren(moment: datetime) -> str:
+    """'CEST (UTC+2)', or 'UTC+3' where the zone's name is only its offset."""
+    offset = _offset_text(moment.utcoffset() or timedelta(0))
+    name = _zone_name(moment)
+    return name if name == offset else f"{name} ({offset})"
+
+
+def _zone_text(moment: datetime) -> str:
+    """'CEST, UTC+2' (or 'UTC+3' alone where the zone's name is only its offset)."""
+    offset = _offset_text(moment.utcoffset() or timedelta(0))
+    name = _zone_name(moment)
+    return name if name == offset else f"{name}, {offset}"
+
+
+def short_day(day: date) -> str:
+    """'25 Oct 2026', whatever the server's date format (a note about the clocks)."""
+    return f"{day.day} {MONTHS[day.month - 1][:3].title()} {day.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockChange:
+    """A wall-clock time that a change of the clocks makes special on one day.
+
+    ``repeated``: the clocks go back and the time happens twice (``first`` is taken);
+    otherwise they jump forward over it and it does not happen (``first`` is the moment a
+    weekly slot moves to: the same distance after the jump).
+    """
+
+    day: date
+    at: time
+    zone_name: str
+    repeated: bool
+    first: datetime  # local, aware: the occurrence used
+    second: datetime  # local, aware: the other occurrence (repeated), or before the jump
+
+    def note(self, *, second: bool = False) -> str:
+        """What a member is told when they gave this time for this day (``second``: they
+        asked for the second occurrence by naming its zone)."""
+        when = f"{self.at:%H:%M}"
+        if self.repeated and second:
+            return (
+                f"{when} happens twice on {short_day(self.day)} (the clocks go back); as asked, "
+                f"I used the second ({_zone_text(self.second)})."
+            )
+        if self.repeated:
+            return (
+                f"{when} happens twice on {short_day(self.day)} (the clocks go back); I used the "
+                f"first ({_zone_text(self.first)}), not the second ({_zone_text(self.second)}). "
+                f"For the second, write the time as {when} {_zone_name(self.second)}."
+            )
+        jump = (self.first.utcoffset() or timedelta(0)) - (self.second.utcoffset() or timedelta(0))
+        minutes = int(jump.total_seconds()) // 60
+        size = "an hour" if minutes == 60 else f"{minutes} minutes"
+        if minutes % 60 == 0 and minutes > 60:
+            size = f"{minutes // 60} hours"
+        zones = f"{_zone_name(self.second)} → {_zone_name(self.first)}"
+        return (
+            f"{when} does not exist on {short_day(self.day)} in {self.zone_name}: the clocks "
+            f"jump forward {size} that night ({zones}). "
+            f"Pick another time, e.g. {self.first:%H:%M}."
         )
-    return local.astimezone(UTC)
+
+    def weekly_note(self, what: str) -> str:
+        """What a member is told when ``what`` (e.g. 'the weekly announcement') repeats at
+        this time every week and this is the next week the clocks change at it."""
+        when = f"{self.at:%H:%M} on {WEEKDAYS[self.day.weekday()].title()}s"
+        if self.repeated:
+            return (
+                f"{when} happens twice on {short_day(self.day)} (the clocks go back): "
+                f"{what} then goes out at the first ({_zone_text(self.first)})."
+            )
+        return (
+            f"{when} does not exist on {short_day(self.day)} (the clocks jump forward): "
+            f"{what} then goes out at {self.first:%H:%M} ({_zone_text(self.first)})."
+        )
+
+
+def clock_change(day: date, at: time, zone_name: str) -> ClockChange | None:
+    """Whether the clocks make ``at`` on ``day`` happen twice or not at all in the zone."""
+    zone = timezone(zone_name)
+    first = datetime.combine(day, at).replace(tzinfo=zone)
+    second = first.replace(fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    round_trip = first.astimezone(UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) == first.replace(tzinfo=None):
+        return ClockChange(day, at, zone_name, True, first, second.astimezone(UTC).astimezone(zone))
+    # Skipped: fold=0 reads the time with the offset before the jump, which lands after it.
+    return ClockChange(day, at, zone_name, False, round_trip, first)
+
+
+_ZONE_HINT = re.compile(
+    r"^(?P<time>.*?\d(?:\s*[ap]\.?m\.?)?)\s*"
+    r"(?P<hint>(?:UTC|GMT)?\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[a-z]{2,5})$",
+    re.IGNORECASE,
+)
+
+
+def split_zone(text: str) -> tuple[str, str | None]:
+    """'02:30 CET' → ('02:30', 'CET'), '02:30 UTC+1' → ('02:30', 'UTC+1'): a time followed by
+    the zone's name or offset, which picks one of the two 02:30s when the clocks go back.
+    Anything else → (text, None)."""
+    match = _ZONE_HINT.match(text.strip())
+    if match is None:
+        return text, None
+    at, hint = match["time"].strip(), match["hint"].strip()
+    if hint.lower() in ("am", "pm") or not _TIME.match(at):
+        return text, None
+    return at, hint
+
+
+def _matches(hint: str, moment: datetime) -> bool:
+    """Whether a zone name or offset a member wrote names ``moment``'s offset."""
+    cleaned = hint.replace("−", "-").replace(" ", "").upper()
+    if cleaned == (moment.tzname() or "").upper():
+        return True
+    offset = re.fullmatch(r"(?:UTC|GMT)?(?:([+-])(\d{1,2})(?::?(\d{2}))?)?", cleaned)
+    if offset is None:
+        return False
+    sign, hours, minutes = offset.groups()
+    given = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    return (moment.utcoffset() or timedelta(0)) == (-given if sign == "-" else given)
+
+
+def local_to_utc(day: date, at: time, zone_name: str, hint: str | None = None) -> datetime:
+    """Wall-clock time in the guild's zone → aware UTC; refuses times a DST change skips.
+
+    A time that happens twice (the clocks go back) is its first occurrence unless ``hint``
+    (a zone name or offset, see :func:`split_zone`) names the second; :func:`clock_change`
+    says which, for the member's reply. A hint that names neither is refused."""
+    change = clock_change(day, at, zone_name)
+    if change is not None and not change.repeated:
+        raise InvalidInput(change.note())
+    local = datetime.combine(day, at).replace(tzinfo=timezone(zone_name))
+    if hint is None:
+        return local.astimezone(UTC)
+    options = [change.first, change.second] if change is not None else [local]
+    for option in options:
+        if _matches(hint, option):
+            return option.astimezone(UTC)
+    named = " or ".join(_zone_paren(option) for option in options)
+    raise InvalidInput(
+        f"{at:%H:%M} on {short_day(day)} in {zone_name} is {named}, not {hint}. "
+        "Leave the zone out, or name this one."
+    )
 
 
 def utc_to_local(moment: datetime, zone_name: str) -> datetime:
@@ -692,6 +865,14 @@ class WeeklySlot:
     at: time
 
 
+def _weekly_on(day: date, slot: WeeklySlot, zone_name: str) -> datetime:
+    """The slot on ``day`` in UTC; in a week the clocks skip it, as far after the jump."""
+    change = clock_change(day, slot.at, zone_name)
+    if change is not None and not change.repeated:
+        return change.first.astimezone(UTC)
+    return local_to_utc(day, slot.at, zone_name)
+
+
 def next_weekly(after: datetime, slot: WeeklySlot, zone_name: str) -> datetime:
     """The first weekly slot strictly after ``after``, by the zone's wall clock (DST-proof)."""
     local_after = utc_to_local(after, zone_name)
@@ -700,18 +881,29 @@ def next_weekly(after: datetime, slot: WeeklySlot, zone_name: str) -> datetime:
         candidate_day = day + timedelta(days=offset)
         if candidate_day.weekday() != slot.weekday:
             continue
-        try:
-            candidate = local_to_utc(candidate_day, slot.at, zone_name)
-        except InvalidInput:
-            # The slot falls into a DST gap that week: take the first valid minute after it.
-            candidate = (
-                (datetime.combine(candidate_day, slot.at) + timedelta(hours=1))
-                .replace(tzinfo=timezone(zone_name))
-                .astimezone(UTC)
-            )
+        candidate = _weekly_on(candidate_day, slot, zone_name)
         if candidate > after:
             return candidate
     raise AssertionError("a weekly slot always occurs within two weeks")
+
+
+def weekly_clock_changes(after: datetime, slot: WeeklySlot, zone_name: str) -> list[ClockChange]:
+    """The next week within a year in which the clocks make the slot happen twice, and the
+    next in which they skip it (soonest first; none in a zone without DST)."""
+    day = utc_to_local(after, zone_name).date()
+    day += timedelta(days=(slot.weekday - day.weekday()) % 7)
+    found: dict[bool, ClockChange] = {}
+    for week in range(54):
+        change = clock_change(day + timedelta(weeks=week), slot.at, zone_name)
+        if change is not None and change.repeated not in found:
+            found[change.repeated] = change
+    return sorted(found.values(), key=lambda change: change.day)
+
+
+def weekly_clock_notes(after: datetime, slot: WeeklySlot, zone_name: str, what: str) -> list[str]:
+    """What a member setting ``what`` (e.g. 'the weekly digest') to the slot is told about
+    the weeks the clocks change at that time."""
+    return [change.weekly_note(what) for change in weekly_clock_changes(after, slot, zone_name)]
 
 
 def discord_timestamp(moment: datetime, style: str = "F") -> str:
@@ -786,7 +978,7 @@ def parse_period(text: str | None, today: date, *, default_days: int = 7) -> Per
     low = raw.lower()
     if not raw or low in ("week", "past week", "last 7 days", "recent", "latest"):
         period = last_days(default_days, today)
-    elif len(raw) > 40:
+    elif len(raw) > PERIOD_LIMIT:
         raise InvalidInput(f"That is too long for a period. {PERIOD_HELP}")
     elif m := _LAST_DAYS.match(low):
         count = int(m[1])

@@ -12,6 +12,9 @@ from bot.events import EventBus, GuildSettingsChanged
 from storage.db import Database
 from storage.models import GuildConfig
 
+GROUP_NAME_LIMIT = 200  # guild_settings.group_name
+EVENT_LOCATION_LIMIT = 100  # guild_settings.event_location (a Discord event's location)
+
 
 class GuildSettingsService:
     """Reads are served from memory for ``cache_seconds`` (every command needs the settings);

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_token_budget: int = Field(default=6000, ge=500)
+    llm_cooldown_seconds: float = Field(default=300.0, ge=0)
     message_content_intent: bool = False
     default_timezone: str = "UTC"
     dev_guild_id: int | None = Field(default=None, gt=0)

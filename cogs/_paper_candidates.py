@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.candidates.service import normalise_query
+from bot.ui import options
 from bot.ui.candidates import CandidatePages, listing_state
 from bot.ui.checks import guild_id_of
 from bot.ui.paging import send_paged
@@ -56,8 +57,8 @@ class PaperCandidatesCommands:
     async def candidates(
         self,
         interaction: discord.Interaction,
-        period: app_commands.Range[str, 1, 40] | None = None,
-        query: app_commands.Range[str, 1, 30] | None = None,
+        period: options.Period | None = None,
+        query: options.CandidateQuery | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)

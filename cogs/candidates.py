@@ -12,9 +12,11 @@ import logging
 import discord
 from discord import app_commands
 
+from bot import notices
 from bot.app import ReadingGroupBot
 from bot.dates import WEEKDAYS
 from bot.errors import InvalidInput
+from bot.ui import options
 from bot.ui.candidates import (
     CandidatePages,
     DiscordDigestSender,
@@ -103,7 +105,7 @@ class CandidatesCog(
         interaction: discord.Interaction,
         channel: discord.TextChannel | None = None,
         day: int | None = None,
-        time: app_commands.Range[str, 1, 20] | None = None,
+        time: options.TimeText | None = None,
         count: app_commands.Range[int, 1, 10] | None = None,
         enabled: bool | None = None,
     ) -> None:
@@ -120,16 +122,17 @@ class CandidatesCog(
             if missing:
                 names = ", ".join(p.replace("_", " ").title() for p in missing)
                 warning = f"\n⚠️ I lack {names} in {channel.mention}: grant it, or the digest waits."
-        await self.services.candidates.configure_digest(
-            guild_id,
-            enabled=enabled,
-            channel_id=channel.id if channel is not None else None,
-            weekday=day,
-            time_text=time,
-            count=count,
-        )
-        text = await self._status(guild_id)
-        await interaction.response.send_message(f"Saved. {text}{warning}", ephemeral=True)
+        with notices.collect() as collected:
+            await self.services.candidates.configure_digest(
+                guild_id,
+                enabled=enabled,
+                channel_id=channel.id if channel is not None else None,
+                weekday=day,
+                time_text=time,
+                count=count,
+            )
+        text = notices.appended(f"Saved. {await self._status(guild_id)}{warning}", collected)
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="off", description="Turn the weekly digest off (organizers)")
     async def off(self, interaction: discord.Interaction) -> None:

@@ -28,6 +28,7 @@ class HelpCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="What this bot does and its commands")
+    @app_commands.allowed_contexts(guilds=True, dms=True)  # the one command offered in DMs
     async def help(self, interaction: discord.Interaction) -> None:
         embed = discord.Embed(
             title="Reading group assistant",

@@ -15,16 +15,18 @@ from discord import app_commands
 
 from bot import notices
 from bot.app import ReadingGroupBot
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.papers.arxiv import PaperMetadata
+from bot.papers.editing import PaperEdit
 from bot.papers.proposals import ProposalInfo
 from bot.papers.service import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
 from bot.ui import options
 from bot.ui.autocomplete import services_of
-from bot.ui.checks import ensure_organizer, guild_id_of, member_is_organizer
+from bot.ui.checks import ensure_organizer, guild_id_of, llm_turn, member_is_organizer
 from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged
 from bot.ui.paper_render import (
+    edited_text,
     links_text,
     paper_choice,
     paper_embed,
@@ -33,10 +35,16 @@ from bot.ui.paper_render import (
     queue_embed,
     rotation_text,
 )
-from bot.ui.paper_views import CandidatePicker, PaperDetailsModal, VoteButton, proposal_buttons
+from bot.ui.paper_views import (
+    CandidatePicker,
+    PaperEditModal,
+    VoteButton,
+    ask_paper_details,
+    proposal_buttons,
+)
 from bot.ui.render import escape, session_embed
 from cogs._paper_candidates import PaperCandidatesCommands
-from storage.models import GuildConfig, PaperSource
+from storage.models import GuildConfig, id_of
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,7 @@ async def proposal_choices(
     if interaction.guild_id is None:
         return []
     views = await services_of(interaction).proposals.search_open(interaction.guild_id, current)
-    return [app_commands.Choice(name=proposal_choice(v), value=v.id) for v in views[:25]]
+    return [app_commands.Choice(name=proposal_choice(v), value=v.number) for v in views[:25]]
 
 
 async def paper_choices(
@@ -126,7 +134,7 @@ class PapersCog(
             await self.services.proposals.discard(guild_id, view.id)
             raise
         await self.services.proposals.set_message(guild_id, view.id, message.channel.id, message.id)
-        return f"Proposed {escape(view.paper.title[:150])} as #{view.id}: {message.jump_url}"
+        return f"Proposed {escape(view.paper.title[:150])} as #{view.number}: {message.jump_url}"
 
     async def _refresh_message(self, view: ProposalInfo) -> None:
         """Show a proposal's new state on its message (best effort: it may be deleted)."""
@@ -178,18 +186,15 @@ class PapersCog(
         presenter_id = presenter.id if presenter else None
 
         if kind == RefKind.PAPER_URL and title is None:
-            stored = await self.services.papers.stored(guild_id, text)
-            if stored is None or (stored.source == PaperSource.MANUAL and not stored.authors):
 
-                async def submitted(
-                    modal_interaction: discord.Interaction, paper_title: str, names: str | None
-                ) -> None:
-                    spec = self.services.papers.manual_spec(text, paper_title, names)
-                    await modal_interaction.response.defer(ephemeral=True, thinking=True)
-                    done = await self._publish(modal_interaction, spec, presenter_id, clean_note)
-                    await modal_interaction.followup.send(done, ephemeral=True)
+            async def details_given(
+                submission: discord.Interaction, specs: list[PaperSpec]
+            ) -> None:
+                await submission.response.defer(ephemeral=True, thinking=True)
+                done = await self._publish(submission, specs[0], presenter_id, clean_note)
+                await submission.followup.send(done, ephemeral=True)
 
-                await interaction.response.send_modal(PaperDetailsModal(text, on_submit=submitted))
+            if await ask_paper_details(interaction, [text], details_given):
                 return
 
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -274,6 +279,7 @@ class PapersCog(
     @app_commands.command(name="tldr", description="A short summary of a paper (needs the LLM)")
     @app_commands.describe(ref="arXiv id or link, or a stored paper")
     @app_commands.autocomplete(ref=paper_choices)
+    @llm_turn("a TL;DR")
     async def tldr(self, interaction: discord.Interaction, ref: options.PaperRef) -> None:
         guild_id = guild_id_of(interaction)
         llm = self.services.llm
@@ -297,11 +303,12 @@ class PapersCog(
     async def withdraw(self, interaction: discord.Interaction, proposal: int) -> None:
         guild_id = guild_id_of(interaction)
         organizer = await member_is_organizer(interaction, self.services)
+        proposal_id = await self.services.proposals.id_for(guild_id, proposal)
         view = await self.services.proposals.withdraw(
-            guild_id, proposal, actor_id=interaction.user.id, is_organizer=organizer
+            guild_id, proposal_id, actor_id=interaction.user.id, is_organizer=organizer
         )
         await interaction.response.send_message(
-            f"Withdrew proposal #{view.id} ({escape(view.paper.title[:150])}).", ephemeral=True
+            f"Withdrew proposal #{view.number} ({escape(view.paper.title[:150])}).", ephemeral=True
         )
         await self._refresh_message(view)
 
@@ -331,7 +338,7 @@ class PapersCog(
         with notices.collect() as collected:
             view, session = await self.services.proposals.schedule(
                 guild_id,
-                proposal,
+                await self.services.proposals.id_for(guild_id, proposal),
                 date_text=date,
                 time_text=time,
                 presenter_id=presenter.id if presenter else None,
@@ -339,7 +346,7 @@ class PapersCog(
                 actor_id=interaction.user.id,
             )
         text = notices.appended(
-            f"Scheduled proposal #{view.id} as session #{session.id}.", collected
+            f"Scheduled proposal #{view.number} as session #{session.number}.", collected
         )
         if session.session.presenter_id is None:
             suggestion = await self._rotation(guild_id, config)
@@ -347,6 +354,38 @@ class PapersCog(
                 text += f"\n{suggestion} (set one with /session edit)"
         await interaction.followup.send(text, embed=session_embed(session, config), ephemeral=True)
         await self._refresh_message(view)
+
+    @app_commands.command(
+        name="edit", description="Fix a paper's title, authors and links (organizers)"
+    )
+    @app_commands.describe(ref="The paper (type to search the server's papers)")
+    @app_commands.autocomplete(ref=paper_choices)
+    async def edit(self, interaction: discord.Interaction, ref: options.PaperRef) -> None:
+        await ensure_organizer(interaction, self.services)
+        guild_id = guild_id_of(interaction)
+        paper = await self.services.papers.stored(guild_id, _one_ref(ref))
+        if paper is None:
+            raise NotFound("This server has no such paper: pick one from the list as you type.")
+        paper_id = id_of(paper)
+
+        async def submitted(submission: discord.Interaction, changes: PaperEdit) -> None:
+            await submission.response.defer(ephemeral=True, thinking=True)
+            with notices.collect() as collected:
+                done = await self.services.paper_editor.edit(
+                    guild_id, paper_id, changes, actor_id=submission.user.id
+                )
+            details = await self.services.papers.details(guild_id, done.paper)
+            if done.changed:  # the proposal messages show the paper too
+                for proposal_id, _status, _votes in details.proposals:
+                    view = await self.services.proposals.get(guild_id, proposal_id)
+                    await self._refresh_message(view)
+            await submission.followup.send(
+                notices.appended(edited_text(done), collected),
+                embed=paper_embed(details, await self._config(guild_id)),
+                ephemeral=True,
+            )
+
+        await interaction.response.send_modal(PaperEditModal(paper, on_submit=submitted))
 
     @app_commands.command(
         name="links", description="Set a paper's Code and Demo links (organizers)"

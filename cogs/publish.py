@@ -17,6 +17,7 @@ from discord import app_commands
 
 from bot.app import ReadingGroupBot
 from bot.publish.auto import DEBOUNCE, AutoPublisher
+from bot.ui import options
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
 from bot.ui.publish import settings_embed
@@ -95,9 +96,9 @@ class PublishCog(
     async def setup_(
         self,
         interaction: discord.Interaction,
-        repository: app_commands.Range[str, 3, 200] | None = None,
-        branch: app_commands.Range[str, 1, 255] | None = None,
-        path: app_commands.Range[str, 1, 400] | None = None,
+        repository: options.Repository | None = None,
+        branch: options.Branch | None = None,
+        path: options.RepositoryPath | None = None,
         mode: str | None = None,
         auto: bool | None = None,
     ) -> None:

@@ -18,27 +18,21 @@ from bot import notices
 from bot.app import ReadingGroupBot
 from bot.dates import WEEKDAYS, discord_timestamp
 from bot.errors import InvalidInput
-from bot.reminders.service import (
-    LEAD,
-    WEEKLY,
-    ReminderService,
-    ReminderStatus,
-    describe_leads,
-    describe_weekly,
-    format_lead,
-)
+from bot.reminders.plan import LEAD, WEEKLY, describe_leads, describe_weekly, format_lead
+from bot.reminders.service import ReminderService
+from bot.reminders.settings import ReminderStatus
 from bot.ui import options
 from bot.ui.autocomplete import session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
-from bot.ui.reminders import (
-    DiscordReminderSender,
+from bot.ui.reactions.reminder_sender import DiscordReminderSender
+from bot.ui.reminders.ping import (
     PingRoleView,
     ping_role_problem,
     ping_role_warnings,
-    render_post,
     toggle_ping_role,
 )
+from bot.ui.reminders.render import render_post
 from bot.ui.render import COLOUR
 
 log = logging.getLogger(__name__)
@@ -77,7 +71,7 @@ def status_embed(status: ReminderStatus) -> discord.Embed:
     if status.upcoming:
         lines = [
             f"{discord_timestamp(d.due_at, 'f')} · {format_lead(d.lead_minutes or 0)} before "
-            f"session #{d.session_id}"
+            f"session #{status.numbers.get(d.session_id or 0, '?')}"
             for d in status.upcoming
         ]
         embed.add_field(name="Next reminders", value="\n".join(lines), inline=False)
@@ -113,10 +107,12 @@ class RemindersCog(
     async def cog_load(self) -> None:
         self.bot.add_view(PingRoleView())  # buttons of earlier posts work after a restart
         self.service.attach(self.sender, self.arm)
+        await self.service.hold_slot()  # claims a crash of this instance left: taken over at once
         await self.service.rebuild()  # one pass over the database; arms the first wake-up
 
     async def cog_unload(self) -> None:
         self.service.detach()
+        await self.service.release_slot()
         if self.bot.scheduler.get_job(WAKE_JOB) is not None:
             self.bot.scheduler.remove_job(WAKE_JOB)
 
@@ -206,7 +202,7 @@ class RemindersCog(
         weekly: bool | None = None,
         day: int | None = None,
         time: options.TimeText | None = None,
-        lead_times: options.Name | None = None,
+        lead_times: options.LeadTimes | None = None,
         ping_role: discord.Role | None = None,
         no_ping_role: bool = False,
     ) -> None:
@@ -263,6 +259,12 @@ class RemindersCog(
             ephemeral=True,
         )
 
+    async def _session_id(self, guild_id: int, number: int | None) -> int | None:
+        """The session an organizer named by its number, if any (else the next one)."""
+        if number is None:
+            return None
+        return await self.bot.services.schedule.id_for(guild_id, number)
+
     @app_commands.command(name="preview", description="Exactly what would be posted (only you)")
     @app_commands.describe(kind="Which post", session="For a reminder: the session (default next)")
     @app_commands.choices(kind=KIND_CHOICES)
@@ -271,7 +273,9 @@ class RemindersCog(
         self, interaction: discord.Interaction, kind: str = WEEKLY, session: int | None = None
     ) -> None:
         await ensure_organizer(interaction, self.bot.services)
-        post = await self.service.preview(guild_id_of(interaction), kind, session)
+        guild_id = guild_id_of(interaction)
+        session_id = await self._session_id(guild_id, session)
+        post = await self.service.preview(guild_id, kind, session_id)
         rendered = render_post(post)
         when = discord_timestamp(post.due_at, "F")
         note = f"Preview of the post due {when} (pings are not sent in a preview):"
@@ -291,8 +295,9 @@ class RemindersCog(
     ) -> None:
         await ensure_organizer(interaction, self.bot.services)
         guild_id = guild_id_of(interaction)
+        session_id = await self._session_id(guild_id, session)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        post = await self.service.preview(guild_id, kind, session, test=True)
+        post = await self.service.preview(guild_id, kind, session_id, test=True)
         channel_id, message_id = await self.service.post_test(post)
         link = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
         await interaction.followup.send(

@@ -7,6 +7,7 @@ the organizer check runs on every write at run time.
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Literal
 
 import discord
@@ -15,7 +16,7 @@ from discord import app_commands
 from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.papers.service import split_refs
+from bot.papers.service import PaperSpec, split_refs
 from bot.schedule.calendar import build_calendar
 from bot.schedule.readmodels import block_name_key
 from bot.schedule.service import SessionDraft, SessionEdit, SessionInfo
@@ -24,7 +25,8 @@ from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of
 from bot.ui.cog import FeatureCog
 from bot.ui.paging import PageRenderer, send_paged, text_key
-from bot.ui.paper_render import rotation_text
+from bot.ui.paper_render import rotation_text, stand_in_notes
+from bot.ui.paper_views import ask_paper_details
 from bot.ui.render import page_embed, session_embed
 from bot.ui.views import Confirm
 from storage.models import GuildConfig, SessionKind
@@ -67,7 +69,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         collected: list[str],
         extra: str | None = None,
     ) -> None:
-        text = notices.appended(f"{verb} session #{view.id}.", collected)
+        text = notices.appended(f"{verb} session #{view.number}.", collected)
         await interaction.followup.send(
             f"{text}\n{extra}" if extra else text,
             embed=session_embed(view, config),
@@ -103,17 +105,20 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         time: options.TimeText | None = None,
         paper: options.PaperList | None = None,
         more_papers: options.MorePapers | None = None,
-        title: str | None = None,
+        title: options.Title | None = None,
         presenter: discord.Member | None = None,
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         part: options.BlockPart | None = None,
         continues: int | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
         backfill: bool = False,
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = guild_id_of(interaction)
+        continues_id = (
+            None if continues is None else await self.services.schedule.id_for(guild_id, continues)
+        )
         draft = SessionDraft(
             date_text=date,
             kind=kind,
@@ -124,22 +129,33 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             presenter_id=presenter.id if presenter else None,
             block_name=block,
             block_part=part,
-            continues_id=continues,
+            continues_id=continues_id,
             allow_past=backfill,
             duration_minutes=duration,
         )
-        with notices.collect() as collected:
-            view = await self.services.schedule.add(
-                guild_id_of(interaction), draft, actor_id=interaction.user.id
-            )
-        config = await self.services.guilds.get(guild_id_of(interaction))
-        suggestion = None
-        if view.session.presenter_id is None and view.session.kind != SessionKind.TBA:
-            suggested = await self.services.presenters.suggest(guild_id_of(interaction))
-            suggestion = rotation_text(suggested, config)
-            if suggestion:
-                suggestion += " (set one with /session edit)"
-        await self._reply_saved(interaction, "Scheduled", view, config, collected, suggestion)
+
+        async def save(reply_to: discord.Interaction, details: list[PaperSpec]) -> None:
+            await reply_to.response.defer(ephemeral=True, thinking=True)
+            draft.given_papers = details
+            with notices.collect() as collected:
+                view = await self.services.schedule.add(
+                    guild_id, draft, actor_id=interaction.user.id
+                )
+            config = await self.services.guilds.get(guild_id)
+            suggestion = None
+            if view.session.presenter_id is None and view.session.kind != SessionKind.TBA:
+                suggested = await self.services.presenters.suggest(guild_id)
+                suggestion = rotation_text(suggested, config)
+                if suggestion:
+                    suggestion += " (set one with /session edit)"
+            collected.extend(stand_in_notes(view))
+            await self._reply_saved(reply_to, "Scheduled", view, config, collected, suggestion)
+
+        # A link outside arXiv: a form asks for its title and authors (a bad date is refused
+        # before it); the session is saved when the form is sent.
+        check = partial(self.services.schedule.check, guild_id, draft)
+        if not await ask_paper_details(interaction, draft.paper_refs, save, check=check):
+            await save(interaction, [])
 
     @app_commands.command(
         name="continue", description="Schedule the next session as a continuation (organizers)"
@@ -157,10 +173,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         interaction: discord.Interaction,
         date: options.DateText | None = None,
         time: options.TimeText | None = None,
-        title: str | None = None,
+        title: options.Title | None = None,
         paper: options.PaperList | None = None,
         presenter: discord.Member | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -199,19 +215,20 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self,
         interaction: discord.Interaction,
         session: int,
-        title: str | None = None,
+        title: options.Title | None = None,
         paper: options.PaperList | None = None,
         more_papers: options.MorePapers | None = None,
         presenter: discord.Member | None = None,
         clear_presenter: bool = False,
         kind: str | None = None,
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         part: options.BlockPart | None = None,
-        notes: str | None = None,
+        notes: options.Notes | None = None,
         duration: options.Minutes | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.services)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = guild_id_of(interaction)
+        session_id = await self.services.schedule.id_for(guild_id, session)
         refs = _refs(paper, more_papers) if (paper or more_papers) else None
         changes = SessionEdit(
             title=title,
@@ -224,12 +241,22 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             block_part=part,
             duration_minutes=duration,
         )
-        with notices.collect() as collected:
-            view = await self.services.schedule.edit(
-                guild_id_of(interaction), session, changes, actor_id=interaction.user.id
-            )
-        config = await self.services.guilds.get(guild_id_of(interaction))
-        await self._reply_saved(interaction, "Updated", view, config, collected)
+
+        async def save(reply_to: discord.Interaction, details: list[PaperSpec]) -> None:
+            await reply_to.response.defer(ephemeral=True, thinking=True)
+            changes.given_papers = details
+            with notices.collect() as collected:
+                view = await self.services.schedule.edit(
+                    guild_id, session_id, changes, actor_id=interaction.user.id
+                )
+            config = await self.services.guilds.get(guild_id)
+            if refs is not None:
+                collected.extend(stand_in_notes(view))
+            await self._reply_saved(reply_to, "Updated", view, config, collected)
+
+        check = partial(self.services.schedule.check_changeable, guild_id, session_id)
+        if not await ask_paper_details(interaction, refs or [], save, check=check):
+            await save(interaction, [])
 
     @app_commands.command(name="move", description="Reschedule a session (organizers)")
     @app_commands.describe(
@@ -250,9 +277,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         await ensure_organizer(interaction, self.services)
         await interaction.response.defer(ephemeral=True, thinking=True)
         with notices.collect() as collected:
+            guild_id = guild_id_of(interaction)
             view, _previous = await self.services.schedule.move(
-                guild_id_of(interaction),
-                session,
+                guild_id,
+                await self.services.schedule.id_for(guild_id, session),
                 date_text=date,
                 time_text=time,
                 allow_past=backfill,
@@ -267,10 +295,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
     async def cancel(self, interaction: discord.Interaction, session: int) -> None:
         config = await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.get(guild_id, session)
+        view = await self.services.schedule.by_number(guild_id, session)
         confirm = Confirm(owner_id=interaction.user.id, confirm_label="Cancel the session")
         sent = await interaction.response.send_message(
-            f"Cancel session #{view.id}? Its reminders and Discord event go too; the entry "
+            f"Cancel session #{view.number}? Its reminders and Discord event go too; the entry "
             "stays in the history as cancelled.",
             embed=session_embed(view, config),
             view=confirm,
@@ -290,10 +318,10 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
             return
         with notices.collect() as collected:
             cancelled = await self.services.schedule.cancel(
-                guild_id, session, actor_id=interaction.user.id
+                guild_id, view.id, actor_id=interaction.user.id
             )
         await interaction.edit_original_response(
-            content=notices.appended(f"Cancelled session #{cancelled.id}.", collected),
+            content=notices.appended(f"Cancelled session #{cancelled.number}.", collected),
             embed=session_embed(cancelled, config),
             view=None,
         )
@@ -311,7 +339,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self,
         interaction: discord.Interaction,
         scope: Scope = "upcoming",
-        block: options.Name | None = None,
+        block: options.BlockName | None = None,
         private: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -365,7 +393,7 @@ class SessionsCog(FeatureCog, group_name="session", group_description="The sched
         self, interaction: discord.Interaction, session: int, private: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        view = await self.services.schedule.get(guild_id, session)
+        view = await self.services.schedule.by_number(guild_id, session)
         config = await self.services.guilds.get(guild_id)
         await interaction.response.send_message(
             embed=session_embed(view, config), ephemeral=private

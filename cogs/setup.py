@@ -17,6 +17,7 @@ from bot.dates import (
     timezone,
     utc_to_local,
 )
+from bot.guilds import EVENT_LOCATION_LIMIT, GROUP_NAME_LIMIT
 from bot.text import check_text
 from bot.ui import options
 from bot.ui.autocomplete import timezone_choices
@@ -73,6 +74,7 @@ class SetupCog(commands.Cog):
     def __init__(self, bot: ReadingGroupBot) -> None:
         self.bot = bot
 
+    @app_commands.guild_only()
     @app_commands.command(name="setup", description="Server settings for the reading group")
     @app_commands.describe(
         timezone_name="The group's time zone (IANA name, e.g. Europe/Berlin)",
@@ -94,7 +96,7 @@ class SetupCog(commands.Cog):
     async def setup_(
         self,
         interaction: discord.Interaction,
-        timezone_name: app_commands.Range[str, 1, 64] | None = None,
+        timezone_name: options.TimeZoneName | None = None,
         meeting_day: int | None = None,
         meeting_time: options.TimeText | None = None,
         session_minutes: options.Minutes | None = None,
@@ -102,9 +104,9 @@ class SetupCog(commands.Cog):
         organizer_role: discord.Role | None = None,
         date_format: str | None = None,
         event_channel: discord.VoiceChannel | discord.StageChannel | None = None,
-        event_location: options.Name | None = None,
+        event_location: options.EventLocation | None = None,
         events: bool | None = None,
-        group_name: options.Title | None = None,
+        group_name: options.GroupName | None = None,
     ) -> None:
         await ensure_organizer(interaction, self.bot.services)
         changes: dict[str, Any] = {}
@@ -125,11 +127,15 @@ class SetupCog(commands.Cog):
         if event_channel is not None:
             changes["event_channel_id"] = event_channel.id
         if event_location is not None:
-            changes["event_location"] = check_text(event_location, what="event location", limit=100)
+            changes["event_location"] = check_text(
+                event_location, what="event location", limit=EVENT_LOCATION_LIMIT
+            )
         if events is not None:
             changes["events_enabled"] = events
         if group_name is not None:
-            changes["group_name"] = check_text(group_name, what="group name", limit=200)
+            changes["group_name"] = check_text(
+                group_name, what="group name", limit=GROUP_NAME_LIMIT
+            )
         guild_id = guild_id_of(interaction)
         if changes:
             config = await self.bot.services.guilds.update(guild_id, **changes)

@@ -62,6 +62,18 @@ def _guild_id() -> Any:
     return Field(sa_type=BigInteger, nullable=False, index=True)
 
 
+def _number() -> Any:
+    """The row's number within its server (see ``storage.repositories.numbering``); set by
+    the repository that inserts the row, never by hand."""
+    return Field(default=None, sa_type=Integer, nullable=False)
+
+
+def _numbered(table: str) -> Index:
+    """The unique index of a numbered table: one ``number`` per server (an index rather than
+    a constraint so that SQLite adds it to an existing table without rebuilding it)."""
+    return Index(f"uq_{table}_guild_number", "guild_id", "number", unique=True)
+
+
 def _created() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -192,10 +204,12 @@ class ReadingSession(SQLModel, table=True):
         Index("ix_reading_sessions_guild_starts", "guild_id", "starts_at"),
         # The read commands count and page a server's scheduled sessions by start time.
         Index("ix_reading_sessions_guild_status_starts", "guild_id", "status", "starts_at"),
+        _numbered("reading_sessions"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _guild_id()
+    number: int = _number()
     starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     duration_minutes: int = 60
     kind: str = Field(default=SessionKind.PAPER, sa_type=String(16))
@@ -281,9 +295,11 @@ class SessionPaper(SQLModel, table=True):
 
 class Proposal(SQLModel, table=True):
     __tablename__ = "proposals"
+    __table_args__ = (_numbered("proposals"),)
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _guild_id()
+    number: int = _number()
     paper_id: int = _fk("papers.id", ondelete="CASCADE", nullable=False)
     proposer_id: int = Field(sa_type=BigInteger)
     presenter_id: int | None = _snowflake()
@@ -317,9 +333,11 @@ class Vote(SQLModel, table=True):
 
 class Comment(SQLModel, table=True):
     __tablename__ = "comments"
+    __table_args__ = (_numbered("comments"),)
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _guild_id()
+    number: int = _number()
     session_id: int = _fk("reading_sessions.id", ondelete="CASCADE", nullable=False)
     author_id: int | None = _snowflake()
     author_name: str = Field(default="", sa_type=String(200))

@@ -48,16 +48,14 @@ async def fill(url: str) -> dict[str, int]:
                     select(ReadingSession).where(ReadingSession.guild_id == GUILDS[0]).limit(1)
                 )
             ).scalar_one()
-            uow.tx.add(
+            await uow.comments.add(
                 Comment(guild_id=GUILDS[0], session_id=session.id, author_name="max", text="Why?")
             )
-            await uow.flush()
             from storage.models import Paper
 
             paper = (await uow.tx.execute(select(Paper).limit(1))).scalar_one()
             proposal = Proposal(guild_id=paper.guild_id, paper_id=paper.id, proposer_id=42)
-            uow.tx.add(proposal)
-            await uow.flush()
+            await uow.proposals.add(proposal)
             uow.tx.add(Vote(proposal_id=proposal.id, user_id=43, guild_id=paper.guild_id))
             uow.tx.add(
                 Summary(

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import discord
 
-from bot.reminders.service import LEAD, WEEKLY, ReminderPost
+from bot.reminders.plan import LEAD, WEEKLY
+from bot.reminders.posts import ReminderPost
 from bot.schedule.readmodels import SessionInfo
-from bot.ui.reminders import PING_BUTTON_ID, render_post
+from bot.ui.reminders.ping import PING_BUTTON_ID
+from bot.ui.reminders.render import render_post
 from storage.models import GuildConfig, Paper, PaperRole, ReadingSession
 from storage.repositories import LinkedPaper
 
@@ -29,6 +31,7 @@ CONFIG = GuildConfig(
 def _view(number: int, *, papers: int = 1, title: str = "Talk") -> SessionInfo:
     session = ReadingSession(
         id=number,
+        number=number,
         guild_id=GUILD,
         starts_at=START + timedelta(hours=number),
         kind="special",

@@ -21,6 +21,7 @@ VARIABLES = (
     "ARXIV_MIN_INTERVAL_SECONDS",
     "LLM_TIMEOUT_SECONDS",
     "LLM_TOKEN_BUDGET",
+    "LLM_COOLDOWN_SECONDS",
     "MESSAGE_CONTENT_INTENT",
 )
 
@@ -39,6 +40,7 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
     assert settings.log_level == "INFO"
     assert not settings.llm_enabled
     assert settings.arxiv_min_interval_seconds == 3.0
+    assert settings.llm_cooldown_seconds == 300
 
 
 def test_env_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,6 +71,7 @@ def test_env_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ("OPENAI_BASE_URL", "localhost:8000", "http"),
         ("ARXIV_API_URL", "https://export.arxiv.org/api/query", "'{}'"),
         ("LLM_TOKEN_BUDGET", "10", "greater than or equal"),
+        ("LLM_COOLDOWN_SECONDS", "-1", "greater than or equal"),
     ],
 )
 def test_malformed_value_names_the_variable(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
+from bot import notices
 from bot.candidates.embeddings import Embeddings
 from bot.candidates.feed import DailyPapersFeed, FeedItem, merge_details
 from bot.candidates.ranking import (
@@ -37,7 +38,7 @@ from bot.candidates.ranking import (
     signals_from_history,
 )
 from bot.clock import Clock
-from bot.dates import Period, parse_period, parse_time, utc_to_local
+from bot.dates import Period, WeeklySlot, parse_period, parse_time, utc_to_local, weekly_clock_notes
 from bot.errors import InvalidInput, NotFound, ServiceUnavailable
 from bot.events import Handler, SessionAction, SessionChanged
 from bot.guilds import GuildSettingsService
@@ -128,7 +129,7 @@ def marks_of(rows: Sequence[HistoryRow], now: datetime) -> dict[str, str]:
         elif row.kind == "reading":
             put(arxiv_id, READ if row.read else LISTED)
         elif row.kind == "proposal" and row.status == ProposalStatus.OPEN:
-            put(arxiv_id, PROPOSED, f"{PROPOSED} #{row.proposal_id}")
+            put(arxiv_id, PROPOSED, f"{PROPOSED} #{row.proposal_number}")
         elif row.kind == "proposal" and row.status == ProposalStatus.SCHEDULED:
             put(arxiv_id, SCHEDULED)
     return out
@@ -443,4 +444,9 @@ class CandidateService:
                 )
             row.updated_at = self.clock.now()
             await uow.flush()
-            return row
+        if row.enabled and (weekday is not None or at is not None):
+            zone = (await self.guilds.get(guild_id)).timezone
+            slot = WeeklySlot(row.weekday, row.at)
+            for note in weekly_clock_notes(self.clock.now(), slot, zone, "the digest"):
+                notices.add(note)
+        return row

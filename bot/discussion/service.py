@@ -17,16 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import CommentsChanged, EventBus
-from bot.schedule.service import ScheduleService, SessionInfo
+from bot.schedule.service import GONE, ScheduleService, SessionInfo
 from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
 from storage.models import Comment, CommentSource, id_of
 
-COMMENT_LIMIT = 1800  # typed with /comment add: one comment fits one Discord message
-MESSAGE_LIMIT = 4000  # a logged Discord message (Discord's own limit for long messages)
+# A comment, typed (/comment add, or its form for long notes) or logged from a message:
+# Discord's own limit for long messages. The column is unbounded text.
+COMMENT_LIMIT = 4000
+MESSAGE_LIMIT = COMMENT_LIMIT
 JUMP_URL_LIMIT = 300
 IMPORT_LIMIT = 2000  # messages read from one thread at most
 PER_PAGE = 10
+COMMENT_GONE = "That comment is not in this server (any more)."
 
 NO_SESSION = (
     "No session has started yet, so there is no current session: pick one with the session option."
@@ -117,7 +120,8 @@ class DiscussionService:
         session_id: int | None = None,
         thread_id: int | None = None,
     ) -> Logged:
-        """A comment typed with ``/comment add``: no mentions, at most COMMENT_LIMIT."""
+        """A comment typed with ``/comment add`` (or pasted in its form): no mentions, at
+        most COMMENT_LIMIT, stored whole."""
         cleaned = check_text(text, what="comment", limit=COMMENT_LIMIT, multiline=True)
         if cleaned is None:
             raise InvalidInput("The comment is empty: write what you want to log.")
@@ -248,8 +252,16 @@ class DiscussionService:
         async with self.db.unit() as uow:
             comment = await uow.comments.get(guild_id, comment_id)
         if comment is None:
-            raise NotFound(f"There is no comment #{comment_id} in this server.")
+            raise NotFound(COMMENT_GONE)
         return comment
+
+    async def id_for(self, guild_id: int, number: int) -> int:
+        """The comment a member means by ``#number`` in this server."""
+        async with self.db.unit() as uow:
+            comment = await uow.comments.by_number(guild_id, number)
+        if comment is None:
+            raise NotFound(f"There is no comment #{number} in this server.")
+        return id_of(comment)
 
     async def search(self, guild_id: int, text: str = "", limit: int = 25) -> list[Comment]:
         """Comments for autocomplete: newest first, matching text or author."""
@@ -257,7 +269,7 @@ class DiscussionService:
         async with self.db.unit() as uow:
             found = []
             if text.isdigit():
-                exact = await uow.comments.get(guild_id, int(text))
+                exact = await uow.comments.by_number(guild_id, int(text))
                 if exact is not None:
                     found.append(exact)
             found += await uow.comments.search(guild_id, text, limit=limit)
@@ -279,10 +291,10 @@ class DiscussionService:
         async with self.db.unit() as uow:
             comment = await uow.comments.get(guild_id, comment_id)
             if comment is None:
-                raise NotFound(f"There is no comment #{comment_id} in this server.")
+                raise NotFound(COMMENT_GONE)
             if not organizer and comment.author_id != actor_id:
                 raise PermissionDenied(
-                    f"Only the author of comment #{comment_id} or an organizer can remove it."
+                    f"Only the author of comment #{comment.number} or an organizer can remove it."
                 )
             await uow.comments.remove(comment)
         await self.events.publish(
@@ -299,7 +311,7 @@ class DiscussionService:
         async with self.db.unit() as uow:
             comment = await uow.comments.get(guild_id, comment_id)
             if comment is None:
-                raise NotFound(f"There is no comment #{comment_id} in this server.")
+                raise NotFound(COMMENT_GONE)
             changed = comment.pinned != pinned
             comment.pinned = pinned
             await uow.flush()
@@ -315,7 +327,7 @@ class DiscussionService:
         async with self.db.unit() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
+                raise NotFound(GONE)
             row.thread_id = thread_id
             await uow.sessions.touch(row)
         return await self.schedule.get(guild_id, session_id)

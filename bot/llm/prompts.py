@@ -33,9 +33,10 @@ MAX_SUMMARY_CHARS = 4000
 
 MAX_ITEM_CHARS = 600
 
-MAX_KEY_POINTS = 10
-
-MAX_OPEN_QUESTIONS = 12
+# Key points or questions kept of one reply: a bound against a runaway endpoint only (a reply
+# within FINAL_MAX_TOKENS holds far fewer). How many are shown is the rendering's business,
+# and it says how many more there are.
+MAX_ITEMS = 100
 
 TLDR_CHARS = 700
 
@@ -173,12 +174,12 @@ def parse_summary(content: str | None, *, need_questions: bool) -> dict[str, Any
     if not isinstance(summary, str) or not summary.strip():
         raise InvalidReply("summary is not a non-empty string")
     lists = {}
-    for key, limit in (("key_points", MAX_KEY_POINTS), ("open_questions", MAX_OPEN_QUESTIONS)):
+    for key in ("key_points", "open_questions"):
         value = data[key]
         if not isinstance(value, list):
             raise InvalidReply(f"{key} is not a list")
         items = [item for item in (_clean_item(v) for v in value) if item]
-        lists[key] = items[:limit]
+        lists[key] = items[:MAX_ITEMS]
     if need_questions and not lists["open_questions"]:
         raise InvalidReply("no open questions")
     return {

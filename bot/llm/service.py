@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, NotConfigured, NotFound, ServiceUnavailable
 from bot.llm.chunking import Material, material_of, messages_tokens, paper_data, split_parts
 from bot.llm.client import ENABLE_HINT, ChatClient, Usage
+from bot.llm.cooldown import Cooldown
 from bot.llm.prompts import (
     FINAL_MAX_TOKENS,
     PART_MAX_TOKENS,
@@ -70,6 +71,7 @@ class LLMService:
         model: str,
         timeout: float = 60.0,
         token_budget: int = 6000,
+        cooldown_seconds: float = 0.0,
         max_attempts: int = 3,
         backoff_base: float = 1.0,
         backoff_max: float = 20.0,
@@ -79,6 +81,8 @@ class LLMService:
         self.schedule = schedule
         self.model = model
         self.token_budget = token_budget
+        # /summarize refresh:true and /paper tldr, per member (organizers are not limited).
+        self.cooldown = Cooldown(clock, cooldown_seconds)
         self.chat = ChatClient(
             api_key,
             base_url,
@@ -105,6 +109,7 @@ class LLMService:
             model=settings.llm_model,
             timeout=settings.llm_timeout_seconds,
             token_budget=settings.llm_token_budget,
+            cooldown_seconds=settings.llm_cooldown_seconds,
         )
 
     def __repr__(self) -> str:  # never show the key, e.g. in a debugger or a log line
@@ -137,7 +142,7 @@ class LLMService:
             material = material_of(view, comments)
             if not material.papers and not material.comments:
                 raise InvalidInput(
-                    f"Session #{view.id} has no papers and no logged comments yet, so there is "
+                    f"Session #{view.number} has no papers and no logged comments yet, so there is "
                     "nothing to summarise. Log comments with /comment add."
                 )
             input_hash = material.input_hash(self.model)
@@ -160,7 +165,7 @@ class LLMService:
             )
             async with self.db.unit() as uow:
                 if await uow.sessions.get(guild_id, view.id) is None:
-                    raise NotFound(f"Session #{view.id} was deleted meanwhile.")
+                    raise NotFound(f"Session #{view.number} was deleted meanwhile.")
                 saved = await uow.summaries.save(summary)
             return SummaryResult(view, saved, cached=False, requests=usage.requests, parts=parts)
 

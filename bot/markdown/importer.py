@@ -474,7 +474,7 @@ class ImportPlanner:
                     Issue(
                         row.line,
                         f"the server has {len(candidates)} sessions on {row.date_text}; the "
-                        f"first (#{candidates[0].id}) is the one this row updates",
+                        f"first (#{candidates[0].number}) is the one this row updates",
                     )
                 )
             start = self._start(row, existing)
@@ -823,7 +823,10 @@ class ImportPlanner:
             ],
         )
 
-        new_sessions = [s for s in self.sessions if s.existing is None]
+        # New sessions are numbered in the server in the order they happen.
+        new_sessions = sorted(
+            (s for s in self.sessions if s.existing is None), key=lambda s: s.values["starts_at"]
+        )
         started = await store.insert_sessions(
             gid,
             (
@@ -890,22 +893,25 @@ class ImportPlanner:
 
         await store.delete_comments(gid, [i for s in self.sessions for i in s.comments_delete])
         await store.insert_comments(
-            {
-                "guild_id": gid,
-                "session_id": plan.id,
-                "author_id": None,
-                "author_name": "",
-                "text": text,
-                "message_id": None,
-                "channel_id": None,
-                "jump_url": None,
-                "pinned": True,
-                "source": CommentSource.IMPORT,
-                "logged_by": actor_id,
-                "created_at": now + timedelta(microseconds=offset),
-            }
-            for plan in self.sessions
-            for offset, text in enumerate(plan.comments_add)
+            gid,
+            (
+                {
+                    "guild_id": gid,
+                    "session_id": plan.id,
+                    "author_id": None,
+                    "author_name": "",
+                    "text": text,
+                    "message_id": None,
+                    "channel_id": None,
+                    "jump_url": None,
+                    "pinned": True,
+                    "source": CommentSource.IMPORT,
+                    "logged_by": actor_id,
+                    "created_at": now + timedelta(microseconds=offset),
+                }
+                for plan in self.sessions
+                for offset, text in enumerate(plan.comments_add)
+            ),
         )
 
         await self._apply_reading_list(uow, actor_id)

@@ -41,6 +41,7 @@ from bot.markdown.render import (
 )
 from bot.markdown.report import ImportReport, RowChange
 from bot.markdown.syntax import escape
+from bot.readinglist.marks import ReadMarks, read_marks
 from storage.db import Database
 from storage.models import GuildConfig, PaperSource
 
@@ -180,12 +181,14 @@ class MarkdownService:
             comment_rows = await uow.markdown.export_comments(guild_id, start, end)
             topics_rows: Sequence[Any] = ()
             items_rows: Sequence[Any] = ()
+            marks = ReadMarks({})
             if options.reading_list:
                 topics_rows = await uow.markdown.reading_topics(guild_id)
                 items_rows = await uow.markdown.reading_items(guild_id)
+                marks = await read_marks(uow, guild_id, self.clock.now())
         with _collector_paused():
             return self._write(
-                config, options, sessions, paper_rows, comment_rows, topics_rows, items_rows
+                config, options, sessions, paper_rows, comment_rows, topics_rows, items_rows, marks
             )
 
     def _write(
@@ -197,6 +200,7 @@ class MarkdownService:
         comment_rows: Sequence[Any],
         topics_rows: Sequence[Any],
         items_rows: Sequence[Any],
+        marks: ReadMarks,
     ) -> ExportResult:
         """The document from the rows the export read."""
         papers: dict[int, list[CellPaper]] = defaultdict(list)
@@ -247,7 +251,7 @@ class MarkdownService:
                     ),
                 )
 
-        topics = _topic_tree(topics_rows, items_rows) if options.reading_list else []
+        topics = _topic_tree(topics_rows, items_rows, marks) if options.reading_list else []
         text = document(config.group_name, rows(), topics)
         return ExportResult(text, written, len(topics_rows))
 
@@ -346,11 +350,14 @@ def _time_text(local: datetime, minutes: int, usual: time, usual_minutes: int) -
     return f"{local:%H:%M}–{end:%H:%M}"
 
 
-def _topic_tree(topic_rows: Sequence[Any], item_rows: Sequence[Any]) -> list[ExportTopic]:
+def _topic_tree(
+    topic_rows: Sequence[Any], item_rows: Sequence[Any], marks: ReadMarks
+) -> list[ExportTopic]:
     nodes = {row.id: ExportTopic(row.name) for row in topic_rows}
     items: dict[int, list[ExportItem]] = defaultdict(list)
     for item in item_rows:
-        items[item.topic_id].append(ExportItem(item.read, item.title, item.url, item.label))
+        read = marks.is_read(item.id, item.read)
+        items[item.topic_id].append(ExportItem(read, item.title, item.url, item.label))
     roots: list[ExportTopic] = []
     ordered = sorted(topic_rows, key=lambda r: (r.position, r.id))
     for row in ordered:

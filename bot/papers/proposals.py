@@ -12,7 +12,7 @@ opens, and everything a command changes is written in one unit of work.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -34,11 +34,18 @@ class ProposalInfo:
     proposal: Proposal
     paper: Paper
     votes: int
+    session_number: int | None = None  # the number of the session it was scheduled as
 
     @property
     def id(self) -> int:
+        """The global key (internals only: members see and type :attr:`number`)."""
         assert self.proposal.id is not None
         return self.proposal.id
+
+    @property
+    def number(self) -> int:
+        """The proposal's number in its server: what members see as ``#3`` and type."""
+        return self.proposal.number
 
     @property
     def is_open(self) -> bool:
@@ -54,11 +61,11 @@ class QueuePage:
     per_page: int
 
 
-def _closed_message(proposal: Proposal) -> str:
-    if proposal.status == ProposalStatus.WITHDRAWN:
-        return f"Proposal #{proposal.id} was withdrawn, so it takes no more votes or changes."
-    session = f" (session #{proposal.session_id})" if proposal.session_id else ""
-    return f"Proposal #{proposal.id} is already scheduled{session}; its voting is closed."
+def _closed_message(view: ProposalInfo) -> str:
+    if view.proposal.status == ProposalStatus.WITHDRAWN:
+        return f"Proposal #{view.number} was withdrawn, so it takes no more votes or changes."
+    session = f" (session #{view.session_number})" if view.session_number else ""
+    return f"Proposal #{view.number} is already scheduled{session}; its voting is closed."
 
 
 class ProposalService:
@@ -76,13 +83,25 @@ class ProposalService:
     async def _get(self, uow: UnitOfWork, guild_id: int, proposal_id: int) -> ProposalInfo:
         found = await uow.proposals.with_paper(guild_id, proposal_id)
         if found is None:
-            raise NotFound(f"There is no proposal #{proposal_id} in this server.")
+            raise NotFound("That proposal is not in this server (any more).")
         proposal, paper = found
-        return ProposalInfo(proposal, paper, await uow.proposals.vote_count(proposal_id))
+        session = (
+            await uow.sessions.get(guild_id, proposal.session_id) if proposal.session_id else None
+        )
+        votes = await uow.proposals.vote_count(proposal_id)
+        return ProposalInfo(proposal, paper, votes, session.number if session else None)
 
     async def get(self, guild_id: int, proposal_id: int) -> ProposalInfo:
         async with self.db.unit() as uow:
             return await self._get(uow, guild_id, proposal_id)
+
+    async def id_for(self, guild_id: int, number: int) -> int:
+        """The proposal a member means by ``#number`` in this server."""
+        async with self.db.unit() as uow:
+            row = await uow.proposals.by_number(guild_id, number)
+        if row is None:
+            raise NotFound(f"There is no proposal #{number} in this server.")
+        return id_of(row)
 
     async def queue(self, guild_id: int, *, number: int = 0, per_page: int = 10) -> QueuePage:
         """One page of open proposals: most votes first, then the oldest."""
@@ -131,7 +150,7 @@ class ProposalService:
             existing = await uow.proposals.open_for_paper(guild_id, id_of(paper))
             if existing is not None:
                 raise Conflict(
-                    f"{paper.title[:100]!r} is already proposed as #{existing.id}: vote for it "
+                    f"{paper.title[:100]!r} is already proposed as #{existing.number}: vote for it "
                     "there (see /paper queue)."
                 )
             proposal = await uow.proposals.add(
@@ -169,10 +188,10 @@ class ProposalService:
         async with self.db.unit() as uow:
             view = await self._get(uow, guild_id, proposal_id)
             if not view.is_open:
-                raise InvalidInput(_closed_message(view.proposal))
+                raise InvalidInput(_closed_message(view))
             voted = await uow.proposals.toggle_vote(guild_id, proposal_id, user_id)
             votes = await uow.proposals.vote_count(proposal_id)
-            return voted, ProposalInfo(view.proposal, view.paper, votes)
+            return voted, replace(view, votes=votes)
 
     async def withdraw(
         self, guild_id: int, proposal_id: int, *, actor_id: int, is_organizer: bool
@@ -183,14 +202,14 @@ class ProposalService:
             proposal = view.proposal
             if proposal.proposer_id != actor_id and not is_organizer:
                 raise PermissionDenied(
-                    f"Only the member who proposed #{proposal_id} or an organizer can withdraw it."
+                    f"Only the member who proposed #{view.number} or an organizer can withdraw it."
                 )
             if proposal.status == ProposalStatus.WITHDRAWN:
-                raise InvalidInput(f"Proposal #{proposal_id} is already withdrawn.")
+                raise InvalidInput(f"Proposal #{view.number} is already withdrawn.")
             if proposal.status == ProposalStatus.SCHEDULED:
                 raise InvalidInput(
-                    f"Proposal #{proposal_id} is already scheduled as session "
-                    f"#{proposal.session_id}; cancel that session with /session cancel instead."
+                    f"Proposal #{view.number} is already scheduled as session "
+                    f"#{view.session_number}; cancel that session with /session cancel instead."
                 )
             proposal.status = ProposalStatus.WITHDRAWN
             proposal.updated_at = self.clock.now()
@@ -217,7 +236,7 @@ class ProposalService:
         async with self.db.unit() as uow:
             view = await self._get(uow, guild_id, proposal_id)
         if not view.is_open:
-            raise InvalidInput(_closed_message(view.proposal))
+            raise InvalidInput(_closed_message(view))
         draft = SessionDraft(
             date_text=date_text,
             time_text=time_text,
@@ -231,12 +250,12 @@ class ProposalService:
         async def mark_scheduled(uow: UnitOfWork, session: SessionInfo) -> None:
             current = await self._get(uow, guild_id, proposal_id)
             if not current.is_open:  # withdrawn or scheduled meanwhile
-                raise Conflict(_closed_message(current.proposal))
+                raise Conflict(_closed_message(current))
             current.proposal.status = ProposalStatus.SCHEDULED
             current.proposal.session_id = session.id
             current.proposal.updated_at = self.clock.now()
             await uow.flush()
-            marked.append(current)
+            marked.append(replace(current, session_number=session.number))
 
         session = await self.schedule_service.add(
             guild_id, draft, actor_id=actor_id, on_saved=mark_scheduled

@@ -26,21 +26,26 @@ from bot.papers.arxiv_ids import ArxivId, UrlKind, classify_url, parse_arxiv_ref
 from bot.papers.identity import (
     canonical_url,
     equivalent_keys,
+    is_stand_in_title,
     of_arxiv,
     of_url,
     title_from_url,
 )
 from bot.papers.links import Link, Links, extract_links
+from bot.readinglist.marks import read_marks
 from bot.text import NAME_LIMIT, TITLE_LIMIT, check_text, clean_line
 from storage.db import Database
-from storage.models import Paper, PaperSource, ReadingItem, ReadingSession, id_of
+from storage.models import Paper, PaperSource, ReadingSession, id_of
 from storage.repositories import UnitOfWork
 
 MAX_REFS = 100
 MAX_AUTHORS = 50
 MAX_LINKS_PER_KIND = 5
 LINK_LABEL_LIMIT = 40
-URL_LIMIT = 500
+URL_LIMIT = 500  # also the longest single reference (a link; an id or title is shorter)
+REFS_LIMIT = 6000  # several references in one text (Discord's longest option)
+AUTHORS_LIMIT = 2000
+LINKS_LIMIT = 1500  # the links typed for the Code or Demo column
 STORED_PREFIX = "paper:"
 _URLISH = re.compile(r"^(?:https?://|www\.)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -80,6 +85,10 @@ def split_refs(text: str) -> list[str]:
     text = text.strip()
     if not text:
         return []
+    if len(text) > REFS_LIMIT:
+        raise InvalidInput(
+            f"That is {len(text):,} characters of references; give at most {REFS_LIMIT:,}."
+        )
     parts = [p for p in _SEPARATORS.split(text) if p]
     looks_like_refs = all(
         _URLISH.match(p) or _is_arxiv(p) or _ID_SHAPED.match(p) or _STORED.match(p) for p in parts
@@ -153,7 +162,7 @@ def parse_authors(text: str | None) -> tuple[str, ...]:
     """'H. Liu, C. Li; Q. Wu' → ('H. Liu', 'C. Li', 'Q. Wu'); mentions are refused."""
     if text is None:
         return ()
-    cleaned = check_text(text, what="author list", limit=2000)
+    cleaned = check_text(text, what="author list", limit=AUTHORS_LIMIT)
     if cleaned is None:
         return ()
     names = [clean_line(n) for n in re.split(r"[,;]|\band\b", cleaned)]
@@ -180,6 +189,8 @@ def parse_links(text: str | None, kind: str) -> list[list[str]] | None:
     text = text.strip()
     if text.lower() in _CLEAR_WORDS:
         return []
+    if len(text) > LINKS_LIMIT:
+        raise InvalidInput(f"Give at most {LINKS_LIMIT:,} characters of {kind} links.")
     links: list[list[str]] = []
     for match in _LINK_TOKEN.finditer(text):
         url = (match["url"] or match["bare"]).strip("<>")
@@ -228,9 +239,10 @@ class PaperDetails:
     """A stored paper with where it appears in the server (``/paper info``)."""
 
     paper: Paper
-    proposals: list[tuple[int, str, int]] = field(default_factory=list)  # (id, status, votes)
+    # (number in the server, status, votes)
+    proposals: list[tuple[int, str, int]] = field(default_factory=list)
     sessions: list[ReadingSession] = field(default_factory=list)
-    reading: list[tuple[str, ReadingItem]] = field(default_factory=list)  # (topic path, item)
+    reading: list[tuple[str, bool]] = field(default_factory=list)  # (topic path, read)
 
 
 def apply_metadata(paper: Paper, meta: PaperMetadata, now_links: Links | None = None) -> None:
@@ -381,7 +393,7 @@ class PaperService:
             found = {i: await uow.papers.get(guild_id, i) for i in dict.fromkeys(ids)}
         missing = [i for i, paper in found.items() if paper is None]
         if missing:
-            raise NotFound(f"There is no paper #{missing[0]} in this server.")
+            raise NotFound("That stored paper is not in this server (any more): pick it again.")
         out: list[PaperSpec | str] = []
         for spec in specs:
             if isinstance(spec, PaperSpec) and spec.ref_key.startswith(STORED_PREFIX):
@@ -410,14 +422,17 @@ class PaperService:
             )
         return found
 
-    def manual_spec(self, url: str, title: str | None, authors: str | None) -> PaperSpec:
-        """A paper outside arXiv with the title and authors a member gave."""
+    def manual_spec(
+        self, url: str, title: str | None, authors: str | None, *, any_url: bool = False
+    ) -> PaperSpec:
+        """A paper outside arXiv with the title and authors a member gave (``any_url``: also
+        a page that does not look like a paper, as a session's reading may be)."""
         if classify_ref(url) not in (RefKind.PAPER_URL, RefKind.OTHER_URL):
             raise InvalidInput(f"{url[:80]!r} is not a link to a paper.")
         canonical = canonical_url(url)
         if len(canonical) > URL_LIMIT:
             raise InvalidInput(f"That link is longer than {URL_LIMIT} characters.")
-        if classify_url(canonical) != UrlKind.PAPER:
+        if not any_url and classify_url(canonical) != UrlKind.PAPER:
             raise InvalidInput(
                 f"{canonical[:80]} does not look like a paper (an arXiv, OpenReview, "
                 "ACL Anthology, distill.pub or PDF link)."
@@ -433,6 +448,22 @@ class PaperService:
             title=clean_title,
             authors=parse_authors(authors),
             given=True,
+        )
+
+    async def needs_details(self, guild_id: int, ref: str, *, any_url: bool = False) -> bool:
+        """Whether ``ref`` is a link outside arXiv whose title and authors only a member can
+        give: not stored yet, or stored with a title made from its link or without authors.
+        ``any_url``: also a link that does not look like a paper (a session's reading)."""
+        kind = classify_ref(ref)
+        if kind != RefKind.PAPER_URL and not (any_url and kind == RefKind.OTHER_URL):
+            return False
+        if len(canonical_url(ref)) > URL_LIMIT:
+            return False  # too long for the form's paper: stored by its link alone, if at all
+        stored = await self.stored(guild_id, ref)
+        if stored is None:
+            return True
+        return stored.source == PaperSource.MANUAL and (
+            not stored.authors or is_stand_in_title(stored.title, stored.url)
         )
 
     async def stored(self, guild_id: int, ref: str) -> Paper | None:
@@ -501,11 +532,16 @@ class PaperService:
             sessions = await uow.sessions.sessions_with_paper(guild_id, id_of(paper))
             items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             topics = {t.id: t for t in await uow.readinglist.topics(guild_id)}
+            marks = await read_marks(uow, guild_id, self.clock.now())
         return PaperDetails(
             paper=paper,
-            proposals=[(p.id, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
+            proposals=[(p.number, p.status, counts.get(p.id, 0)) for p in proposals if p.id],
             sessions=sessions,
-            reading=[(topics[i.topic_id].path, i) for i in items if i.topic_id in topics],
+            reading=[
+                (topics[i.topic_id].path, marks.is_read(i.id, i.read))
+                for i in items
+                if i.topic_id in topics
+            ],
         )
 
     async def set_links(

@@ -15,6 +15,9 @@ from bot.publish.render import CalendarChange, calendar_change, calendar_path, u
 from storage.models import PublishMode, PublishTarget
 
 BOT_BRANCH = "reading-group/schedule"  # the branch pull requests are opened from
+REPOSITORY_LIMIT = 200  # owner/name, or the repository's URL
+BRANCH_LIMIT = 255
+PATH_LIMIT = 400
 
 _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
 _REPO = r"[A-Za-z0-9._-]{1,100}"
@@ -30,7 +33,7 @@ _BAD_PATH = re.compile(r"[\x00-\x1f\x7f\\?#%]")
 def parse_repository(text: str) -> str:
     """``owner/name`` (a repository URL is accepted too)."""
     match = _REPOSITORY.match(text.strip())
-    if match is None or match.group(2) in (".", ".."):
+    if match is None or len(text.strip()) > REPOSITORY_LIMIT or match.group(2) in (".", ".."):
         raise InvalidInput(
             f"{text.strip()[:100]!r} is not a repository: write it as owner/name, e.g. "
             "my-lab/reading-group."
@@ -40,7 +43,7 @@ def parse_repository(text: str) -> str:
 
 def parse_branch(text: str) -> str:
     value = text.strip()
-    if not value or len(value) > 255 or _BAD_BRANCH.search(value):
+    if not value or len(value) > BRANCH_LIMIT or _BAD_BRANCH.search(value):
         raise InvalidInput(f"{value[:100]!r} is not a branch name git accepts.")
     return value
 
@@ -50,7 +53,7 @@ def parse_path(text: str) -> str:
     parts = value.split("/")
     if (
         not value
-        or len(value) > 400
+        or len(value) > PATH_LIMIT
         or _BAD_PATH.search(value)
         or any(part in ("", ".", "..", ".git") for part in parts)
     ):

@@ -4,29 +4,21 @@ Topics nest like the group's README ("Representation Learning / Fusion"); a path
 topic and is created with its parents on first use. Knows nothing of Discord.
 
 A paper discussed in a session counts as read once that session has started (a cancelled
-session does not count). The mark is written when the reading list is next read or changed
-(:meth:`ReadingListService.sync_discussed` runs before every read), and at once when a session
-that already started is added, moved or edited, or a schedule is imported (the service
-listens on the event bus). A member who marks a paper unread keeps it unread until a later
-session discusses it again.
+session does not count): derived whenever the list is read (:mod:`bot.readinglist.marks`),
+never written. A member who marks a paper unread keeps it unread until a later session
+discusses it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
-from bot.events import (
-    EventBus,
-    Handler,
-    ReadingListChanged,
-    ScheduleImported,
-    SessionAction,
-    SessionChanged,
-)
+from bot.events import EventBus, ReadingListChanged
 from bot.papers.service import PaperService, check_not_withdrawn
+from bot.readinglist.marks import read_marks
 from bot.text import check_text
 from storage.db import Database
 from storage.models import Paper, ReadingItem, ReadingTopic, id_of
@@ -92,7 +84,7 @@ class TopicNode:
     def counts(self) -> tuple[int, int]:
         """(read, total) over this topic and its subtopics."""
         items = [i for node in self.walk() for i in node.items]
-        return sum(1 for i in items if i.item.read), len(items)
+        return sum(1 for i in items if i.read), len(items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,33 +101,6 @@ class ReadingListService:
         self.events = events
         self.clock = clock
         self.papers = papers
-
-    def subscriptions(self) -> Mapping[type, Handler]:
-        """Follow the schedule: a session that has started marks its papers read."""
-        return {
-            SessionChanged: self._on_session_changed,
-            ScheduleImported: self._on_schedule_imported,
-        }
-
-    async def _on_session_changed(self, change: SessionChanged) -> None:
-        if change.action in (SessionAction.CREATED, SessionAction.UPDATED, SessionAction.MOVED):
-            await self.sync_discussed(change.guild_id)
-
-    async def _on_schedule_imported(self, imported: ScheduleImported) -> None:
-        await self.sync_discussed(imported.guild_id)
-
-    async def _sync(self, uow: UnitOfWork, guild_id: int) -> int:
-        changed = 0
-        for item, discussed_at in await uow.readinglist.discussed_unread(
-            guild_id, self.clock.now()
-        ):
-            changed += await uow.readinglist.set_read([item], read=True, at=discussed_at)
-        return changed
-
-    async def sync_discussed(self, guild_id: int) -> int:
-        """Mark read every listed paper discussed in a session that has started."""
-        async with self.db.unit() as uow:
-            return await self._sync(uow, guild_id)
 
     # ----------------------------------------------------------------------------------
     # Writing
@@ -161,11 +126,11 @@ class ReadingListService:
                     guild_id, topic, paper, added_by=actor_id
                 )
                 (added if created else already).append(paper)
-            await self._sync(uow, guild_id)
+            marks = await read_marks(uow, guild_id, self.clock.now())
             read_ids = {
                 item.paper_id
                 for item in await self._items_of(uow, guild_id, [id_of(p) for p in added])
-                if item.read and item.topic_id == topic.id
+                if marks.is_read(item.id, item.read) and item.topic_id == topic.id
             }
         if added:
             await self.events.publish(ReadingListChanged(guild_id))
@@ -192,15 +157,17 @@ class ReadingListService:
             raise NotFound(
                 "That paper is not on the reading list. Add it with /readinglist add first."
             )
+        now = self.clock.now()
         async with self.db.unit() as uow:
-            await self._sync(uow, guild_id)
             items = await uow.readinglist.items_for_paper(guild_id, id_of(paper))
             if not items:
                 raise NotFound(
                     f"{paper.title[:100]!r} is not on the reading list. Add it with "
                     "/readinglist add first."
                 )
-            changed = await uow.readinglist.set_read(items, read=read, at=self.clock.now())
+            marks = await read_marks(uow, guild_id, now)
+            changed = sum(marks.is_read(i.id, i.read) != read for i in items)
+            await uow.readinglist.set_read(items, read=read, at=now)
             topics = {t.id: t.path for t in await uow.readinglist.topics(guild_id)}
         paths = [shown_path(topics[i.topic_id]) for i in items if i.topic_id in topics]
         if changed:
@@ -242,7 +209,6 @@ class ReadingListService:
     async def tree(self, guild_id: int, topic_path: str | None = None) -> list[TopicNode]:
         """The reading list as nested topics (all, or one topic with its subtopics)."""
         async with self.db.unit() as uow:
-            await self._sync(uow, guild_id)
             if topic_path and topic_path.strip():
                 parts = clean_topic_path(topic_path)
                 topics = await uow.readinglist.subtree(guild_id, join_path(parts))
@@ -252,7 +218,8 @@ class ReadingListService:
                     )
             else:
                 topics = await uow.readinglist.topics(guild_id)
-            items = await uow.readinglist.items(guild_id, [id_of(t) for t in topics])
+            stored = await uow.readinglist.items(guild_id, [id_of(t) for t in topics])
+            items = (await read_marks(uow, guild_id, self.clock.now())).listed(stored)
         nodes = {t.id: TopicNode(t) for t in topics}
         for listed in items:
             node = nodes.get(listed.item.topic_id)

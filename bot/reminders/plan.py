@@ -24,6 +24,7 @@ LEAD = "lead"
 LOOKBACK = timedelta(days=7)  # how far back missed reminders are still looked at
 MAX_LEAD_MINUTES = 7 * 24 * 60
 MAX_LEAD_TIMES = 5
+LEAD_TIMES_LIMIT = 100  # the text a member types: "24h, 1h, 15m"
 
 
 # --------------------------------------------------------------------------------------
@@ -140,6 +141,8 @@ _UNITS = {"d": 1440, "h": 60, "m": 1}
 def parse_lead_times(text: str) -> list[int]:
     """'24h, 15m' → [1440, 15]; '1h30m' → [90]; '90' → [90]; 'off' or 'none' → []."""
     raw = text.strip().lower()
+    if len(raw) > LEAD_TIMES_LIMIT:
+        raise InvalidInput(f"Give the lead times in at most {LEAD_TIMES_LIMIT} characters.")
     if raw in ("off", "none", "no", "0", "-"):
         return []
     minutes: set[int] = set()

@@ -1,7 +1,7 @@
 """What a reminder says: the post composed from the database, rendered by the Discord side.
 
 A :class:`ReminderPost` holds the data (sessions with their papers, the last session's
-open questions, whether to ping); ``bot/ui/reminders.py`` turns it into a message. The
+open questions, whether to ping); ``bot/ui/reminders/render.py`` turns it into a message. The
 preview renders the same object, so it shows exactly what would be posted.
 """
 

@@ -29,8 +29,14 @@ class SessionInfo:
 
     @property
     def id(self) -> int:
+        """The global key (internals only: members see and type :attr:`number`)."""
         assert self.session.id is not None
         return self.session.id
+
+    @property
+    def number(self) -> int:
+        """The session's number in its server: what members see as ``#3`` and type."""
+        return self.session.number
 
     @property
     def starts_at(self) -> datetime:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from bot import notices
 from bot.clock import Clock
 from bot.dates import (
     WeeklySlot,
+    clock_change,
     format_date,
     local_to_utc,
     next_weekly,
     parse_date,
     parse_time,
     split_date_time,
+    split_zone,
     utc_to_local,
 )
 from bot.errors import Conflict, InvalidInput, NotFound
@@ -60,6 +63,8 @@ MAX_PAPERS_PER_SESSION = 12
 MAX_DURATION_MINUTES = 12 * 60
 MAX_YEARS_AHEAD = 5
 MAX_CONTINUE_CHAIN = 16
+# A session looked up by its global key (a button, an event) that is gone meanwhile.
+GONE = "That session is not in this server (any more)."
 
 
 class PaperResolver(Protocol):
@@ -90,6 +95,9 @@ class SessionDraft:
     continues_id: int | None = None
     allow_past: bool = False
     duration_minutes: int | None = None
+    # Papers outside arXiv with the title and authors a member typed (the paper service's
+    # specs): each replaces what the lookup makes of the same link.
+    given_papers: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -105,6 +113,7 @@ class SessionEdit:
     block_name: str | None = None
     block_part: int | None = None
     duration_minutes: int | None = None
+    given_papers: list[Any] = field(default_factory=list)  # as in SessionDraft
 
 
 class ScheduleService:
@@ -182,17 +191,34 @@ class ScheduleService:
         """The session to change: it exists in this server and is not cancelled."""
         row = await uow.sessions.get(guild_id, session_id)
         if row is None:
-            raise NotFound(f"There is no session #{session_id} in this server.")
+            raise NotFound(GONE)
         if row.status == SessionStatus.CANCELLED:
-            raise InvalidInput(f"Session #{session_id} {verb}.")
+            raise InvalidInput(f"Session #{row.number} {verb}.")
         return row
 
     async def get(self, guild_id: int, session_id: int) -> SessionInfo:
+        """A session by its global key (internals; members give :meth:`by_number`)."""
         async with self.db.read() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
-                raise NotFound(f"There is no session #{session_id} in this server.")
+                raise NotFound(GONE)
             return (await self._views(uow, [row]))[0]
+
+    async def by_number(self, guild_id: int, number: int) -> SessionInfo:
+        """The session a member means by ``#number`` in this server."""
+        async with self.db.read() as uow:
+            row = await uow.sessions.by_number(guild_id, number)
+            if row is None:
+                raise NotFound(f"There is no session #{number} in this server.")
+            return (await self._views(uow, [row]))[0]
+
+    async def id_for(self, guild_id: int, number: int) -> int:
+        """The global key of the session a member means by ``#number`` in this server."""
+        async with self.db.read() as uow:
+            row = await uow.sessions.by_number(guild_id, number)
+        if row is None:
+            raise NotFound(f"There is no session #{number} in this server.")
+        return id_of(row)
 
     async def next(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the next one."""
@@ -273,8 +299,9 @@ class ScheduleService:
         if time_text and inline_time:
             raise InvalidInput("Give the time either in the date or in the time option, not both.")
         day = parse_date(date_part, self._today(config), config.date_format)
-        if (time_text or inline_time) is not None:
-            at = parse_time(time_text or inline_time or "")
+        given, hint = split_zone(time_text or inline_time or "")  # "02:30 CET"
+        if given:
+            at = parse_time(given)
         elif config.meeting_time is not None:
             at = config.meeting_time
         else:
@@ -284,7 +311,11 @@ class ScheduleService:
             )
         if day.year > self._today(config).year + MAX_YEARS_AHEAD:
             raise InvalidInput(f"{date_part!r} is more than {MAX_YEARS_AHEAD} years ahead.")
-        return local_to_utc(day, at, config.timezone)
+        start = local_to_utc(day, at, config.timezone, hint)  # refuses a time the clocks skip
+        change = clock_change(day, at, config.timezone)
+        if change is not None:  # the time happens twice: say which one was taken
+            notices.add(change.note(second=start != change.first.astimezone(UTC)))
+        return start
 
     def _check_not_past(self, config: GuildConfig, start: datetime, allow_past: bool) -> None:
         if start <= self.clock.now() and not allow_past:
@@ -323,7 +354,7 @@ class ScheduleService:
             other = (await self._views(uow, clashes[:1]))[0]
             local = utc_to_local(other.starts_at, config.timezone)
             raise Conflict(
-                f"Session #{other.id} ({headline(other)}) already takes that time "
+                f"Session #{other.number} ({headline(other)}) already takes that time "
                 f"({format_date(local.date(), config.date_format)} {local:%H:%M}). Move or "
                 "cancel it first, or pick another time."
             )
@@ -360,7 +391,7 @@ class ScheduleService:
             raise InvalidInput("A part number starts at 1.")
         if part in taken:
             raise Conflict(
-                f"{block} already has a part {part} (session #{taken[part].id}). "
+                f"{block} already has a part {part} (session #{taken[part].number}). "
                 f"Leave the part empty to take the next free number ({max(taken) + 1})."
             )
         return part
@@ -375,7 +406,7 @@ class ScheduleService:
         if continues_id is not None:
             target = await uow.sessions.get(guild_id, continues_id)
             if target is None or target.status != SessionStatus.SCHEDULED:
-                raise NotFound(f"There is no session #{continues_id} to continue.")
+                raise NotFound("That session cannot be continued: it is not scheduled (any more).")
             if target.starts_at >= start:
                 raise InvalidInput("A session can only continue one that comes before it.")
             return target
@@ -457,6 +488,17 @@ class ScheduleService:
             row.continues_id = (await self._continued(uow, guild_id, start, draft.continues_id)).id
         return row
 
+    async def check(self, guild_id: int, draft: SessionDraft) -> None:
+        """Every check of ``/session add`` that needs no paper lookup (e.g. before a form
+        asks for a paper's details): raises what is wrong."""
+        async with self.db.unit() as uow:
+            await self._plan(uow, guild_id, draft, None)
+
+    async def check_changeable(self, guild_id: int, session_id: int) -> None:
+        """Raises what stops ``session_id`` from being changed (missing, cancelled)."""
+        async with self.db.unit() as uow:
+            await self._changeable(uow, guild_id, session_id)
+
     async def add(
         self,
         guild_id: int,
@@ -470,9 +512,10 @@ class ScheduleService:
         ``on_saved`` runs inside the writing transaction once the session exists (e.g. to mark
         the proposal it came from as scheduled): if it raises, nothing is saved.
         """
-        async with self.db.unit() as uow:
-            await self._plan(uow, guild_id, draft, None)
-        specs = await self._lookup_papers(guild_id, draft.paper_refs)
+        await self.check(guild_id, draft)
+        specs = _with_given(
+            await self._lookup_papers(guild_id, draft.paper_refs), draft.given_papers
+        )
         async with self.db.unit() as uow:
             papers = await self._store_papers(uow, guild_id, specs)
             row = await self._plan(uow, guild_id, draft, papers)
@@ -541,7 +584,9 @@ class ScheduleService:
     ) -> SessionInfo:
         title = check_text(changes.title, what="title", limit=TITLE_LIMIT)
         notes = check_text(changes.notes, what="notes", limit=NOTES_LIMIT, multiline=True)
-        specs = await self._lookup_papers(guild_id, changes.paper_refs)
+        specs = _with_given(
+            await self._lookup_papers(guild_id, changes.paper_refs), changes.given_papers
+        )
         async with self.db.unit() as uow:
             config = await self._config(uow, guild_id)
             row = await self._changeable(uow, guild_id, session_id)
@@ -635,6 +680,12 @@ class ScheduleService:
                 await uow.flush()
 
 
+def _with_given(specs: Sequence[Any], given: Sequence[Any]) -> list[Any]:
+    """The looked-up specs, each replaced by the member's details of the same paper."""
+    by_key = {spec.ref_key: spec for spec in given}
+    return [by_key.get(spec.ref_key, spec) for spec in specs]
+
+
 def _kind(value: str) -> str:
     try:
         return SessionKind(value.strip().lower())
@@ -643,8 +694,11 @@ def _kind(value: str) -> str:
         raise InvalidInput(f"Unknown session kind {value!r}: use one of {names}.") from None
 
 
+BLOCK_NAME_LIMIT = 100
+
+
 def _block_name(value: str | None) -> str | None:
-    name = check_text(value, what="block name", limit=100)
+    name = check_text(value, what="block name", limit=BLOCK_NAME_LIMIT)
     if name is None:
         return None
     return name.strip().rstrip(".").strip() or None

@@ -38,7 +38,7 @@ async def session_choices(
     views = []
     if text.isdigit():
         try:
-            views = [await services.schedule.get(interaction.guild_id, int(text))]
+            views = [await services.schedule.by_number(interaction.guild_id, int(text))]
         except Exception:
             views = []
     views += await services.schedule.search(interaction.guild_id, current, limit=MAX_CHOICES)
@@ -48,7 +48,7 @@ async def session_choices(
         if view.id in seen:
             continue
         seen.add(view.id)
-        choices.append(app_commands.Choice(name=choice_name(view, config), value=view.id))
+        choices.append(app_commands.Choice(name=choice_name(view, config), value=view.number))
     return choices[:MAX_CHOICES]
 
 

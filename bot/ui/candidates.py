@@ -280,7 +280,7 @@ class ProposeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PRO
             )
             message = await publish_proposal(services, interaction.channel, guild_id, view)
             await interaction.followup.send(
-                f"Proposed {escape(view.paper.title[:150])} as #{view.id}: {message.jump_url}",
+                f"Proposed {escape(view.paper.title[:150])} as #{view.number}: {message.jump_url}",
                 ephemeral=True,
             )
         except Exception as error:

@@ -1,6 +1,8 @@
 """The base of the bot's slash-command groups.
 
-A cog gets the bot and its services, and, when it shows a list with ◀ / ▶ buttons, names
+A cog gets the bot and its services; its commands are offered inside servers only (never
+in DMs: every command works on a server's data; only ``/help`` is offered everywhere).
+When it shows a list with ◀ / ▶ buttons, names
 its page source (``page_source``) and answers :meth:`pages_of_state`: the buttons of every
 list it ever posted reach it, also after a restart.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.ui.paging import PageRenderer
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from bot.container import Services
 
 
+@app_commands.guild_only()
 class FeatureCog(commands.GroupCog):
     page_source: ClassVar[str | None] = None
 

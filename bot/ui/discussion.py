@@ -21,6 +21,8 @@ from storage.models import Comment, Summary
 
 MESSAGE_LIMIT = 2000
 MAX_SUMMARY_MESSAGES = 4
+SHOWN_KEY_POINTS = 10  # at most; more are counted ("… and 3 more key points")
+SHOWN_QUESTIONS = 12
 CHOICE_NAME = 100
 TRIMMED = "… (trimmed to fit Discord; the full text is stored)"
 
@@ -37,7 +39,7 @@ def plain(text: str) -> str:
 
 def session_title(view: SessionInfo, limit: int = 150) -> str:
     """'#12 · Visual Instruction Tuning', the headline escaped (ready to send)."""
-    return f"#{view.id} · {plain(shorten(headline(view), limit))}"
+    return f"#{view.number} · {plain(shorten(headline(view), limit))}"
 
 
 # ------------------------------------------------------------------ comments
@@ -47,7 +49,7 @@ def comment_line(comment: Comment, text_limit: int = 280) -> str:
     pin = "📌 " if comment.pinned else ""
     author = f"<@{comment.author_id}>" if comment.author_id else plain(comment.author_name)
     line = (
-        f"`#{comment.id}` {pin}{author} · {discord_timestamp(comment.created_at, 'd')}\n"
+        f"`#{comment.number}` {pin}{author} · {discord_timestamp(comment.created_at, 'd')}\n"
         f"> {plain(shorten(' '.join(comment.text.split()), text_limit))}"
     )
     url = safe_url(comment.jump_url)
@@ -81,7 +83,7 @@ def comments_embed(page: CommentPage) -> discord.Embed:
 
 def comment_choice(comment: Comment) -> str:
     """An autocomplete label: '#12 · alice: Fig. 2 is unclear…' (≤ 100 characters)."""
-    prefix = f"#{comment.id} · {shorten(comment.author_name or 'someone', 24)}: "
+    prefix = f"#{comment.number} · {shorten(comment.author_name or 'someone', 24)}: "
     pin = " 📌" if comment.pinned else ""
     body = " ".join(comment.text.split())
     return prefix + shorten(body, CHOICE_NAME - len(prefix) - len(pin)) + pin
@@ -90,15 +92,33 @@ def comment_choice(comment: Comment) -> str:
 # ------------------------------------------------------------------ summaries
 
 
-def summary_lines(view: SessionInfo, summary: Summary, *, cached: bool) -> list[str]:
+def _more(count: int, what: str) -> str:
+    return f"… and {count} more {what}{'s' if count != 1 else ''}"
+
+
+def summary_lines(
+    view: SessionInfo,
+    summary: Summary,
+    *,
+    cached: bool,
+    points: int = SHOWN_KEY_POINTS,
+    questions: int = SHOWN_QUESTIONS,
+) -> list[str]:
+    """The summary as lines; at most ``points`` key points and ``questions`` questions, and
+    a line saying how many more there are."""
     lines = [f"## Summary of {session_title(view)}", ""]
     lines += [plain(p) for p in summary.summary.split("\n") if p.strip()]
     if summary.key_points:
         lines += ["", "**Key points**"]
-        lines += [f"- {plain(point)}" for point in summary.key_points]
+        lines += [f"- {plain(point)}" for point in summary.key_points[:points]]
+        if len(summary.key_points) > points:
+            lines.append(_more(len(summary.key_points) - points, "key point"))
     if summary.open_questions:
+        shown = summary.open_questions[: max(1, questions)]
         lines += ["", "**Open research questions**"]
-        lines += [f"{n}. {plain(q)}" for n, q in enumerate(summary.open_questions, start=1)]
+        lines += [f"{n}. {plain(q)}" for n, q in enumerate(shown, start=1)]
+        if len(summary.open_questions) > len(shown):
+            lines.append(_more(len(summary.open_questions) - len(shown), "question"))
     source = f"{summary.model}, {discord_timestamp(summary.created_at, 'f')}"
     if cached:
         source += " · stored answer (the papers and comments did not change)"
@@ -147,11 +167,13 @@ def split_messages(
 
 
 # When a summary does not fit, these shorten the summary and key points before the open
-# questions (the part members come for), and only then is the end trimmed.
+# questions (the part members come for); then fewer key points and questions are shown, the
+# rest counted; only then is the end trimmed.
 _SHORTENINGS = ((None, None, None), (1500, 300, None), (900, 160, 400), (500, 100, 260))
 
 
 def summary_messages(view: SessionInfo, summary: Summary, *, cached: bool) -> list[str]:
+    shortened = summary
     for summary_chars, point_chars, question_chars in _SHORTENINGS:
         shortened = Summary(
             guild_id=summary.guild_id,
@@ -165,8 +187,25 @@ def summary_messages(view: SessionInfo, summary: Summary, *, cached: bool) -> li
             ],
             created_at=summary.created_at,
         )
-        lines = summary_lines(view, shortened, cached=cached)
-        messages = split_messages(lines, max_messages=len(lines) + 1)
-        if len(messages) <= MAX_SUMMARY_MESSAGES:
+        messages = _fitted(summary_lines(view, shortened, cached=cached))
+        if messages is not None:
             return messages
-    return split_messages(lines)
+    points = min(len(shortened.key_points), SHOWN_KEY_POINTS)
+    questions = min(len(shortened.open_questions), SHOWN_QUESTIONS)
+    while points > 0 or questions > 1:
+        if points > 0:
+            points -= 1
+        else:
+            questions -= 1
+        lines = summary_lines(view, shortened, cached=cached, points=points, questions=questions)
+        messages = _fitted(lines)
+        if messages is not None:
+            return messages
+    return split_messages(
+        summary_lines(view, shortened, cached=cached, points=points, questions=questions)
+    )
+
+
+def _fitted(lines: list[str]) -> list[str] | None:
+    messages = split_messages(lines, max_messages=len(lines) + 1)
+    return messages if len(messages) <= MAX_SUMMARY_MESSAGES else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -92,10 +93,25 @@ def describe_error(interaction: discord.Interaction, error: BaseException) -> st
     )
 
 
+async def _drop_public_placeholder(interaction: discord.Interaction) -> None:
+    """After a public deferral the first follow-up replaces the "thinking…" message and is
+    shown to everyone, whatever its flags; remove the placeholder first so an error reaches
+    only the member who ran the command."""
+    if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
+        return
+    try:
+        original = await interaction.original_response()
+        if original.flags.loading and not original.flags.ephemeral:
+            await interaction.delete_original_response()
+    except discord.HTTPException as exc:
+        log.debug("could not check the deferred response of %s: %s", interaction.id, exc)
+
+
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
     """Answer with an ephemeral message, whether or not the interaction was answered."""
     try:
         if interaction.response.is_done():
+            await _drop_public_placeholder(interaction)
             await interaction.followup.send(
                 message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )
@@ -107,7 +123,20 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
         log.warning("could not deliver an error message to %s: %s", interaction.user, exc)
 
 
+UNDO_KEY = "undo_on_error"
+
+
+def undo_on_error(interaction: discord.Interaction, undo: Callable[[], None]) -> None:
+    """Run ``undo`` if the interaction ends in an error (e.g. give back a claimed turn)."""
+    interaction.extras.setdefault(UNDO_KEY, []).append(undo)
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    for undo in interaction.extras.pop(UNDO_KEY, []):
+        try:
+            undo()
+        except Exception:
+            log.exception("undoing after an error failed")
     await send_ephemeral(interaction, describe_error(interaction, error))
 
 

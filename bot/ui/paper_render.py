@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import discord
 
 from bot.dates import format_date, utc_to_local
+from bot.papers.editing import PaperEdited
+from bot.papers.identity import is_stand_in_title
 from bot.papers.proposals import ProposalInfo, QueuePage
 from bot.papers.service import PaperDetails
 from bot.readinglist.service import TopicNode
 from bot.schedule.presenters import PresenterSuggestion
+from bot.schedule.readmodels import SessionInfo
 from bot.text import shorten
 from bot.ui.render import COLOUR, abbreviate_authors, escape, link, safe_url
 from storage.models import GuildConfig, Paper, ProposalStatus, ReadingSession, SessionStatus
@@ -118,7 +121,7 @@ def proposal_embed(view: ProposalInfo) -> discord.Embed:
     proposal, paper = view.proposal, view.paper
     embed = _base_embed(
         paper,
-        f"#{view.id} · ",
+        f"#{view.number} · ",
         STATUS_COLOURS.get(ProposalStatus(proposal.status), COLOUR),
     )
     _paper_fields(embed, paper)
@@ -131,16 +134,16 @@ def proposal_embed(view: ProposalInfo) -> discord.Embed:
     status = {
         ProposalStatus.OPEN: "open: vote with the button, click again to take it back",
         ProposalStatus.WITHDRAWN: "withdrawn",
-        ProposalStatus.SCHEDULED: f"scheduled as session #{proposal.session_id}",
+        ProposalStatus.SCHEDULED: f"scheduled as session #{view.session_number}",
     }.get(ProposalStatus(proposal.status), proposal.status)
     version = f" · arXiv {paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else ""
-    embed.set_footer(text=f"Proposal #{view.id} · {status}{version}")
+    embed.set_footer(text=f"Proposal #{view.number} · {status}{version}")
     return embed
 
 
 def _session_line(session: ReadingSession, config: GuildConfig) -> str:
     local = utc_to_local(session.starts_at, config.timezone)
-    line = f"#{session.id} · {format_date(local.date(), config.date_format)}"
+    line = f"#{session.number} · {format_date(local.date(), config.date_format)}"
     if session.status == SessionStatus.CANCELLED:
         line += " (cancelled)"
     return line
@@ -152,15 +155,15 @@ def paper_embed(details: PaperDetails, config: GuildConfig) -> discord.Embed:
     embed = _base_embed(paper)
     _paper_fields(embed, paper)
     if details.proposals:
-        lines = [f"#{pid} · {status} · {votes} votes" for pid, status, votes in details.proposals]
+        lines = [f"#{no} · {status} · {votes} votes" for no, status, votes in details.proposals]
         embed.add_field(name="Proposals", value=_fit_field("\n".join(lines[-10:])), inline=False)
     if details.sessions:
         lines = [_session_line(s, config) for s in details.sessions]
         embed.add_field(name="Sessions", value=_fit_field("\n".join(lines[-10:])), inline=False)
     if details.reading:
         lines = [
-            f"{READ if item.read else UNREAD} {fit(' / '.join(path.split('/')), 200)}"
-            for path, item in details.reading
+            f"{READ if read else UNREAD} {fit(' / '.join(path.split('/')), 200)}"
+            for path, read in details.reading
         ]
         embed.add_field(name="Reading list", value=_fit_field("\n".join(lines)), inline=False)
     source = f"arXiv {paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_id else "member"
@@ -169,7 +172,7 @@ def paper_embed(details: PaperDetails, config: GuildConfig) -> discord.Embed:
         day = utc_to_local(paper.fetched_at, config.timezone).date()
         fetched = f" · fetched {format_date(day, config.date_format)}"
     edited = " · links edited by organizers" if paper.links_edited else ""
-    embed.set_footer(text=f"Paper #{paper.id} · {source}{fetched}{edited}"[:FOOTER])
+    embed.set_footer(text=f"Paper · {source}{fetched}{edited}"[:FOOTER])
     return embed
 
 
@@ -183,7 +186,7 @@ def queue_line(view: ProposalInfo) -> str:
     proposal = view.proposal
     target = message_url(proposal.guild_id, proposal.channel_id, proposal.message_id)
     title = link(view.paper.title, target or view.paper.url, 120)
-    line = f"`#{view.id}` **{view.votes}** 👍 · {title} · by <@{proposal.proposer_id}>"
+    line = f"`#{view.number}` **{view.votes}** 👍 · {title} · by <@{proposal.proposer_id}>"
     if proposal.presenter_id:
         line += f" · presents <@{proposal.presenter_id}>"
     return line
@@ -209,13 +212,44 @@ def queue_embed(page: QueuePage) -> discord.Embed:
 
 
 def proposal_choice(view: ProposalInfo) -> str:
-    prefix = f"#{view.id} · {view.votes} votes · "
+    prefix = f"#{view.number} · {view.votes} votes · "
     return prefix + shorten(" ".join(view.paper.title.split()), CHOICE_NAME - len(prefix))
 
 
 def paper_choice(paper: Paper) -> str:
     suffix = f" · {paper.arxiv_id}" if paper.arxiv_id else ""
     return shorten(" ".join(paper.title.split()), CHOICE_NAME - len(suffix)) + suffix
+
+
+def edited_text(done: PaperEdited) -> str:
+    """The reply to /paper edit."""
+    paper = done.paper
+    if not done.changed:
+        return f"Nothing changed: {escape(shorten(paper.title, 150))} is as it was."
+    text = f"Saved the {done.changed_text} of {escape(shorten(paper.title, 150))}."
+    shown = []
+    if done.session_ids:
+        count = len(done.session_ids)
+        shown.append(f"{count} session{'s' if count != 1 else ''}")
+    if done.in_reading_list:
+        shown.append("the reading list")
+    if shown:
+        text += f" Updated in {' and '.join(shown)}."
+    if paper.arxiv_id and {"title", "authors"} & set(done.changed):
+        text += (
+            " A refresh from arXiv (/paper info refresh:true) puts arXiv's title and authors back."
+        )
+    return text
+
+
+def stand_in_notes(view: SessionInfo) -> list[str]:
+    """One line per paper of a session known only by its link (a title made from it)."""
+    return [
+        f"{escape(shorten(lp.paper.title, 100))} has only a name made from its link: give its "
+        "title and authors with /paper edit."
+        for lp in view.papers
+        if is_stand_in_title(lp.paper.title, lp.paper.url)
+    ]
 
 
 def rotation_text(suggestions: Sequence[PresenterSuggestion], config: GuildConfig) -> str | None:
@@ -267,7 +301,7 @@ def reading_lines(roots: Sequence[TopicNode]) -> list[ReadingLine]:
             )
             for listed in node.items:
                 paper = listed.paper
-                mark = READ if listed.item.read else UNREAD
+                mark = READ if listed.read else UNREAD
                 label = _item_label(listed.item.label, paper)
                 who = f"{fit(label, 60)} " if label else ""
                 lines.append(

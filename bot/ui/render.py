@@ -119,7 +119,7 @@ def _fit_lines(lines: Sequence[str], limit: int) -> str:
 
 def session_embed(view: SessionInfo, config: GuildConfig) -> discord.Embed:
     s = view.session
-    prefix = f"#{view.id} · "
+    prefix = f"#{view.number} · "
     embed = discord.Embed(
         title=prefix + shorten(escape(headline(view)), EMBED_TITLE - len(prefix)),
         description=when(view, config),
@@ -143,7 +143,7 @@ def session_embed(view: SessionInfo, config: GuildConfig) -> discord.Embed:
         continued = [
             paper_line(lp.paper, lp.label, with_authors=False) for lp in view.continues_papers
         ]
-        value = f"#{root.id} of {format_date(local.date(), config.date_format)}"
+        value = f"#{root.number} of {format_date(local.date(), config.date_format)}"
         if continued:
             value += ": " + ", ".join(continued)
         embed.add_field(name="Continues", value=shorten(value, FIELD_VALUE), inline=False)
@@ -172,7 +172,7 @@ def session_line(view: SessionInfo, config: GuildConfig) -> str:
     s = view.session
     local = utc_to_local(view.starts_at, config.timezone)
     date_text = format_date(local.date(), config.date_format)
-    start = f"`#{view.id}` {date_text} {discord_timestamp(view.starts_at, 't')} · "
+    start = f"`#{view.number}` {date_text} {discord_timestamp(view.starts_at, 't')} · "
     if s.kind == SessionKind.PAPER and view.papers and not s.title:
         first = view.papers[0]
         line = start + link(first.label or first.paper.title, first.paper.url, 120)
@@ -218,6 +218,6 @@ def page_embed(
 def choice_name(view: SessionInfo, config: GuildConfig) -> str:
     """An autocomplete label: '#12 · 07.02.2025 · RLHF Block. Part 2. …' (≤ 100 chars)."""
     local = utc_to_local(view.starts_at, config.timezone)
-    prefix = f"#{view.id} · {format_date(local.date(), config.date_format)} · "
+    prefix = f"#{view.number} · {format_date(local.date(), config.date_format)} · "
     status = " (cancelled)" if view.session.status == SessionStatus.CANCELLED else ""
     return prefix + shorten(headline(view), CHOICE_NAME - len(prefix) - len(status)) + status

@@ -17,10 +17,12 @@ from bot.app import ReadingGroupBot
 from bot.discussion.service import IMPORT_LIMIT, ImportResult, IncomingMessage, comment_preview
 from bot.errors import NotFound, PermissionDenied, ServiceUnavailable
 from bot.guilds import is_organizer
+from bot.schedule.service import headline
 from bot.ui import options
 from bot.ui.autocomplete import services_of, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of, manages_server, member_role_ids
 from bot.ui.cog import FeatureCog
+from bot.ui.comment_form import CommentModal
 from bot.ui.discussion import comment_choice, comments_embed, plain, session_title
 from bot.ui.errors import send_ephemeral
 from bot.ui.paging import PageRenderer, send_paged
@@ -29,6 +31,7 @@ from bot.ui.reactions.thread_opener import THREAD_PERMISSION_NOTICE, thread_name
 log = logging.getLogger(__name__)
 
 MENU_NAME = "Log as discussion comment"
+PREVIEW = 300  # characters of a comment quoted in a confirmation
 PAGE_SOURCE = "comments"
 
 
@@ -38,9 +41,7 @@ async def comment_choices(
     if interaction.guild_id is None:
         return []
     found = await services_of(interaction).discussion.search(interaction.guild_id, current)
-    return [
-        app_commands.Choice(name=comment_choice(c), value=c.id) for c in found if c.id is not None
-    ][:25]
+    return [app_commands.Choice(name=comment_choice(c), value=c.number) for c in found][:25]
 
 
 def message_text(message: discord.Message) -> str:
@@ -92,8 +93,9 @@ class DiscussionCog(
     page_source = PAGE_SOURCE
 
     def __init__(self, bot: ReadingGroupBot) -> None:
-        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
-        self.menu.guild_only = True
+        self.menu = app_commands.guild_only(
+            app_commands.ContextMenu(name=MENU_NAME, callback=self.log_message)
+        )
         super().__init__(bot)
 
     async def cog_load(self) -> None:
@@ -132,41 +134,60 @@ class DiscussionCog(
         if logged.created:
             text = (
                 f"Logged {plain(logged.comment.author_name)}'s message as comment "
-                f"#{logged.comment.id} on session {where}."
+                f"#{logged.comment.number} on session {where}."
             )
         else:
             text = (
-                f"That message is already in the log as comment #{logged.comment.id} on "
+                f"That message is already in the log as comment #{logged.comment.number} on "
                 f"session {where}; nothing was added."
             )
         await self._confirm(interaction, text)
 
     @app_commands.command(name="add", description="Log a comment on a session")
     @app_commands.describe(
-        text="Your comment or question, e.g. 'Fig. 2 is unclear.'",
+        text="Your comment, e.g. 'Fig. 2 is unclear.' Leave it out for a form for long notes",
         session=options.SESSION_DEFAULT,
     )
     @app_commands.autocomplete(session=session_choices)
     async def add(
         self,
         interaction: discord.Interaction,
-        text: app_commands.Range[str, 1, 2000],
+        text: options.CommentText | None = None,
         session: int | None = None,
     ) -> None:
+        if text is not None:
+            await self._add(interaction, text, session)
+            return
+        # The session is settled before the form opens: a wrong one is said before typing.
+        guild_id = guild_id_of(interaction)
+        view = await self.services.discussion.resolve_session(
+            guild_id, await self._session_id(guild_id, session), thread_id=interaction.channel_id
+        )
+
+        async def submitted(form: discord.Interaction, long_text: str) -> None:
+            await self._add(form, long_text, view.number)
+
+        label = f"#{view.number} · {headline(view)}"
+        await interaction.response.send_modal(CommentModal(label, on_submit=submitted))
+
+    async def _add(self, interaction: discord.Interaction, text: str, session: int | None) -> None:
         user = interaction.user
+        guild_id = guild_id_of(interaction)
         logged = await self.services.discussion.add(
-            guild_id_of(interaction),
+            guild_id,
             text=text,
             author_id=user.id,
             author_name=getattr(user, "display_name", None) or user.name,
-            session_id=session,
+            session_id=await self._session_id(guild_id, session),
             thread_id=interaction.channel_id,
         )
+        length = len(logged.comment.text)
+        size = f" ({length:,} characters)" if length > PREVIEW else ""
         await self._confirm(
             interaction,
-            f"Logged comment #{logged.comment.id} on session "
+            f"Logged comment #{logged.comment.number}{size} on session "
             f"{session_title(logged.session)}:\n> "
-            f"{plain(comment_preview(logged.comment, 300))}",
+            f"{plain(comment_preview(logged.comment, PREVIEW))}",
         )
 
     # ------------------------------------------------------------------ reading
@@ -185,10 +206,14 @@ class DiscussionCog(
     ) -> None:
         guild_id = guild_id_of(interaction)
         view = await self.services.discussion.resolve_session(
-            guild_id, session, thread_id=interaction.channel_id
+            guild_id, await self._session_id(guild_id, session), thread_id=interaction.channel_id
         )
         render = self._pages(guild_id, view.id)
         await send_paged(interaction, PAGE_SOURCE, str(view.id), render, ephemeral=private)
+
+    async def _session_id(self, guild_id: int, number: int | None) -> int | None:
+        """The session a member named by its number, if any (else the service picks one)."""
+        return None if number is None else await self.services.schedule.id_for(guild_id, number)
 
     def _pages(self, guild_id: int, session_id: int) -> PageRenderer:
         async def render(number: int) -> tuple[discord.Embed, int, int]:
@@ -215,11 +240,14 @@ class DiscussionCog(
             config, member_role_ids(interaction), manages_server=manages_server(interaction)
         )
         removed = await self.services.discussion.remove(
-            guild_id, comment, actor_id=interaction.user.id, organizer=organizer
+            guild_id,
+            await self.services.discussion.id_for(guild_id, comment),
+            actor_id=interaction.user.id,
+            organizer=organizer,
         )
         await self._confirm(
             interaction,
-            f"Removed comment #{removed.id}:\n> {plain(comment_preview(removed, 300))}",
+            f"Removed comment #{removed.number}:\n> {plain(comment_preview(removed, 300))}",
         )
 
     @app_commands.command(
@@ -232,17 +260,18 @@ class DiscussionCog(
     ) -> None:
         await ensure_organizer(interaction, self.services)
         with notices.collect() as collected:
+            guild_id = guild_id_of(interaction)
             pinned, changed = await self.services.discussion.set_pinned(
-                guild_id_of(interaction), comment, not unpin
+                guild_id, await self.services.discussion.id_for(guild_id, comment), not unpin
             )
         state = "unpinned" if unpin else "pinned"
         if not changed:
-            text = f"Comment #{pinned.id} was already {state}."
+            text = f"Comment #{pinned.number} was already {state}."
         elif unpin:
-            text = f"Unpinned comment #{pinned.id}: it leaves the exported schedule."
+            text = f"Unpinned comment #{pinned.number}: it leaves the exported schedule."
         else:
             text = (
-                f"Pinned comment #{pinned.id}: it goes to the Comments column of the exported "
+                f"Pinned comment #{pinned.number}: it goes to the Comments column of the exported "
                 f"schedule.\n> {plain(comment_preview(pinned, 300))}"
             )
         await self._confirm(interaction, notices.appended(text, collected))
@@ -276,7 +305,9 @@ class DiscussionCog(
     ) -> None:
         await ensure_organizer(interaction, self.services)
         guild_id = guild_id_of(interaction)
-        view = await self.services.discussion.resolve_session(guild_id, session)
+        view = await self.services.discussion.resolve_session(
+            guild_id, await self._session_id(guild_id, session)
+        )
         if view.session.thread_id:
             await send_ephemeral(
                 interaction,
@@ -323,7 +354,7 @@ class DiscussionCog(
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         view = await self.services.discussion.resolve_session(
-            guild_id, session, thread_id=interaction.channel_id
+            guild_id, await self._session_id(guild_id, session), thread_id=interaction.channel_id
         )
         thread_id = view.session.thread_id
         if not thread_id:

@@ -31,7 +31,7 @@ class HistoryRow:
     """One thing the group did with a paper.
 
     ``kind`` is ``session`` (with ``starts_at``), ``proposal`` (with ``status``, ``votes``
-    and ``proposal_id``) or ``reading`` (with ``read``).
+    and ``proposal_number``, its number in the server) or ``reading`` (with ``read``).
     """
 
     paper: Paper
@@ -39,7 +39,7 @@ class HistoryRow:
     starts_at: datetime | None = None
     status: str | None = None
     votes: int = 0
-    proposal_id: int | None = None
+    proposal_number: int | None = None
     read: bool = False
 
 
@@ -66,14 +66,14 @@ class CandidateRepository(Repository):
             .subquery()
         )
         proposals = await self.tx.execute(
-            select(Paper, col(Proposal.status), col(Proposal.id), func.coalesce(votes.c.n, 0))
+            select(Paper, col(Proposal.status), col(Proposal.number), func.coalesce(votes.c.n, 0))
             .join(Proposal, col(Proposal.paper_id) == col(Paper.id))
             .outerjoin(votes, votes.c.proposal_id == col(Proposal.id))
             .where(col(Proposal.guild_id) == guild_id)
         )
         rows += [
-            HistoryRow(p, "proposal", status=status, proposal_id=pid, votes=int(n))
-            for p, status, pid, n in proposals.all()
+            HistoryRow(p, "proposal", status=status, proposal_number=number, votes=int(n))
+            for p, status, number, n in proposals.all()
         ]
         reading = await self.tx.execute(
             select(Paper, col(ReadingItem.read))

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from storage.models import Comment, Summary
-from storage.repositories.base import Repository, escape_like
+from storage.repositories.base import Repository, escape_like, table_of
+from storage.repositories.numbering import next_numbers
 
 
 class CommentRepository(Repository):
@@ -17,6 +18,7 @@ class CommentRepository(Repository):
             existing = await self.by_message(comment.message_id)
             if existing is not None:
                 return existing, False
+        comment.number = await next_numbers(self.tx, table_of(Comment), comment.guild_id)
         self.tx.add(comment)
         await self.tx.flush()
         return comment, True
@@ -29,6 +31,12 @@ class CommentRepository(Repository):
         if row is None or row.guild_id != guild_id:
             return None
         return row
+
+    async def by_number(self, guild_id: int, number: int) -> Comment | None:
+        """The comment members know as ``#number`` in this server."""
+        return await self.tx.scalar(
+            select(Comment).where(col(Comment.guild_id) == guild_id, col(Comment.number) == number)
+        )
 
     async def for_session(
         self, guild_id: int, session_id: int, *, pinned_only: bool = False

@@ -19,11 +19,16 @@ class GuildConfigRepository(Repository):
 
     async def get_or_create(self, guild_id: int, *, default_timezone: str = "UTC") -> GuildConfig:
         config = await self.get(guild_id)
-        if config is None:
-            config = GuildConfig(guild_id=guild_id, timezone=default_timezone)
-            self.tx.add(config)
-            await self.tx.flush()
-        return config
+        if config is not None:
+            return config
+        # Two first commands of a new server at once: the second insert is a no-op, and
+        # both read the one row (a plain INSERT would fail the second on the primary key).
+        values = {"guild_id": guild_id, "timezone": default_timezone}
+        stmt = dialect_insert(self.tx, table_of(GuildConfig)).values(values)
+        await self.tx.execute(stmt.on_conflict_do_nothing())
+        created = await self.tx.get(GuildConfig, guild_id, populate_existing=True)
+        assert created is not None, "the row was just inserted or found"
+        return created
 
     async def update(
         self, guild_id: int, *, default_timezone: str = "UTC", **changes: Any

@@ -25,6 +25,7 @@ from storage.models import (
     SessionStatus,
 )
 from storage.repositories.base import Repository, bulk_insert, table_of
+from storage.repositories.numbering import next_numbers
 
 CHUNK = 500
 
@@ -55,6 +56,7 @@ class MarkdownRepository(Repository):
         stmt = (
             select(
                 col(ReadingSession.id),
+                col(ReadingSession.number),
                 col(ReadingSession.starts_at),
                 col(ReadingSession.duration_minutes),
                 col(ReadingSession.kind),
@@ -149,6 +151,7 @@ class MarkdownRepository(Repository):
         stmt = (
             select(
                 col(ReadingSession.id),
+                col(ReadingSession.number),
                 col(ReadingSession.starts_at),
                 col(ReadingSession.duration_minutes),
                 col(ReadingSession.kind),
@@ -251,6 +254,13 @@ class MarkdownRepository(Repository):
         await bulk_insert(self.tx, table_of(model), noted())
         return keys
 
+    async def _numbered(
+        self, model: Any, guild_id: int, rows: Iterable[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """``rows`` with the server's next numbers, the numbering lock held until the end."""
+        first = await next_numbers(self.tx, table_of(model), guild_id)
+        return ({**row, "number": n} for n, row in enumerate(rows, start=first))
+
     async def _max_id(self, model: Any, guild_id: int) -> int:
         table = table_of(model)
         value = await self.tx.scalar(
@@ -306,8 +316,10 @@ class MarkdownRepository(Repository):
     async def insert_sessions(
         self, guild_id: int, rows: Iterable[dict[str, Any]]
     ) -> dict[datetime, int]:
-        """Insert sessions with distinct start times; their new ids by start time."""
+        """Insert sessions with distinct start times, numbered in the server in the order
+        given; their new ids by start time."""
         floor = await self._max_id(ReadingSession, guild_id)
+        rows = await self._numbered(ReadingSession, guild_id, rows)
         starts = await self._insert(ReadingSession, rows, "starts_at")
         if not starts:
             return {}
@@ -337,8 +349,9 @@ class MarkdownRepository(Repository):
             )
         await bulk_insert(self.tx, table_of(SessionPaper), rows)
 
-    async def insert_comments(self, rows: Iterable[dict[str, Any]]) -> None:
-        await bulk_insert(self.tx, table_of(Comment), rows)
+    async def insert_comments(self, guild_id: int, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert comments of one server, numbered in the order given."""
+        await bulk_insert(self.tx, table_of(Comment), await self._numbered(Comment, guild_id, rows))
 
     async def delete_comments(self, guild_id: int, ids: Sequence[int]) -> None:
         for chunk in _chunks(list(ids)):

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from storage.models import Paper, Proposal, ProposalStatus, Vote
 from storage.repositories.base import Repository, dialect_insert, escape_like, rowcount, table_of
+from storage.repositories.numbering import next_numbers
 from storage.types import utcnow
 
 
@@ -90,6 +91,8 @@ class PaperRepository(Repository):
 
 class ProposalRepository(Repository):
     async def add(self, proposal: Proposal) -> Proposal:
+        """Save a new proposal; it takes the server's next number."""
+        proposal.number = await next_numbers(self.tx, table_of(Proposal), proposal.guild_id)
         self.tx.add(proposal)
         await self.tx.flush()
         return proposal
@@ -99,6 +102,14 @@ class ProposalRepository(Repository):
         if row is None or row.guild_id != guild_id:
             return None
         return row
+
+    async def by_number(self, guild_id: int, number: int) -> Proposal | None:
+        """The proposal members know as ``#number`` in this server."""
+        return await self.tx.scalar(
+            select(Proposal).where(
+                col(Proposal.guild_id) == guild_id, col(Proposal.number) == number
+            )
+        )
 
     async def with_paper(self, guild_id: int, proposal_id: int) -> tuple[Proposal, Paper] | None:
         row = (

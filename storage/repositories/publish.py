@@ -14,7 +14,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlmodel import col
 
 from storage.models import PublishTarget
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, rowcount
 from storage.types import utcnow
 
 
@@ -46,7 +46,7 @@ class PublishRepository(Repository):
         result = await self.tx.execute(
             delete(PublishTarget).where(col(PublishTarget.guild_id) == guild_id)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]  # a DELETE/UPDATE result is a CursorResult
+        return bool(rowcount(result))
 
     async def request(self, guild_id: int, now: datetime, due_at: datetime) -> datetime | None:
         """Note a change: due at ``due_at`` unless a publish is already pending (then that
@@ -93,7 +93,7 @@ class PublishRepository(Repository):
             .execution_options(synchronize_session=False)
             .values(lease_until=lease_until)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]  # a DELETE/UPDATE result is a CursorResult
+        return bool(rowcount(result))
 
     async def finish(
         self, guild_id: int, *, started_at: datetime, again_at: datetime, **values: Any

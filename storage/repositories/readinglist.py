@@ -37,6 +37,13 @@ def join_path(parts: Sequence[str]) -> str:
 class ListedItem:
     item: ReadingItem
     paper: Paper
+    # Discussed in a session that has started since a member last marked it unread (see
+    # ``bot.readinglist.marks``): it reads as read without the mark being stored.
+    discussed: bool = False
+
+    @property
+    def read(self) -> bool:
+        return self.item.read or self.discussed
 
 
 class ReadingListRepository(Repository):
@@ -231,13 +238,12 @@ class ReadingListRepository(Repository):
         await self.tx.flush()
         return changed
 
-    async def discussed_unread(
-        self, guild_id: int, now: datetime
-    ) -> list[tuple[ReadingItem, datetime]]:
-        """Unread items whose paper was discussed in a session that has started by ``now``.
+    async def discussed_since_marked(self, guild_id: int, now: datetime) -> dict[int, datetime]:
+        """Items not marked read whose paper was discussed in a session that has started by
+        ``now``, by id, with the start of the latest such session.
 
         Only sessions after the item was last marked unread by a member count (an unread
-        item's ``read_at``). Each item comes with the start of its latest such session.
+        item's ``read_at``); cancelled sessions never do.
         """
         latest = func.max(col(ReadingSession.starts_at))
         stmt = (
@@ -260,15 +266,7 @@ class ReadingListRepository(Repository):
             )
             .group_by(col(ReadingItem.id))
         )
-        found = {int(item_id or 0): when for item_id, when in (await self.tx.execute(stmt)).all()}
-        if not found:
-            return []
-        items = await self.tx.scalars(
-            select(ReadingItem)
-            .where(col(ReadingItem.id).in_(list(found)))
-            .order_by(col(ReadingItem.id))
-        )
-        return [(item, found[id_of(item)]) for item in items.all()]
+        return {int(item_id or 0): when for item_id, when in (await self.tx.execute(stmt)).all()}
 
     async def mark(self, guild_id: int, paper_id: int, *, read: bool = True) -> int:
         """Mark every entry of a paper read (or unread); the number of entries changed."""

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import col
 
 from storage.models import DeliveryStatus, ReminderDelivery
@@ -48,12 +48,15 @@ class ReminderRepository(Repository):
         owner: str,
         now: datetime,
         lease_expired_before: datetime,
+        earlier_self: str | None = None,
     ) -> ReminderDelivery | None:
         """Claim a delivery for ``owner``; None when another claim holds or it is done.
 
         A new row is inserted with ``ON CONFLICT DO NOTHING``. An existing row can be taken
         over only when it is still ``claimed`` (or ``blocked``) and its lease is older than
-        ``lease_expired_before``: the update is conditional, so two processes cannot both win.
+        ``lease_expired_before``, or when it is ``claimed`` by an owner whose name starts
+        with ``earlier_self`` (an earlier, dead run of the same instance) and is not
+        ``owner``: the update is conditional, so two processes cannot both win.
         """
         stmt = dialect_insert(self.tx, table_of(ReminderDelivery)).values(
             guild_id=guild_id,
@@ -70,13 +73,23 @@ class ReminderRepository(Repository):
         inserted = await self.tx.execute(stmt.on_conflict_do_nothing())
         if rowcount(inserted):
             return await self.get(guild_id, dedupe_key)
+        expired: Any = col(ReminderDelivery.claimed_at) < lease_expired_before
+        if earlier_self is not None:
+            expired = or_(
+                expired,
+                and_(
+                    col(ReminderDelivery.status) == DeliveryStatus.CLAIMED,
+                    col(ReminderDelivery.claimed_by).startswith(earlier_self, autoescape=True),
+                    col(ReminderDelivery.claimed_by) != owner,
+                ),
+            )
         taken = await self.tx.execute(
             update(ReminderDelivery)
             .where(
                 col(ReminderDelivery.guild_id) == guild_id,
                 col(ReminderDelivery.dedupe_key) == dedupe_key,
                 col(ReminderDelivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.BLOCKED]),
-                col(ReminderDelivery.claimed_at) < lease_expired_before,
+                expired,
             )
             .values(
                 claimed_by=owner,

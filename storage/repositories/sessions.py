@@ -30,7 +30,8 @@ from storage.models import (
     SessionPaper,
     SessionStatus,
 )
-from storage.repositories.base import Repository, escape_like, rowcount
+from storage.repositories.base import Repository, escape_like, rowcount, table_of
+from storage.repositories.numbering import next_numbers
 from storage.types import UTCDateTime, utcnow
 
 
@@ -46,6 +47,8 @@ class LinkedPaper:
 
 class SessionRepository(Repository):
     async def add(self, session: ReadingSession) -> ReadingSession:
+        """Save a new session; it takes the server's next number."""
+        session.number = await next_numbers(self.tx, table_of(ReadingSession), session.guild_id)
         self.tx.add(session)
         await self.tx.flush()
         return session
@@ -55,6 +58,14 @@ class SessionRepository(Repository):
         if row is None or row.guild_id != guild_id:
             return None
         return row
+
+    async def by_number(self, guild_id: int, number: int) -> ReadingSession | None:
+        """The session members know as ``#number`` in this server."""
+        return await self.tx.scalar(
+            select(ReadingSession).where(
+                col(ReadingSession.guild_id) == guild_id, col(ReadingSession.number) == number
+            )
+        )
 
     async def get_many(self, guild_id: int, ids: Sequence[int]) -> list[ReadingSession]:
         if not ids:

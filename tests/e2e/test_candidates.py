@@ -56,6 +56,14 @@ async def _candidates(app: App, member: Any = None, **options: Any) -> Any:
     return reply
 
 
+def _error_of(reply: Any) -> str:
+    """A failure after the public deferral: only the member sees it, in place of the list."""
+    (error,) = reply.followups
+    assert error["flags"] & 64, error  # ephemeral
+    assert reply.message is None  # the public "thinking…" placeholder is gone
+    return str(error["content"])
+
+
 async def _history(app: App) -> None:
     """The group read a paper on ECG diagnosis and withdrew one on marketing."""
     app.arxiv.add_entry(
@@ -175,15 +183,16 @@ async def test_feed_failures_give_a_clear_message(app: App) -> None:
     ]:
         _feed(app).fail_next(fault, times=3)
         reply = await _candidates(app, period=day)
-        assert fragment in reply.text
-        assert "Traceback" not in reply.text and "\n" not in reply.text.strip()
+        text = _error_of(reply)
+        assert fragment in text
+        assert "Traceback" not in text and "\n" not in text.strip()
         _feed(app).clear_faults()
 
 
 async def test_the_request_budget_holds(app: App) -> None:
     app.services.feed.budget.per_hour = 3
     reply = await _candidates(app)  # 7 days: 7 list requests needed
-    assert "hourly allowance of 3 requests" in reply.text
+    assert "hourly allowance of 3 requests" in _error_of(reply)
     assert len(_feed(app).requests) == 3
 
 

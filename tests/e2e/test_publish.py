@@ -168,3 +168,25 @@ async def test_without_a_token_the_bot_says_what_to_set(app: App, repo: FakeRepo
     await reply.final()
     assert reply.content.startswith("Publishing to GitHub is off: the bot has no GITHUB_TOKEN.")
     assert app.discord.violations == []
+
+
+async def test_a_paper_edit_is_published_automatically(app: App, repo: FakeRepo) -> None:
+    await _setup(app, auto=True)
+    url = "https://distill.pub/2021/multimodal-neurons/"
+    form = await app.slash(app.organizer, "session add", date="2025-02-06", paper=url)
+    sent = await app.discord.submit_modal(app.organizer, form, {"paper:title": "Multimodal"})
+    await sent.final()
+    app.clock.advance(DEBOUNCE)
+    (outcome,) = await app.services.auto_publish.run_due()
+    assert outcome.status == "published"
+    assert b"[Multimodal](" in (repo.file("README.md") or b"")
+
+    edit = await app.slash(app.organizer, "paper edit", ref=url)
+    title = "Multimodal Neurons in Artificial Neural Networks"
+    done = await app.discord.submit_modal(app.organizer, edit, {"paper:edit:title": title})
+    await done.final()
+    assert "Saved the title" in done.text
+    app.clock.advance(DEBOUNCE)
+    (outcome,) = await app.services.auto_publish.run_due()
+    assert outcome.status == "published"
+    assert f"[{title}](".encode() in (repo.file("README.md") or b"")

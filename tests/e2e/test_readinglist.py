@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
+from bot.container import Services
 from tests.e2e.conftest import App
+from tests.test_cli import run_bot
 
 LLAVA = "2304.08485"
 CLIP = "2103.00020"
@@ -147,11 +151,51 @@ async def test_a_discussed_paper_is_marked_read_once_its_session_started(app: Ap
         app.organizer, "session add", date="2024-02-22", paper=CLIP, options={"backfill": True}
     )
     await past.final()
-    async with app.services.db.unit() as uow:
-        items = await uow.readinglist.items(app.guild.id)
-    assert all(listed.item.read for listed in items)
+    shown = await app.slash(app.member, "readinglist show")
+    assert "**Fusion** · 2/2" in shown.embeds[0]["description"]
     added = await _add(app, app.member, CLIP, "Surveys")
     assert "Already discussed in a session, so marked read" in added.content  # type: ignore[attr-defined]
+
+
+async def test_every_export_derives_the_read_mark_with_nothing_run_first(
+    app: App, tmp_path: Path
+) -> None:
+    """The command-line export is the first thing to read the list after the session
+    started: it shows the paper read, as do /export markdown and /readinglist show."""
+    _arxiv(app)
+    await _add(app, app.member, f"{LLAVA} {CLIP}", "Fusion")
+    session = await app.slash(app.organizer, "session add", date="2025-01-09", paper=LLAVA)
+    await session.final()
+    llava = "- [{}] [Visual Instruction Tuning](https://arxiv.org/abs/2304.08485)"
+
+    # On the harness clock the session has not started: unread.
+    early = Services(settings=app.settings, db=app.services.db, clock=app.clock)
+    assert llava.format(" ") in (await early.markdown.export(app.guild.id)).text
+
+    view = await app.services.schedule.by_number(app.guild.id, 1)
+    app.clock.set(view.starts_at + timedelta(minutes=5))
+    assert llava.format("x") in (await early.markdown.export(app.guild.id)).text
+
+    exported = await asyncio.to_thread(
+        run_bot,
+        tmp_path,
+        "export",
+        "--guild",
+        str(app.guild.id),
+        DATABASE_URL=app.settings.database_url,
+        LOG_LEVEL="WARNING",
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert llava.format("x") in exported.stdout
+    assert "- [ ] [Learning Transferable" in exported.stdout  # not discussed: unread
+
+    reply = await app.slash(app.member, "export markdown")
+    await reply.final()
+    assert llava.format("x") in reply.files[0].data.decode()
+    shown = await app.slash(app.member, "readinglist show")
+    assert "**Fusion** · 1/2" in shown.embeds[0]["description"]
+    async with app.services.db.unit() as uow:  # derived, never written
+        assert not any(listed.item.read for listed in await uow.readinglist.items(app.guild.id))
 
 
 async def test_a_long_reading_list_is_paginated_within_limits(app: App) -> None:

@@ -15,7 +15,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot.reminders.service import LEASE, ReminderPost, lead_key, weekly_key
+from bot.reminders.delivery import LEASE
+from bot.reminders.plan import lead_key, weekly_key
+from bot.reminders.posts import ReminderPost
 from cogs.reminders import WAKE_JOB
 from storage.models import DeliveryStatus
 from tests.e2e.conftest import App
@@ -150,12 +152,30 @@ async def test_kill_between_claim_and_post_then_restart_posts_exactly_once(app: 
     assert posts(app) == []
 
     await app.restart()
-    await run(app)
-    assert posts(app) == []  # the dead process's claim is respected until its lease ends
+    # The restarted bot holds the dead one's instance slot: it takes the claim over at once,
+    # after looking in the channel for the reminder's reference.
+    await run(app)  # (or the wake-up armed at start-up did it already)
+    assert app.discord.requests_matching("GET", rf"/channels/{app.announcements.id}/messages")
+    assert len(posts(app)) == 1
     app.clock.advance(LATER)
     await run(app)
-    await run(app)
     assert len(posts(app)) == 1
+
+
+async def test_a_live_instance_keeps_its_claim_until_the_lease_ends(app: App) -> None:
+    await add_session(app, "2025-01-09")
+    app.clock.set(THURSDAY_18 - timedelta(hours=1))
+    real = app.services.reminders.sender
+    app.services.reminders.sender = CrashingSender(real, after_post=False)
+    with pytest.raises(Crash):
+        await run(app)  # the first instance is stuck with its claim but still running
+
+    other = await app.start_another()
+    assert await other.services.reminders.run_due() == []
+    assert posts(app) == []  # another live instance's claim is respected ...
+    app.clock.advance(LATER)
+    await other.services.reminders.run_due()
+    assert len(posts(app)) == 1  # ... until its lease ends
 
 
 async def test_kill_between_post_and_mark_then_restart_does_not_post_again(app: App) -> None:
@@ -282,7 +302,7 @@ async def test_catch_up_after_three_days_down(app: App, caplog: pytest.LogCaptur
     await add_session(app, "2025-01-09", title="Thursday")
     await app.running.stop()  # down from Sunday noon ...
     app.clock.set(_utc(2025, 1, 9, 16, 30))  # ... until Thursday, half an hour before 18:00
-    caplog.set_level(logging.INFO, logger="bot.reminders.service")
+    caplog.set_level(logging.INFO, logger="bot.reminders.delivery")
     await app.restart()
     # No test call: the wake-up armed at start-up catches up by itself.
     message = await app.discord.wait_for_message(app.announcements, timeout=5)

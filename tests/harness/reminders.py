@@ -11,7 +11,9 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.reminders.service import DeliveryBlocked, DeliveryFailed, ReminderPost
+from bot.clock import Clock
+from bot.reminders.delivery import DeliveryBlocked, DeliveryFailed
+from bot.reminders.posts import ReminderPost
 
 
 class Crash(BaseException):
@@ -28,14 +30,14 @@ class Posted:
 
 @dataclass
 class MemoryChannels:
-    clock: object
+    clock: Clock
     posts: list[Posted] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)  # channels the bot may not post in
     fail_next: int = 0  # transient failures before the next successful post
     crash_before_post: bool = False
     crash_after_post: bool = False
     lookups: int = 0
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def send(self, post: ReminderPost, channel_id: int) -> int:
         if self.crash_before_post:
@@ -46,7 +48,7 @@ class MemoryChannels:
         if self.fail_next:
             self.fail_next -= 1
             raise DeliveryFailed("Discord answered 503")
-        posted = Posted(next(self._ids), channel_id, post, self.clock.now())  # type: ignore[attr-defined]
+        posted = Posted(next(self._ids), channel_id, post, self.clock.now())
         self.posts.append(posted)
         if self.crash_after_post:
             self.crash_after_post = False

@@ -204,3 +204,31 @@ async def test_reactions(fake_discord: FakeDiscord, bot: SampleBot) -> None:
     stored = fake_discord.message(message.id)
     assert stored["reactions"][0]["count"] == 2
     assert stored["reactions"][0]["me"] is True
+
+
+async def test_scheduled_events_are_capped_per_server(
+    fake_discord: FakeDiscord, bot: SampleBot
+) -> None:
+    guild = bot.get_guild(fake_discord.guild.id)
+    assert guild is not None
+    fake_discord.max_scheduled_events = 2
+    start = discord.utils.utcnow() + dt.timedelta(days=1)
+
+    async def create(name: str) -> discord.ScheduledEvent:
+        return await guild.create_scheduled_event(
+            name=name,
+            start_time=start,
+            end_time=start + dt.timedelta(hours=1),
+            entity_type=discord.EntityType.external,
+            privacy_level=discord.PrivacyLevel.guild_only,
+            location="Room 101",
+        )
+
+    first = await create("One")
+    await create("Two")
+    with pytest.raises(discord.HTTPException) as refused:
+        await create("Three")
+    assert (refused.value.status, refused.value.code) == (400, 30038)
+    await first.cancel()  # a cancelled event no longer counts
+    await create("Three")
+    assert len(fake_discord.scheduled_events()) == 3

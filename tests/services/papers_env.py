@@ -76,7 +76,6 @@ async def build_env(db: Database, arxiv_service: ArxivService, fake: FakeArxiv) 
         presenters=PresenterService(db, clock),
         reading=ReadingListService(db, events, clock, papers),
     )
-    events.connect(env.reading)
 
     async def record(change: SessionChanged) -> None:
         env.changes.append(change)

@@ -77,7 +77,7 @@ def test_close_to_what_the_group_read_comes_first_with_its_reason() -> None:
 def test_withdrawn_papers_push_their_likes_down() -> None:
     found = signals(
         HistoryRow(ECG, "reading", read=True),
-        HistoryRow(MARKET, "proposal", status=ProposalStatus.WITHDRAWN, proposal_id=3),
+        HistoryRow(MARKET, "proposal", status=ProposalStatus.WITHDRAWN, proposal_number=3),
     )
     ids = ranked_ids(found)
     assert ids[0] == "2403.00001" and ids[-1] == "2403.00002"
@@ -85,8 +85,8 @@ def test_withdrawn_papers_push_their_likes_down() -> None:
 
 def test_a_paper_the_group_liked_outweighs_its_withdrawal() -> None:
     found = signals(
-        HistoryRow(MARKET, "proposal", status=ProposalStatus.WITHDRAWN, proposal_id=3),
-        HistoryRow(MARKET, "proposal", status=ProposalStatus.OPEN, proposal_id=4, votes=3),
+        HistoryRow(MARKET, "proposal", status=ProposalStatus.WITHDRAWN, proposal_number=3),
+        HistoryRow(MARKET, "proposal", status=ProposalStatus.OPEN, proposal_number=4, votes=3),
     )
     assert [s.weight for s in found] == [pytest.approx(0.84)]
     assert ranked_ids(found)[0] == "2403.00002"
@@ -116,15 +116,15 @@ def test_empty_texts_and_no_candidates() -> None:
 
 def test_marks_of_the_history() -> None:
     rows = [
-        HistoryRow(ECG, "proposal", status=ProposalStatus.OPEN, proposal_id=7),
+        HistoryRow(ECG, "proposal", status=ProposalStatus.OPEN, proposal_number=7),
         HistoryRow(ECG, "session", starts_at=NOW + timedelta(days=2)),
-        HistoryRow(MARKET, "proposal", status=ProposalStatus.WITHDRAWN, proposal_id=8),
+        HistoryRow(MARKET, "proposal", status=ProposalStatus.WITHDRAWN, proposal_number=8),
     ]
     assert marks_of(rows, NOW) == {"2301.00001": "scheduled"}
     rows.append(HistoryRow(MARKET, "reading", read=False))
     rows.append(HistoryRow(ECG, "reading", read=True))
     assert marks_of(rows, NOW) == {"2301.00001": "read", "2301.00002": "on the reading list"}
-    only = [HistoryRow(ECG, "proposal", status=ProposalStatus.OPEN, proposal_id=7)]
+    only = [HistoryRow(ECG, "proposal", status=ProposalStatus.OPEN, proposal_number=7)]
     assert marks_of(only, NOW) == {"2301.00001": "proposed #7"}
 
 

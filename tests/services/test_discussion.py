@@ -99,7 +99,7 @@ async def test_no_session_yet_is_a_clear_message(
 ) -> None:
     with pytest.raises(NotFound, match="No session has started yet"):
         await service.resolve_session(OTHER_GUILD)
-    with pytest.raises(NotFound, match="no session #"):
+    with pytest.raises(NotFound, match="not in this server"):
         await service.resolve_session(OTHER_GUILD, sessions["now"])  # another server's
 
 

@@ -203,12 +203,32 @@ async def test_refresh_of_a_manual_paper_is_explained(env: PaperEnv) -> None:
         await env.papers.find(GUILD, "https://distill.pub/2021/multimodal-neurons", refresh=True)
 
 
+async def test_which_references_need_a_members_details(env: PaperEnv) -> None:
+    distill = "https://distill.pub/2021/multimodal-neurons/"
+    blog = "https://lilianweng.github.io/posts/2021-07-11-diffusion-models/"
+    assert await env.papers.needs_details(GUILD, distill)
+    assert not await env.papers.needs_details(GUILD, blog)  # not a paper: /paper propose
+    assert await env.papers.needs_details(GUILD, blog, any_url=True)  # a session's reading
+    assert not await env.papers.needs_details(GUILD, LLAVA, any_url=True)
+    assert not await env.papers.needs_details(GUILD, "Visual Instruction Tuning", any_url=True)
+    long_link = "https://example.org/" + "a" * 600 + ".pdf"
+    assert not await env.papers.needs_details(GUILD, long_link, any_url=True)
+    async with env.db.unit() as uow:  # known by its link only: still asked
+        await env.papers.store(uow, GUILD, await env.papers.lookup(GUILD, [distill]))
+    assert await env.papers.needs_details(GUILD, distill)
+    spec = env.papers.manual_spec(distill, "Multimodal Neurons", "Goh, Cammarata")
+    async with env.db.unit() as uow:
+        await env.papers.store(uow, GUILD, [spec])
+    assert not await env.papers.needs_details(GUILD, distill.rstrip("/"))
+    assert await env.papers.needs_details(OTHER_GUILD, distill)
+
+
 async def test_unknown_references(env: PaperEnv) -> None:
     with pytest.raises(NotFound, match=r"arXiv has no paper 2401\.99999"):
         await env.papers.find(GUILD, "2401.99999")
     with pytest.raises(NotFound, match="no paper titled 'Nothing Like It'"):
         await env.papers.find(GUILD, "Nothing Like It")
-    with pytest.raises(NotFound, match="no paper #77"):
+    with pytest.raises(NotFound, match="stored paper is not in this server"):
         await env.papers.lookup(GUILD, ["paper:77"])
     with pytest.raises(NotFound, match=r"has no https://openreview\.net"):
         await env.papers.find(GUILD, "https://openreview.net/forum?id=abc")

@@ -332,9 +332,11 @@ async def test_a_failing_hook_rolls_the_session_back(env: PaperEnv) -> None:
 
 
 async def test_unknown_proposal(env: PaperEnv) -> None:
-    with pytest.raises(NotFound, match="no proposal #42"):
+    with pytest.raises(NotFound, match="There is no proposal #42 in this server"):
+        await env.proposals.id_for(GUILD, 42)
+    with pytest.raises(NotFound, match="not in this server"):
         await env.proposals.schedule(GUILD, 42, date_text="2025-02-06", actor_id=1)
-    with pytest.raises(NotFound, match="no proposal #42"):
+    with pytest.raises(NotFound, match="not in this server"):
         await env.proposals.withdraw(GUILD, 42, actor_id=1, is_organizer=True)
 
 

@@ -35,7 +35,7 @@ def flat(nodes: list[TopicNode]) -> list[tuple[str, list[tuple[str, bool]]]]:
     out = []
     for root in nodes:
         for node in root.walk():
-            items = [(i.paper.arxiv_id or i.paper.title, i.item.read) for i in node.items]
+            items = [(i.paper.arxiv_id or i.paper.title, i.read) for i in node.items]
             out.append((shown_path(node.topic.path), items))
     return out
 
@@ -204,9 +204,10 @@ async def test_a_discussed_paper_is_read_once_its_session_started(env: PaperEnv)
     env.clock.set(view.starts_at + timedelta(minutes=1))
 
     assert flat(await env.reading.tree(GUILD)) == [("Fusion", [(LLAVA, True), (CLIP, False)])]
+    # Derived, not written: reading the list changes nothing stored.
     async with env.db.unit() as uow:
         item = (await uow.readinglist.items_for_paper(GUILD, view.papers[0].paper.id))[0]  # type: ignore[arg-type]
-        assert item.read_at == view.starts_at
+        assert (item.read, item.read_at) == (False, None)
 
 
 async def test_a_cancelled_session_does_not_count(env: PaperEnv) -> None:
@@ -228,10 +229,10 @@ async def test_entering_a_past_session_marks_at_once(env: PaperEnv) -> None:
         actor_id=1,
     )
 
-    # The event bus did it: read straight from the database, without the service's sync.
-    async with env.db.unit() as uow:
-        items = await uow.readinglist.items(GUILD)
-    assert [(i.paper.arxiv_id, i.item.read) for i in items] == [(CLIP, True)]
+    # Read at once, by every reader, with nothing run in between.
+    assert flat(await env.reading.tree(GUILD)) == [("Fusion", [(CLIP, True)])]
+    details = await env.papers.details(GUILD, await env.papers.find(GUILD, CLIP))
+    assert details.reading == [("Fusion", True)]
 
 
 async def test_adding_an_already_discussed_paper_adds_it_read(env: PaperEnv) -> None:

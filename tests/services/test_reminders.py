@@ -15,8 +15,8 @@ from sqlalchemy import event
 from bot import notices
 from bot.container import Services
 from bot.errors import InvalidInput
-from bot.reminders.service import (
-    LEASE,
+from bot.reminders.delivery import LEASE
+from bot.reminders.plan import (
     Due,
     format_lead,
     lead_key,

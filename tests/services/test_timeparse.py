@@ -8,6 +8,7 @@ import pytest
 
 from bot.dates import (
     WeeklySlot,
+    clock_change,
     format_date,
     local_to_utc,
     next_weekly,
@@ -15,7 +16,9 @@ from bot.dates import (
     parse_time,
     search_timezones,
     split_date_time,
+    split_zone,
     timezone,
+    weekly_clock_changes,
 )
 from bot.errors import InvalidInput
 
@@ -174,3 +177,87 @@ def test_every_format_the_bot_shows_reads_back() -> None:
     day = date(2025, 4, 3)
     for name in DATE_FORMATS:
         assert parse_date(format_date(day, name), TODAY, name) == day, name
+
+
+def test_clock_change_tells_twice_from_skipped_from_ordinary() -> None:
+    twice = clock_change(date(2025, 11, 2), time(1, 30), "America/New_York")
+    assert twice is not None and twice.repeated
+    assert twice.note() == (
+        "01:30 happens twice on 2 Nov 2025 (the clocks go back); I used the first "
+        "(EDT, UTC-4), not the second (EST, UTC-5). For the second, write the time as "
+        "01:30 EST."
+    )
+    assert "as asked, I used the second (EST, UTC-5)." in twice.note(second=True)
+    assert local_to_utc(date(2025, 11, 2), time(1, 30), "America/New_York") == datetime(
+        2025, 11, 2, 5, 30, tzinfo=UTC
+    )
+    assert clock_change(date(2025, 11, 2), time(3, 0), "America/New_York") is None
+    assert clock_change(date(2025, 10, 26), time(2, 30), "Asia/Tokyo") is None
+
+
+def test_a_half_hour_change_is_measured_not_assumed() -> None:
+    # Lord Howe Island moves its clocks by 30 minutes; its zone names are only offsets.
+    skipped = clock_change(date(2025, 10, 5), time(2, 15), "Australia/Lord_Howe")
+    assert skipped is not None and not skipped.repeated
+    assert "jump forward 30 minutes that night (UTC+10:30 → UTC+11)" in skipped.note()
+    assert "e.g. 02:45" in skipped.note()
+    slot = WeeklySlot(weekday=6, at=time(2, 15))
+    after = datetime(2025, 10, 1, tzinfo=UTC)
+    assert next_weekly(after, slot, "Australia/Lord_Howe") == datetime(
+        2025,
+        10,
+        4,
+        15,
+        45,
+        tzinfo=UTC,  # 02:45 at UTC+11
+    )
+    changes = weekly_clock_changes(after, slot, "Australia/Lord_Howe")
+    assert [(c.day, c.repeated) for c in changes] == [(date(2025, 10, 5), False)]
+    assert weekly_clock_changes(after, slot, "UTC") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("02:30 CET", ("02:30", "CET")),
+        ("2:30 cest", ("2:30", "cest")),
+        ("02:30 UTC+1", ("02:30", "UTC+1")),
+        ("02:30+01:00", ("02:30", "+01:00")),
+        ("6pm EST", ("6pm", "EST")),
+        ("6pm", ("6pm", None)),
+        ("6 pm", ("6 pm", None)),
+        ("next fri", ("next fri", None)),
+    ],
+)
+def test_split_zone(text: str, expected: tuple[str, str | None]) -> None:
+    assert split_zone(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("26.10.2025 02:30 CET", ("26.10.2025", "02:30 CET")),
+        ("2025-10-26T02:30 UTC+1", ("2025-10-26", "02:30 UTC+1")),
+        ("7 Feb", ("7 Feb", None)),
+        ("next fri", ("next fri", None)),
+    ],
+)
+def test_a_zone_stays_with_the_time_in_the_date(
+    text: str, expected: tuple[str, str | None]
+) -> None:
+    assert split_date_time(text) == expected
+
+
+def test_a_zone_picks_one_of_two_times_and_must_fit() -> None:
+    day, at = date(2025, 10, 26), time(2, 30)
+    assert local_to_utc(day, at, "Europe/Berlin", "CET") == datetime(
+        2025, 10, 26, 1, 30, tzinfo=UTC
+    )
+    assert local_to_utc(day, at, "Europe/Berlin", "+02:00") == datetime(
+        2025, 10, 26, 0, 30, tzinfo=UTC
+    )
+    assert local_to_utc(date(2025, 2, 6), time(18), "Europe/Berlin", "UTC+1") == datetime(
+        2025, 2, 6, 17, tzinfo=UTC
+    )
+    with pytest.raises(InvalidInput, match=r"is CET \(UTC\+1\), not CEST"):
+        local_to_utc(date(2025, 2, 6), time(18), "Europe/Berlin", "CEST")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,6 +46,20 @@ async def test_guild_settings_defaults_and_update(db: Database) -> None:
         assert config.organizer_role_id == 2**62  # 64-bit snowflakes survive
         with pytest.raises(AttributeError):
             await uow.guilds.update(GUILD_A, no_such_setting=1)
+
+
+async def test_first_settings_of_a_server_created_twice_at_once(db: Database) -> None:
+    """Two first commands of a new server in parallel transactions: both get the one row."""
+
+    async def first_command(zone: str) -> str:
+        async with db.unit() as uow:
+            config = await uow.guilds.get_or_create(GUILD_B, default_timezone=zone)
+            return config.timezone
+
+    zones = await asyncio.gather(*(first_command(z) for z in ("Asia/Tokyo", "UTC", "Europe/Oslo")))
+    assert len(set(zones)) == 1  # every command saw the one row the first insert made
+    async with db.unit() as uow:
+        assert len(await uow.guilds.get_many([GUILD_B])) == 1
 
 
 async def test_notice_is_given_once_per_guild(db: Database) -> None:

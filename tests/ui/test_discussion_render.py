@@ -12,6 +12,8 @@ from bot.schedule.service import SessionInfo
 from bot.ui.discussion import (
     MAX_SUMMARY_MESSAGES,
     MESSAGE_LIMIT,
+    SHOWN_KEY_POINTS,
+    SHOWN_QUESTIONS,
     TRIMMED,
     comment_choice,
     comments_embed,
@@ -32,7 +34,7 @@ def shown(text: str) -> str:
 
 def view(title: str = "Visual Instruction Tuning") -> SessionInfo:
     return SessionInfo(
-        session=ReadingSession(id=12, guild_id=1, starts_at=WHEN, title=title), papers=[]
+        session=ReadingSession(id=12, number=12, guild_id=1, starts_at=WHEN, title=title), papers=[]
     )
 
 
@@ -94,8 +96,27 @@ def test_long_summaries_are_split_within_limits(questions: int) -> None:
     messages = summary_messages(view(), long, cached=False)
     assert 1 < len(messages) <= MAX_SUMMARY_MESSAGES
     assert all(0 < len(m) <= MESSAGE_LIMIT for m in messages)
-    if questions == 60:
-        assert messages[-1].endswith(TRIMMED)
+    text = "\n".join(messages)
+    numbered = len(re.findall(r"^\d+\. Question", text, re.MULTILINE))
+    more = re.search(r"… and (\d+) more questions", text)
+    if questions == 60:  # what does not fit is counted, never dropped silently
+        assert more is not None and numbered + int(more.group(1)) == 60
+        assert TRIMMED not in text
+    else:
+        assert numbered == 12 and more is None
+
+
+def test_more_key_points_and_questions_than_shown_are_counted() -> None:
+    many = summary(
+        summary="Short.",
+        key_points=[f"point {n}" for n in range(SHOWN_KEY_POINTS + 2)],
+        open_questions=[f"Question {n}?" for n in range(SHOWN_QUESTIONS + 3)],
+    )
+    (message,) = summary_messages(view(), many, cached=False)
+    assert f"- point {SHOWN_KEY_POINTS - 1}\n… and 2 more key points" in message
+    assert f"{SHOWN_QUESTIONS}. Question {SHOWN_QUESTIONS - 1}?\n… and 3 more questions" in message
+    one = summary(summary="Short.", key_points=["a"], open_questions=["q?"] * (SHOWN_QUESTIONS + 1))
+    assert "… and 1 more question\n" in summary_messages(view(), one, cached=False)[0]
 
 
 def test_open_questions_survive_a_long_summary() -> None:
@@ -130,6 +151,7 @@ def test_comments_embed_and_choices() -> None:
     comments = [
         Comment(
             id=n,
+            number=n,
             guild_id=1,
             session_id=12,
             author_id=None,

@@ -37,7 +37,9 @@ def _paper(**kw: object) -> Paper:
 
 
 def _view(paper: Paper, **kw: object) -> ProposalInfo:
-    proposal = Proposal(id=3, guild_id=1, paper_id=7, proposer_id=11, created_at=NOW, **kw)  # type: ignore[arg-type]
+    proposal = Proposal(
+        id=3, number=3, guild_id=1, paper_id=7, proposer_id=11, created_at=NOW, **kw
+    )  # type: ignore[arg-type]
     return ProposalInfo(proposal, paper, 4)
 
 

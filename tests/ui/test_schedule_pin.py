@@ -16,6 +16,7 @@ def _views(count: int, title: str = "Code Reading Group") -> list[SessionInfo]:
         SessionInfo(
             session=ReadingSession(
                 id=index + 1,
+                number=index + 1,
                 guild_id=1,
                 starts_at=START + timedelta(days=7 * index),
                 kind=SessionKind.SPECIAL,

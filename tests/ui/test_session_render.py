@@ -12,6 +12,7 @@ from storage.models import GuildConfig, ReadingSession
 def test_kept_columns_are_shown_with_their_links() -> None:
     session = ReadingSession(
         id=7,
+        number=7,
         guild_id=1,
         starts_at=datetime(2023, 4, 10, 12, tzinfo=UTC),
         kind="special",

@@ -3,7 +3,8 @@
 Each follows events on the bus (see :mod:`bot.events`): the scheduled-event mirror, the
 pinned schedule and the per-session threads. The bot builds them once and connects them,
 with the services' own followers, in one place (``ReadingGroupBot.setup_hook``); closing
-the bot disconnects them.
+the bot disconnects them. The reminder sender (``reminder_sender``) is the Discord side of
+the reminder service's delivery; the reminders cog hands it to the service when it loads.
 """
 
 from __future__ import annotations

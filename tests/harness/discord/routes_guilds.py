@@ -243,6 +243,13 @@ def register(app: web.Application, fake: FakeDiscord) -> None:
         need(guild, P.CREATE_EVENTS, P.MANAGE_EVENTS)
         body = json_of(request)
         check_event_body(guild, body, creating=True)
+        live = [e for e in world.events.get(guild.id, {}).values() if e.status in (1, 2)]
+        if len(live) >= fake.max_scheduled_events:
+            raise ApiError(
+                400,
+                30038,
+                f"Maximum number of guild scheduled events reached ({fake.max_scheduled_events})",
+            )
         if body.get("channel_id"):
             channel = guild.channels.get(int(body["channel_id"]))
             if channel is not None and not world.bot_permissions(guild, channel) & P.VIEW_CHANNEL:

@@ -210,6 +210,7 @@ def register(app: web.Application, fake: FakeDiscord) -> None:
             record.callback_type == DEFERRED_MESSAGE
             and original is not None
             and original.flags & LOADING
+            and not original.deleted  # a deleted placeholder: the follow-up is a new message
         ):
             # The first follow-up after a deferral replaces the "thinking" message.
             original.flags &= ~LOADING

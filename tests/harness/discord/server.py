@@ -66,6 +66,7 @@ class FakeDiscord(UserActions):
         self.faults = FaultRegistry()
         self.interaction_deadline = interaction_deadline
         self.max_pins = 250
+        self.max_scheduled_events = 100  # scheduled or active events per server
         self.shard_count = 1  # what GET /gateway/bot recommends
         self.reject_past_events = True
         self.interactions: dict[int, InteractionRecord] = {}
