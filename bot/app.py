@@ -151,7 +151,9 @@ class ReadingGroupBot(commands.Bot):
     async def setup_hook(self) -> None:
         if self._database is None:
             # The command line hands in a database it opened and migrated; else open it here.
-            self._database = await Database.open(self.settings.database_url)
+            self._database = await Database.open(
+                self.settings.database_url, **self.settings.pool_options()
+            )
             await self._database.migrate()
         self._services = Services(
             settings=self.settings,

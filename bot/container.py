@@ -14,10 +14,6 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from bot.candidates.digest import DigestService
-from bot.candidates.embeddings import Embeddings
-from bot.candidates.feed import DailyPapersFeed, RequestBudget
-from bot.candidates.service import CandidateService
 from bot.clock import Clock, SystemClock
 from bot.events import EventBus, Subscriber
 from bot.ops.shards import ShardSet
@@ -25,6 +21,9 @@ from bot.settings import Settings
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from bot.candidates.digest import DigestService
+    from bot.candidates.feed import DailyPapersFeed
+    from bot.candidates.service import CandidateService
     from bot.discussion.service import DiscussionService
     from bot.guilds import GuildSettingsService
     from bot.llm.service import LLMService
@@ -171,7 +170,7 @@ class Services:
         """Publishing after schedule changes (one of the :meth:`subscribers`)."""
         from bot.publish.auto import AutoPublisher
 
-        return AutoPublisher(self.db, self.clock, self.publish)
+        return AutoPublisher(self.db, self.clock, lambda: self.publish)
 
     @cached_property
     def discussion(self) -> DiscussionService:
@@ -190,6 +189,8 @@ class Services:
     @cached_property
     def feed(self) -> DailyPapersFeed:
         """The Hugging Face Daily Papers feed (tests may hand in one with short back-off)."""
+        from bot.candidates.feed import DailyPapersFeed, RequestBudget
+
         if "feed" in self.overrides:
             return cast(DailyPapersFeed, self.overrides["feed"])
         return DailyPapersFeed(
@@ -203,6 +204,9 @@ class Services:
     @cached_property
     def candidates(self) -> CandidateService:
         """Candidates from the feed; follows the schedule to fill feed links into papers."""
+        from bot.candidates.embeddings import Embeddings
+        from bot.candidates.service import CandidateService
+
         key = self.settings.openai_api_key
         embeddings = Embeddings(
             self.db,
@@ -223,6 +227,8 @@ class Services:
 
     @cached_property
     def digest(self) -> DigestService:
+        from bot.candidates.digest import DigestService
+
         if "digest" in self.overrides:
             return cast(DigestService, self.overrides["digest"])
         return DigestService(self.db, self.clock, self.candidates, self.guilds)

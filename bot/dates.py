@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from dateutil import parser as dateutil_parser
-
 from bot.errors import InvalidInput
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -406,14 +404,15 @@ def _named_shape(cleaned: str, numbers: list[str], month: int, residue: bool) ->
     return None
 
 
-_DATEUTIL = dateutil_parser.parser()
-
-
 def _named_date(written: WrittenDate, year: int | None, original: str) -> date:
-    """A date that names its month, read by dateutil (``year`` when it has none)."""
+    """A date that names its month, read by dateutil (``year`` when it has none).
+
+    dateutil is loaded by the first such date (an export or a start never needs it)."""
+    from dateutil import parser as dateutil_parser
+
     default = datetime(year or 2000, 1, 1)
     try:
-        parsed: datetime = _DATEUTIL.parse(written.text, default=default, fuzzy=True)
+        parsed: datetime = dateutil_parser.parse(written.text, default=default, fuzzy=True)
     except (ValueError, OverflowError, dateutil_parser.ParserError):
         raise InvalidInput(f"{original!r} is not a date that exists. {HELP_DATES}") from None
     if parsed.month != written.month:

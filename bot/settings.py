@@ -47,6 +47,11 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = Field(default=None, description="Bot token")
     database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    # Connections each process keeps to the database, the extra ones it may open under load,
+    # and how long a command waits for one before it answers that the bot is busy.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
@@ -93,6 +98,14 @@ class Settings(BaseSettings):
         if upper not in _LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
         return upper
+
+    def pool_options(self) -> dict[str, Any]:
+        """The database engine's pool, as ``Database.open`` takes it."""
+        return {
+            "pool_size": self.database_pool_size,
+            "max_overflow": self.database_pool_overflow,
+            "pool_timeout": self.database_pool_timeout_seconds,
+        }
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ delivers, the scheduler only wakes it (one job at the next due time, at most a m
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -171,7 +172,13 @@ class RemindersCog(
         finally:
             self._waking = False
         # No await from here on: the next wake-up can only start after this one has ended.
+        # APScheduler counts this run as running until the loop's next turn; armed now, a
+        # wake-up already due would be skipped and dropped, so it is armed on that turn.
         if not self.bot.is_closed() and not self.service.is_stopping():
+            asyncio.get_running_loop().call_soon(self._arm_after_wake)
+
+    def _arm_after_wake(self) -> None:
+        if not self.bot.is_closed() and not self._waking and not self.service.is_stopping():
             self.arm(self.service.next_wake())
 
     # ------------------------------------------------------------------ organizers

@@ -71,7 +71,7 @@ def database_failure(exc: BaseException, database_url: str) -> CliError | None:
 
 async def open_database(settings: Settings) -> Database:
     try:
-        db = await Database.open(settings.database_url)
+        db = await Database.open(settings.database_url, **settings.pool_options())
         await db.migrate()
     except StorageError as exc:
         raise CliError(str(exc), EXIT_CONFIG) from None

@@ -98,7 +98,7 @@ class DiscussionService:
         if session_id is not None:
             return await self.schedule.get(guild_id, session_id)
         if thread_id is not None:
-            async with self.db.unit() as uow:
+            async with self.db.read() as uow:
                 row = await uow.sessions.by_thread(guild_id, thread_id)
             if row is not None:
                 return await self.schedule.get(guild_id, id_of(row))

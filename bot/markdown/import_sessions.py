@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from bot.dates import local_to_utc, timezone
@@ -20,6 +20,7 @@ from bot.markdown.parsed import SKIPPED, Issue, ParsedRow
 from bot.markdown.render import (
     CODE_LINKS,
     CODE_NOTE,
+    DEFAULT_MEETING_TIME,
     DEMO_LINKS,
     DEMO_NOTE,
     EXTRA,
@@ -35,8 +36,6 @@ from bot.markdown.render import (
 )
 from bot.markdown.rows import join_rows
 from storage.models import PaperRole, SessionKind
-
-DEFAULT_MEETING_TIME = time(18, 0)
 
 
 def _kind(desired: str, existing: Any | None, has_papers: bool) -> str:

@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from functools import lru_cache
 from typing import Any
 
@@ -43,6 +44,8 @@ from bot.markdown.syntax import (
 from storage.models import PaperRole, SessionKind
 
 TITLE_FALLBACK = "Reading group"
+# A session's time when neither the file nor the server's settings give one.
+DEFAULT_MEETING_TIME = time(18, 0)
 HEADER = "| Date | Paper | Authors | Code | Demo | Comments |"
 ALIGNMENT = "| :--- | :---- | :------ | :--- | :--- | :------- |"
 COMMENT_SEPARATOR = "<br><br>"

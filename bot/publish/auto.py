@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.errors import UserError
@@ -30,8 +31,10 @@ from bot.events import (
     ScheduleImported,
     SessionChanged,
 )
-from bot.publish.service import PublishService
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.publish.service import PublishService
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +54,17 @@ class AutoOutcome:
 
 
 class AutoPublisher:
-    def __init__(self, db: Database, clock: Clock, publisher: PublishService) -> None:
+    def __init__(self, db: Database, clock: Clock, publisher: Callable[[], PublishService]) -> None:
+        """``publisher`` gives the publish service when a publish is due (the GitHub client
+        behind it is loaded then, not at start)."""
         self.db = db
         self.clock = clock
-        self.publisher = publisher
+        self._publisher = publisher
         self._waker: Waker | None = None
+
+    @property
+    def publisher(self) -> PublishService:
+        return self._publisher()
 
     def subscriptions(self) -> Mapping[type, Handler]:
         """What makes a publish pending (the bot connects these at start-up)."""

@@ -19,7 +19,6 @@ import base64
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Self, cast
@@ -40,8 +39,34 @@ from githubkit_schemas.v2022_11_28.types import ReposOwnerRepoGitTreesPostBodyPr
 from pydantic import ValidationError as PydanticValidationError
 
 from bot.clock import Clock
-from bot.errors import NotConfigured, UserError
+from bot.publish.remote import (
+    BranchProtected,
+    NotFastForward,
+    PublishConflict,
+    PublishError,
+    PullRequestInfo,
+    RemoteFile,
+    RepoInfo,
+    TokenMissing,
+    UpstreamCommit,
+    blob_sha,
+)
 from bot.text import clean_line, shorten
+
+__all__ = [
+    "BranchProtected",
+    "GitHubClient",
+    "GitHubRepository",
+    "NotFastForward",
+    "PublishConflict",
+    "PublishError",
+    "PullRequestInfo",
+    "RemoteFile",
+    "RepoInfo",
+    "TokenMissing",
+    "UpstreamCommit",
+    "blob_sha",
+]
 
 API_VERSION: Final = "2022-11-28"
 FILE_LIMIT = 1_000_000  # the contents API returns a file's text only up to 1 MB
@@ -55,77 +80,6 @@ _PERMISSIONS = {
 }
 _LEVELS = {"write": "Read and write", "read": "Read-only", "admin": "Admin"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-class PublishError(UserError):
-    """Publishing failed; the message says why and what to do. Nothing was committed.
-
-    ``retry_at``: when trying again makes sense (rate limits, time-outs, GitHub errors);
-    None for failures that need the organizer (token, permission, repository, branch)."""
-
-    def __init__(self, message: str, *, retry_at: datetime | None = None) -> None:
-        super().__init__(message)
-        self.retry_at = retry_at
-
-
-class TokenMissing(NotConfigured):
-    """The bot has no GITHUB_TOKEN."""
-
-
-class PublishConflict(PublishError):
-    """The file changed on GitHub since it was read: nothing was overwritten."""
-
-
-class NotFastForward(Exception):
-    """The branch moved since its head was read."""
-
-
-class BranchProtected(Exception):
-    """The branch accepts changes only through pull requests."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class RepoInfo:
-    full_name: str
-    default_branch: str
-    html_url: str
-    private: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteFile:
-    path: str
-    data: bytes
-    sha: str  # the git blob sha
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamCommit:
-    sha: str
-    url: str
-    message: str  # first line
-    author: str
-
-    def describe(self) -> str:
-        return f"commit {self.sha[:7]} by {self.author}: “{self.message}” ({self.url})"
-
-
-@dataclass(frozen=True, slots=True)
-class PullRequestInfo:
-    number: int
-    url: str
-    created: bool
-
-
-def blob_sha(data: bytes) -> str:
-    """Git's blob sha of ``data`` (what GitHub reports as a file's ``sha``)."""
-    import hashlib
-
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def _one_line(text: object, limit: int = 200) -> str:

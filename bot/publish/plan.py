@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.errors import InvalidInput
-from bot.publish.github import PublishError, PullRequestInfo, RemoteFile
 from bot.publish.markers import Placement, splice
+from bot.publish.remote import PublishError, PullRequestInfo, RemoteFile
 from bot.publish.render import CalendarChange, calendar_change, calendar_path, unified_diff
 from storage.models import PublishMode, PublishTarget
 

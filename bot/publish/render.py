@@ -12,8 +12,6 @@ import posixpath
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from icalendar import Calendar
-
 CALENDAR_NAME = "schedule.ics"
 DIFF_CONTEXT = 2
 
@@ -87,6 +85,8 @@ class CalendarChange:
 
 
 def _events(data: bytes) -> dict[str, bytes] | None:
+    from icalendar import Calendar  # on first use: about 80 modules
+
     try:
         calendar = Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError):

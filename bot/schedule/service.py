@@ -198,7 +198,7 @@ class ScheduleService:
 
     async def get(self, guild_id: int, session_id: int) -> SessionInfo:
         """A session by its global key (internals; members give :meth:`by_number`)."""
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             row = await uow.sessions.get(guild_id, session_id)
             if row is None:
                 raise NotFound(GONE)
@@ -206,7 +206,7 @@ class ScheduleService:
 
     async def by_number(self, guild_id: int, number: int) -> SessionInfo:
         """The session a member means by ``#number`` in this server."""
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             row = await uow.sessions.by_number(guild_id, number)
             if row is None:
                 raise NotFound(f"There is no session #{number} in this server.")
@@ -214,7 +214,7 @@ class ScheduleService:
 
     async def id_for(self, guild_id: int, number: int) -> int:
         """The global key of the session a member means by ``#number`` in this server."""
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             row = await uow.sessions.by_number(guild_id, number)
         if row is None:
             raise NotFound(f"There is no session #{number} in this server.")
@@ -222,7 +222,7 @@ class ScheduleService:
 
     async def next(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the next one."""
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             rows, _ = await uow.sessions.page(
                 guild_id, self.clock.now(), "upcoming", limit=1, offset=0
             )
@@ -231,7 +231,7 @@ class ScheduleService:
     async def current_or_recent(self, guild_id: int) -> SessionInfo | None:
         """The session in progress, or else the most recent one that started."""
         now = self.clock.now()
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             running = await uow.sessions.running(guild_id, now)
             row = running[0] if running else await uow.sessions.last_before(guild_id, now)
             return (await self._views(uow, [row]))[0] if row is not None else None
@@ -249,7 +249,7 @@ class ScheduleService:
         ``all`` (chronological) or one ``block``. A page past the end shows the last one."""
         now = self.clock.now()
         number = max(0, number)
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             for _attempt in range(2):  # a page past the end shows the last one
                 if block:
                     parts = await uow.sessions.in_block(guild_id, block_name_key(block))
@@ -274,13 +274,13 @@ class ScheduleService:
             return await self._views(uow, rows)
 
     async def search(self, guild_id: int, text: str, limit: int = 25) -> list[SessionInfo]:
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             rows = await uow.sessions.search(guild_id, text, limit=limit)
             return await self._views(uow, rows)
 
     async def block_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
         """Names of blocks containing ``prefix``, the most recent first."""
-        async with self.db.unit() as uow:
+        async with self.db.read() as uow:
             return await uow.sessions.block_names(guild_id, prefix, limit)
 
     async def settings(self, guild_id: int) -> GuildConfig:

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, Table, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import SQLModel
 
@@ -42,8 +40,13 @@ def rowcount(result: Result[Any]) -> int:
 
 def dialect_insert(tx: AsyncSession, table: Any) -> Any:
     """``INSERT`` with ``ON CONFLICT`` support for the transaction's backend."""
+    # Each dialect's module is loaded by the first insert on it (PostgreSQL's is ~2 MB).
     if tx.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
     return sqlite_insert(table)
 
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlmodel import col
 
 from storage.models import (
@@ -19,7 +32,7 @@ from storage.models import (
 )
 from storage.repositories.base import Repository, escape_like, rowcount, table_of
 from storage.repositories.numbering import next_numbers
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,44 +115,23 @@ class SessionRepository(Repository):
         latest first) or ``all`` (chronological) sessions, and how many the scope holds.
 
         One query reads the page and counts the scope, both on the (guild_id, status,
-        starts_at) index; ``upcoming`` first reads the sessions of the last day, of which some
-        may still run.
+        starts_at) index; ``upcoming`` is what starts after ``now`` and what started in the
+        last day (no session is longer) and has not ended.
         """
-        running: list[ReadingSession] = []
-        where: ColumnElement[bool]
-        order: tuple[ColumnElement[Any], ...]
-        if scope == "upcoming":
-            running = await self.running(guild_id, now)
-            head = running[offset : offset + limit]
-            offset, limit = max(0, offset - len(running)), limit - len(head)
-            where = col(ReadingSession.starts_at) > now
-            order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
-        elif scope == "past":
-            head = []
-            where = col(ReadingSession.starts_at) <= now
-            order = (col(ReadingSession.starts_at).desc(), col(ReadingSession.id).desc())
-        else:
-            head = []
-            where = true()
-            order = (col(ReadingSession.starts_at).asc(), col(ReadingSession.id).asc())
-        count = (
-            select(func.count())
-            .select_from(ReadingSession)
-            .where(self._active(guild_id), where)
-            .scalar_subquery()
-        )
-        stmt = (
-            select(ReadingSession, count)
-            .where(self._active(guild_id), where)
-            .order_by(*order)
-            .offset(offset)
-            .limit(max(limit, 1))
-        )
-        found = (await self.tx.execute(stmt)).all()
+        stmt, count = _page_statements(scope, self.tx.get_bind().dialect.name)
+        params = {
+            "guild_id": guild_id,
+            "now": now,
+            "day_ago": _ended_before(now),
+            "now_seconds": now.timestamp(),
+        }
+        found = (
+            await self.tx.execute(stmt, {**params, "offset": offset, "limit": max(limit, 1)})
+        ).all()
         # The count rides along with the page; a page past the end asks for it alone.
-        total = found[0][1] if found else await self.tx.scalar(select(count))
+        total = found[0][1] if found else await self.tx.scalar(count, params)
         rows = [row[0] for row in found][: max(limit, 0)]
-        return head + rows, int(total or 0) + len(running)
+        return rows, int(total or 0)
 
     async def all(
         self,
@@ -335,12 +327,7 @@ class SessionRepository(Repository):
         result: dict[int, list[LinkedPaper]] = {sid: [] for sid in session_ids}
         if not session_ids:
             return result
-        rows = await self.tx.execute(
-            select(SessionPaper, Paper)
-            .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
-            .where(col(SessionPaper.session_id).in_(list(session_ids)))
-            .order_by(col(SessionPaper.session_id), col(SessionPaper.position))
-        )
+        rows = await self.tx.execute(_papers_of_sessions(), {"ids": list(session_ids)})
         for link, paper in rows.all():
             result[link.session_id].append(LinkedPaper(paper, link.role, link.position, link.label))
         return result
@@ -391,3 +378,74 @@ def _ends_at(row: ReadingSession) -> datetime:
 def _ended_before(now: datetime) -> datetime:
     # The longest session we accept is a day: anything that started earlier has ended.
     return now - timedelta(days=1)
+
+
+@functools.cache
+def _page_statements(scope: str, dialect: str) -> tuple[Select[ReadingSession, int], Select[int]]:
+    """The page query of a scope and its count, built once per scope and backend.
+
+    Building a statement costs several times what SQLite takes to answer it, so the read
+    commands reuse these with bound parameters (guild_id, now, day_ago, now_seconds,
+    offset, limit).
+    """
+    started = col(ReadingSession.starts_at)
+    now = bindparam("now", type_=UTCDateTime)
+    where: ColumnElement[bool]
+    order: tuple[ColumnElement[Any], ...] = (started.asc(), col(ReadingSession.id).asc())
+    if scope == "upcoming":
+        minutes = func.coalesce(col(ReadingSession.duration_minutes), 0) * 60
+        if dialect == "sqlite":
+            # SQLite keeps naive UTC text; strftime('%s') reads it as seconds since 1970.
+            start: ColumnElement[Any] = func.cast(func.strftime("%s", started), Integer)
+        else:
+            start = func.extract("epoch", started)
+        ends_later = start + minutes > bindparam("now_seconds", type_=Float)
+        running = and_(
+            started > bindparam("day_ago", type_=UTCDateTime), started <= now, ends_later
+        )
+        where = or_(started > now, running)
+        # Counted apart, so that the far larger part is counted on the index alone.
+        count = _count(started > now) + _count(running)
+    elif scope == "past":
+        where = started <= now
+        order = (started.desc(), col(ReadingSession.id).desc())
+        count = _count(where)
+    else:
+        where = true()
+        count = _count(where)
+    active = and_(
+        col(ReadingSession.guild_id) == bindparam("guild_id"),
+        col(ReadingSession.status) == SessionStatus.SCHEDULED,
+    )
+    stmt = (
+        select(ReadingSession, count)
+        .where(active, where)
+        .order_by(*order)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+    return stmt, select(count)
+
+
+@functools.cache
+def _papers_of_sessions() -> Select[SessionPaper, Paper]:
+    """The papers of the sessions ``ids`` (built once, like the page queries)."""
+    return (
+        select(SessionPaper, Paper)
+        .join(Paper, col(Paper.id) == col(SessionPaper.paper_id))
+        .where(col(SessionPaper.session_id).in_(bindparam("ids", expanding=True)))
+        .order_by(col(SessionPaper.session_id), col(SessionPaper.position))
+    )
+
+
+def _count(where: ColumnElement[bool]) -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .select_from(ReadingSession)
+        .where(
+            col(ReadingSession.guild_id) == bindparam("guild_id"),
+            col(ReadingSession.status) == SessionStatus.SCHEDULED,
+            where,
+        )
+        .scalar_subquery()
+    )
