@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.papers.service import PaperService, PaperSpec, check_not_withdrawn, paper_ref
-from bot.schedule.service import ScheduleService, SessionDraft, SessionInfo
+from bot.schedule.drafts import SessionDraft
+from bot.schedule.service import ScheduleService, SessionInfo
 from bot.text import check_text
 from storage.db import Database
 from storage.models import Paper, Proposal, ProposalStatus, SessionKind, id_of

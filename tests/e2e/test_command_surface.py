@@ -23,7 +23,7 @@ from bot.papers.service import AUTHORS_LIMIT, LINKS_LIMIT, REFS_LIMIT, URL_LIMIT
 from bot.publish.plan import BRANCH_LIMIT, PATH_LIMIT, REPOSITORY_LIMIT
 from bot.readinglist.service import TOPIC_PATH_LIMIT
 from bot.reminders.plan import LEAD_TIMES_LIMIT
-from bot.schedule.service import BLOCK_NAME_LIMIT
+from bot.schedule.drafts import BLOCK_NAME_LIMIT
 from bot.text import NOTES_LIMIT, TITLE_LIMIT
 from tests.e2e.conftest import App
 from tests.harness.discord import CommandUnavailable
