@@ -16,7 +16,8 @@ from discord import app_commands
 from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.papers.service import PaperSpec, split_refs
+from bot.papers.lookup import PaperSpec
+from bot.papers.refs import split_refs
 from bot.schedule.calendar import build_calendar
 from bot.schedule.drafts import SessionDraft, SessionEdit
 from bot.schedule.readmodels import block_name_key
