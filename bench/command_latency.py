@@ -34,7 +34,7 @@ from discord.ext import commands  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bot.app import ReadingGroupBot  # noqa: E402
-from bot.schedule.service import SessionEdit  # noqa: E402
+from bot.schedule.drafts import SessionEdit  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import ReadingSession  # noqa: E402

@@ -36,7 +36,7 @@ from markdown_scale import readme as generated_readme  # noqa: E402
 
 from bot.container import Services  # noqa: E402
 from bot.publish.auto import DEBOUNCE  # noqa: E402
-from bot.schedule.service import SessionEdit  # noqa: E402
+from bot.schedule.drafts import SessionEdit  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tests.harness.clock import FakeClock  # noqa: E402

@@ -18,8 +18,9 @@ from bot.app import ReadingGroupBot
 from bot.errors import InvalidInput, NotFound
 from bot.papers.arxiv import PaperMetadata
 from bot.papers.editing import PaperEdit
+from bot.papers.lookup import PaperSpec
 from bot.papers.proposals import ProposalInfo
-from bot.papers.service import PaperSpec, RefKind, classify_ref, split_refs, stored_ref
+from bot.papers.refs import RefKind, classify_ref, split_refs, stored_ref
 from bot.ui import options
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import ensure_organizer, guild_id_of, llm_turn, member_is_organizer

@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot.app import ReadingGroupBot
 from bot.errors import InvalidInput, NotFound
-from bot.papers.service import split_refs, stored_ref
+from bot.papers.refs import split_refs, stored_ref
 from bot.readinglist.service import TopicNode, shown_path
 from bot.ui import options
 from bot.ui.autocomplete import services_of

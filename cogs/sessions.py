@@ -16,10 +16,12 @@ from discord import app_commands
 from bot import notices
 from bot.app import ReadingGroupBot
 from bot.errors import NotFound
-from bot.papers.service import PaperSpec, split_refs
+from bot.papers.lookup import PaperSpec
+from bot.papers.refs import split_refs
 from bot.schedule.calendar import build_calendar
+from bot.schedule.drafts import SessionDraft, SessionEdit
 from bot.schedule.readmodels import block_name_key
-from bot.schedule.service import SessionDraft, SessionEdit, SessionInfo
+from bot.schedule.service import SessionInfo
 from bot.ui import options
 from bot.ui.autocomplete import block_choices, session_choices
 from bot.ui.checks import ensure_organizer, guild_id_of

@@ -43,8 +43,9 @@ from bot.errors import InvalidInput, NotFound, ServiceUnavailable
 from bot.events import Handler, SessionAction, SessionChanged
 from bot.guilds import GuildSettingsService
 from bot.papers.arxiv_ids import parse_arxiv_ref
+from bot.papers.lookup import PaperSpec
 from bot.papers.proposals import ProposalInfo, ProposalService
-from bot.papers.service import PaperService, PaperSpec
+from bot.papers.service import PaperService
 from bot.text import check_text
 from storage.db import Database
 from storage.models import CandidateDigestConfig, FeedPaper, Paper, ProposalStatus, id_of

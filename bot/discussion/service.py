@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import CommentsChanged, EventBus
-from bot.schedule.service import GONE, ScheduleService, SessionInfo
+from bot.schedule.reading import GONE
+from bot.schedule.service import ScheduleService, SessionInfo
 from bot.text import NAME_LIMIT, check_text, clean_block, clean_line, shorten
 from storage.db import Database
 from storage.models import Comment, CommentSource, id_of

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, ReadingListChanged, SessionAction, SessionChanged
 from bot.papers.identity import equivalent_keys, of_title, of_url
-from bot.papers.service import URL_LIMIT, RefKind, classify_ref, parse_authors, parse_links
+from bot.papers.refs import URL_LIMIT, RefKind, classify_ref, parse_authors, parse_links
 from bot.text import TITLE_LIMIT, check_text
 from storage.db import Database
 from storage.models import Paper, SessionStatus, id_of

@@ -16,8 +16,11 @@ from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.papers.service import PaperService, PaperSpec, check_not_withdrawn, paper_ref
-from bot.schedule.service import ScheduleService, SessionDraft, SessionInfo
+from bot.papers.lookup import PaperSpec
+from bot.papers.refs import check_not_withdrawn, paper_ref
+from bot.papers.service import PaperService
+from bot.schedule.drafts import SessionDraft
+from bot.schedule.service import ScheduleService, SessionInfo
 from bot.text import check_text
 from storage.db import Database
 from storage.models import Paper, Proposal, ProposalStatus, SessionKind, id_of

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.events import EventBus, ReadingListChanged
-from bot.papers.service import PaperService, check_not_withdrawn
+from bot.papers.refs import check_not_withdrawn
+from bot.papers.service import PaperService
 from bot.readinglist.marks import read_marks
 from bot.text import check_text
 from storage.db import Database

@@ -14,11 +14,11 @@ from bot.dates import DATE_LIMIT, DATE_TIME_LIMIT, PERIOD_LIMIT, TIME_LIMIT, TIM
 from bot.discussion.service import COMMENT_LIMIT
 from bot.guilds import EVENT_LOCATION_LIMIT, GROUP_NAME_LIMIT
 from bot.papers.proposals import NOTE_LIMIT
-from bot.papers.service import AUTHORS_LIMIT, LINKS_LIMIT, REFS_LIMIT, URL_LIMIT
+from bot.papers.refs import AUTHORS_LIMIT, LINKS_LIMIT, REFS_LIMIT, URL_LIMIT
 from bot.publish.plan import BRANCH_LIMIT, PATH_LIMIT, REPOSITORY_LIMIT
 from bot.readinglist.service import TOPIC_PATH_LIMIT
 from bot.reminders.plan import LEAD_TIMES_LIMIT
-from bot.schedule.service import BLOCK_NAME_LIMIT
+from bot.schedule.drafts import BLOCK_NAME_LIMIT
 from bot.text import NAME_LIMIT, NOTES_LIMIT, TITLE_LIMIT
 
 # Dates and times as members type them (read by bot.dates).

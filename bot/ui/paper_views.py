@@ -17,8 +17,9 @@ import discord
 from bot.papers.arxiv import PaperMetadata
 from bot.papers.editing import PaperEdit
 from bot.papers.identity import is_stand_in_title
+from bot.papers.lookup import PaperSpec
 from bot.papers.proposals import ProposalInfo
-from bot.papers.service import AUTHORS_LIMIT, URL_LIMIT, PaperSpec
+from bot.papers.refs import AUTHORS_LIMIT, URL_LIMIT
 from bot.text import TITLE_LIMIT, shorten
 from bot.ui.autocomplete import services_of
 from bot.ui.checks import guild_id_of

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.schedule.service import SessionDraft
+from bot.schedule.drafts import SessionDraft
 from tests.e2e.conftest import App
 
 DISTILL = "https://distill.pub/2021/multimodal-neurons/"

@@ -246,7 +246,7 @@ async def test_session_autocomplete_is_scoped_to_the_server(app: App) -> None:
 
 async def test_list_of_200_sessions_pages_within_limits(app: App) -> None:
     start = datetime(2025, 1, 9, 17, tzinfo=UTC)
-    from bot.schedule.service import SessionDraft
+    from bot.schedule.drafts import SessionDraft
 
     for week in range(200):
         day = (start + timedelta(weeks=week)).date().isoformat()
@@ -436,7 +436,7 @@ async def test_reads_can_be_private(app: App, private: bool) -> None:
 
 
 async def test_list_buttons_work_after_a_restart_and_keep_the_block_filter(app: App) -> None:
-    from bot.schedule.service import SessionDraft
+    from bot.schedule.drafts import SessionDraft
 
     start = datetime(2025, 1, 9, 17, tzinfo=UTC)
     for week in range(24):
@@ -477,7 +477,7 @@ async def test_list_buttons_work_after_a_restart_and_keep_the_block_filter(app: 
 
 
 async def test_a_list_that_shrank_to_one_page_loses_its_buttons(app: App) -> None:
-    from bot.schedule.service import SessionDraft
+    from bot.schedule.drafts import SessionDraft
 
     start = datetime(2025, 1, 9, 17, tzinfo=UTC)
     for week in range(11):

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.container import Services
-from bot.schedule.service import SessionDraft, SessionInfo
+from bot.schedule.drafts import SessionDraft
+from bot.schedule.service import SessionInfo
 from bot.settings import Settings
 from storage.db import Database
 from tests.harness.clock import FakeClock

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.container import Services
-from bot.schedule.service import SessionDraft
+from bot.schedule.drafts import SessionDraft
 from bot.settings import Settings
 from storage.db import Database
 from tests.harness.github import FakeGitHub

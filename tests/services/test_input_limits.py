@@ -18,7 +18,7 @@ from bot.dates import (
     timezone,
 )
 from bot.errors import InvalidInput
-from bot.papers.service import (
+from bot.papers.refs import (
     AUTHORS_LIMIT,
     LINKS_LIMIT,
     REFS_LIMIT,

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import InvalidInput, NotFound, ServiceUnavailable
 from bot.papers.arxiv import ArxivService
-from bot.papers.service import (
+from bot.papers.refs import (
     RefKind,
     classify_ref,
     is_withdrawn,

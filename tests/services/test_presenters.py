@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.papers.arxiv import ArxivService
+from bot.schedule.drafts import SessionDraft
 from bot.schedule.presenters import PresenterSuggestion, rank_presenters
-from bot.schedule.service import SessionDraft
 from storage.db import Database
 from tests.harness.arxiv import FakeArxiv
 from tests.services.papers_env import (

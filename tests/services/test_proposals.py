@@ -10,7 +10,7 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.events import SessionAction
 from bot.papers.arxiv import ArxivService
 from bot.papers.proposals import ProposalInfo
-from bot.schedule.service import SessionDraft
+from bot.schedule.drafts import SessionDraft
 from storage.db import Database
 from storage.models import PaperSource, ProposalStatus, SessionKind
 from tests.harness.arxiv import FakeArxiv

@@ -8,9 +8,9 @@ import pytest
 
 from bot.errors import InvalidInput, NotFound
 from bot.papers.arxiv import ArxivService
-from bot.papers.service import stored_ref
+from bot.papers.refs import stored_ref
 from bot.readinglist.service import TopicNode, clean_topic_path, shown_path
-from bot.schedule.service import SessionDraft
+from bot.schedule.drafts import SessionDraft
 from storage.db import Database
 from tests.harness.arxiv import FakeArxiv
 from tests.services.papers_env import (

@@ -15,7 +15,7 @@ from bot.container import Services
 from bot.reminders.delivery import LEASE
 from bot.reminders.owner import REMINDER_SLOTS, ClaimOwner
 from bot.reminders.plan import lead_key
-from bot.schedule.service import SessionDraft
+from bot.schedule.drafts import SessionDraft
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import DeliveryStatus

@@ -24,7 +24,7 @@ from bot.reminders.plan import (
     plan_guild,
     weekly_key,
 )
-from bot.schedule.service import SessionDraft
+from bot.schedule.drafts import SessionDraft
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import DeliveryStatus, GuildConfig, Paper, PaperRole, ReadingSession, Summary

@@ -9,9 +9,11 @@ import pytest
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.events import EventBus, SessionAction, SessionChanged
 from bot.papers.arxiv import ArxivService
-from bot.papers.service import PaperService, split_refs
+from bot.papers.refs import split_refs
+from bot.papers.service import PaperService
 from bot.schedule.calendar import build_calendar, session_uid
-from bot.schedule.service import ScheduleService, SessionDraft, SessionEdit, headline
+from bot.schedule.drafts import SessionDraft, SessionEdit
+from bot.schedule.service import ScheduleService, headline
 from storage.db import Database
 from storage.models import SessionKind, SessionStatus
 from tests.harness.arxiv import FakeArxiv

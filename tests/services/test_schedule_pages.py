@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.events import EventBus
-from bot.schedule.service import ScheduleService, SessionDraft
+from bot.schedule.drafts import SessionDraft
+from bot.schedule.service import ScheduleService
 from storage.db import Database
 from storage.models import ReadingSession, SessionStatus
 from tests.harness.clock import FakeClock
