@@ -124,8 +124,16 @@ async def run_bot(
                 log.info("shutting down")
                 await bot.close()
                 runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await runner
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    # A connection being made when the stop came fails on its way down
+                    # (aiohttp, the websocket): that says nothing about the stop itself.
+                    log.debug(
+                        "the gateway connection ended with an error at the stop", exc_info=True
+                    )
                 if signal.SIGINT in received:
                     print("Interrupted: the bot shut down cleanly", file=sys.stderr)
                     return EXIT_INTERRUPTED
