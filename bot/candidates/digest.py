@@ -32,6 +32,7 @@ from bot.clock import Clock
 from bot.dates import Period, WeeklySlot, next_weekly, utc_to_local
 from bot.errors import ServiceUnavailable
 from bot.guilds import GuildSettingsService
+from bot.reminders.delivery import Outcome  # one shape for what a run did, on the shared ledger
 from storage.db import Database
 from storage.models import CandidateDigestConfig, DeliveryStatus
 
@@ -76,15 +77,6 @@ class DigestSender(Protocol):
     ) -> int | None:
         """A message by the bot carrying ``ref`` posted after ``after``, if any."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    guild_id: int
-    key: str
-    result: str  # sent, recovered, skipped, held, failed
-    detail: str = ""
-    message_id: int | None = None
 
 
 def digest_key(due_at: datetime) -> str:
