@@ -410,6 +410,10 @@ class PapersCog(
         classify_ref(text)
         await interaction.response.defer(ephemeral=True, thinking=True)
         paper = await self.services.papers.set_links(guild_id, text, code=code, demo=demo)
+        # The README's Code and Demo cells changed: the pin, events and publishing follow.
+        await self.services.paper_editor.announce(
+            guild_id, id_of(paper), actor_id=interaction.user.id
+        )
         await interaction.followup.send(
             f"Links of {escape(paper.title[:150])} saved (a refresh from arXiv keeps them).\n"
             f"Code: {links_text(paper.code_links) or '—'}\n"

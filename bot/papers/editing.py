@@ -103,6 +103,16 @@ class PaperEditor:
             if {"code_links", "demo_links"} & set(changed):
                 paper.links_edited = True  # a refresh from arXiv keeps them
             await uow.papers.touch(paper)
+        session_ids, listed = await self.announce(guild_id, paper_id, actor_id=actor_id)
+        return PaperEdited(paper, changed, session_ids, listed)
+
+    async def announce(
+        self, guild_id: int, paper_id: int, *, actor_id: int | None
+    ) -> tuple[tuple[int, ...], bool]:
+        """A paper's stored fields changed: every session showing it (not cancelled) is
+        announced as updated and the reading list as changed, so the Discord event, the
+        pinned schedule and automatic publishing follow. Returns (session ids, listed)."""
+        async with self.db.unit() as uow:
             sessions = await uow.sessions.sessions_with_paper(guild_id, paper_id)
             session_ids = tuple(id_of(s) for s in sessions if s.status != SessionStatus.CANCELLED)
             listed = bool(await uow.readinglist.items_for_paper(guild_id, paper_id))
@@ -112,7 +122,7 @@ class PaperEditor:
             )
         if listed:
             await self.events.publish(ReadingListChanged(guild_id))
-        return PaperEdited(paper, changed, session_ids, listed)
+        return session_ids, listed
 
     @staticmethod
     def _validated(paper: Paper, changes: PaperEdit) -> dict[str, object]:

@@ -190,3 +190,26 @@ async def test_a_paper_edit_is_published_automatically(app: App, repo: FakeRepo)
     (outcome,) = await app.services.auto_publish.run_due()
     assert outcome.status == "published"
     assert f"[{title}](".encode() in (repo.file("README.md") or b"")
+
+
+async def test_code_links_set_with_paper_links_are_published_automatically(
+    app: App, repo: FakeRepo
+) -> None:
+    await _setup(app, auto=True)
+    url = "https://distill.pub/2021/multimodal-neurons/"
+    form = await app.slash(app.organizer, "session add", date="2025-02-06", paper=url)
+    sent = await app.discord.submit_modal(app.organizer, form, {"paper:title": "Multimodal"})
+    await sent.final()
+    app.clock.advance(DEBOUNCE)
+    (outcome,) = await app.services.auto_publish.run_due()
+    assert outcome.status == "published"
+    code = "https://github.com/openai/CLIP-featurevis"
+    assert code.encode() not in (repo.file("README.md") or b"")
+
+    reply = await app.slash(app.organizer, "paper links", ref=url, code=code)
+    await reply.final()
+    assert "saved" in reply.text
+    app.clock.advance(DEBOUNCE)
+    (outcome,) = await app.services.auto_publish.run_due()
+    assert outcome.status == "published"  # the Code cell changed: published without asking
+    assert code.encode() in (repo.file("README.md") or b"")
