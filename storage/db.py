@@ -93,6 +93,10 @@ def _prepare_sqlite_directory(path: Path) -> None:
         ) from None
 
 
+READ_BUSY_MS = 1000
+WRITE_BUSY_MS = 10000
+
+
 def _install_sqlite_pragmas(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -103,7 +107,9 @@ def _install_sqlite_pragmas(engine: Engine, *, read_only: bool = False) -> None:
         else:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # A reader runs on the event loop's thread (it must not stall it for long); WAL
+        # readers wait only in rare cases such as recovering the log after a crash.
+        cursor.execute(f"PRAGMA busy_timeout={READ_BUSY_MS if read_only else WRITE_BUSY_MS}")
         cursor.close()
 
 
@@ -115,7 +121,7 @@ def _sqlite_reader(url: URL) -> Engine:
     and a dozen hops per read unit. In WAL mode a reader never waits for a writer, so the
     short indexed reads of the read commands run directly (see :meth:`Database.read`).
     """
-    engine = create_engine(url.set(drivername="sqlite+pysqlite"))
+    engine = create_engine(url.set(drivername="sqlite+pysqlite"), hide_parameters=True)
     _install_sqlite_pragmas(engine, read_only=True)
     return engine
 

@@ -151,7 +151,7 @@ def _lock_file(directory: Path) -> SlotLock | None:
 
 
 async def _advisory_lock(db: Database) -> SlotLock | None:
-    engine = create_async_engine(db.url, poolclass=NullPool)
+    engine = create_async_engine(db.url, poolclass=NullPool, hide_parameters=True)
     conn: AsyncConnection | None = None
     try:
         conn = await engine.connect()

@@ -87,3 +87,14 @@ async def test_upcoming_keeps_the_session_in_progress_until_it_ends(db: Database
             first, _ = await uow.sessions.page(1, now, "upcoming", limit=1, offset=0)
         assert [r.title for r in rows] == expected and total == len(expected)
         assert [r.title for r in first] == expected[:1]
+
+
+async def test_a_failing_read_does_not_carry_what_a_member_typed(db: Database) -> None:
+    """Errors of reads end up in logs: their statement values stay hidden, as for writes."""
+    secret = "a search only its member should see"
+    with pytest.raises(Exception) as raised:  # the backend decides the type
+        async with db.read() as uow:
+            await uow.tx.execute(
+                text("SELECT no_such_column FROM reading_sessions WHERE title = :t"), {"t": secret}
+            )
+    assert secret not in str(raised.value)
