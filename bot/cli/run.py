@@ -23,8 +23,11 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     import discord
 
+    from bot.app import ReadingGroupBot
+
 log = logging.getLogger("bot")
 
+SYNC_INTERRUPTED = "the commands may or may not have been registered: run sync again"
 STOPPED_STARTING = "the bot stopped while starting (a migration under way was rolled back)"
 
 
@@ -58,10 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="register in this server only, instantly (Developer Mode → right-click the "
         "server → Copy Server ID)",
     )
-    sync.set_defaults(
-        handler=_cmd_sync,
-        interrupted="the commands may or may not have been registered: run sync again",
-    )
+    sync.set_defaults(handler=_cmd_sync, interrupted=SYNC_INTERRUPTED)
 
 
 async def run_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -70,6 +70,33 @@ async def run_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     return await run_bot(settings, sync_guild=args.guild, sync_only=True)
+
+
+async def _sync(bot: ReadingGroupBot) -> int:
+    """Register the commands; Ctrl-C stops the request in hand (Discord may be making it
+    wait out a rate limit) and closes the connection before the loop ends, so nothing is
+    cut half-way in the network code."""
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        syncing = asyncio.create_task(bot.sync_commands())
+        waiting = asyncio.create_task(interrupted.wait())
+        done, _ = await asyncio.wait({syncing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if syncing in done:
+            waiting.cancel()
+            print(f"synced {syncing.result()} commands")
+            return EXIT_OK
+        syncing.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await syncing
+        await bot.close()
+        print(f"Interrupted: {SYNC_INTERRUPTED}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
 
 
 async def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -103,7 +130,7 @@ async def run_bot(
         received.append(sig)
         stop.set()
 
-    if not sync_only:  # sync is short: Ctrl-C ends it the usual way (exit status 130)
+    if not sync_only:  # sync stops its own way (see _sync)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal, sig)
@@ -111,9 +138,7 @@ async def run_bot(
         async with bot:
             await _login(bot, token, proxied=settings.discord_api_base is not None)
             if sync_only:
-                count = await bot.sync_commands()
-                print(f"synced {count} commands")
-                return EXIT_OK
+                return await _sync(bot)
             runner = asyncio.create_task(bot.connect(reconnect=True))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
