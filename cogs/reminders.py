@@ -235,7 +235,7 @@ class RemindersCog(
             warnings += _channel_warnings(channel, interaction.guild)
         await interaction.response.defer(ephemeral=True, thinking=True)
         with notices.collect() as collected:
-            await self.service.configure(
+            await self.service.settings.configure(
                 guild_id,
                 weekday=day,
                 time_text=time,

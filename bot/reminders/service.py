@@ -351,29 +351,6 @@ class ReminderService:
     async def post_test(self, post: ReminderPost) -> tuple[int, int]:
         return await self.settings.post_test(post)
 
-    async def configure(
-        self,
-        guild_id: int,
-        *,
-        weekday: int | None = None,
-        time_text: str | None = None,
-        weekly: bool | None = None,
-        lead_times: str | None = None,
-        ping_role_id: int | None = None,
-        clear_ping_role: bool = False,
-        channel_id: int | None = None,
-    ) -> GuildConfig:
-        return await self.settings.configure(
-            guild_id,
-            weekday=weekday,
-            time_text=time_text,
-            weekly=weekly,
-            lead_times=lead_times,
-            ping_role_id=ping_role_id,
-            clear_ping_role=clear_ping_role,
-            channel_id=channel_id,
-        )
-
     async def turn_off(self, guild_id: int) -> GuildConfig:
         return await self.settings.turn_off(guild_id)
 

@@ -453,7 +453,7 @@ async def test_lead_time_changes_take_effect_at_once(sqlite_db: Database, clock:
     await _configure(services)
     sid = await _add(services, "2025-01-09")
     await services.reminders.rebuild()
-    await services.reminders.configure(GUILD, lead_times="24h, 15m")
+    await services.reminders.settings.configure(GUILD, lead_times="24h, 15m")
     upcoming = await services.reminders.upcoming(GUILD)
     assert [(d.kind, d.session_id) for d in upcoming] == [("lead:1440", sid), ("lead:15", sid)]
     assert services.reminders.next_wake() == SESSION_START - timedelta(days=1)
