@@ -170,7 +170,8 @@ async def test_without_a_token_the_bot_says_what_to_set(app: App, repo: FakeRepo
     assert app.discord.violations == []
 
 
-async def test_a_paper_edit_is_published_automatically(app: App, repo: FakeRepo) -> None:
+async def _published_session_with_a_distill_paper(app: App) -> str:
+    """Automatic publishing on, a session with a paper outside arXiv, published once."""
     await _setup(app, auto=True)
     url = "https://distill.pub/2021/multimodal-neurons/"
     form = await app.slash(app.organizer, "session add", date="2025-02-06", paper=url)
@@ -179,6 +180,11 @@ async def test_a_paper_edit_is_published_automatically(app: App, repo: FakeRepo)
     app.clock.advance(DEBOUNCE)
     (outcome,) = await app.services.auto_publish.run_due()
     assert outcome.status == "published"
+    return url
+
+
+async def test_a_paper_edit_is_published_automatically(app: App, repo: FakeRepo) -> None:
+    url = await _published_session_with_a_distill_paper(app)
     assert b"[Multimodal](" in (repo.file("README.md") or b"")
 
     edit = await app.slash(app.organizer, "paper edit", ref=url)
@@ -195,14 +201,7 @@ async def test_a_paper_edit_is_published_automatically(app: App, repo: FakeRepo)
 async def test_code_links_set_with_paper_links_are_published_automatically(
     app: App, repo: FakeRepo
 ) -> None:
-    await _setup(app, auto=True)
-    url = "https://distill.pub/2021/multimodal-neurons/"
-    form = await app.slash(app.organizer, "session add", date="2025-02-06", paper=url)
-    sent = await app.discord.submit_modal(app.organizer, form, {"paper:title": "Multimodal"})
-    await sent.final()
-    app.clock.advance(DEBOUNCE)
-    (outcome,) = await app.services.auto_publish.run_due()
-    assert outcome.status == "published"
+    url = await _published_session_with_a_distill_paper(app)
     code = "https://github.com/openai/CLIP-featurevis"
     assert code.encode() not in (repo.file("README.md") or b"")
 
